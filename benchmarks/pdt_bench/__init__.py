@@ -1,0 +1,1 @@
+"""Benchmark harness of pulumi-datadog-testing (see docs/performance.md)."""

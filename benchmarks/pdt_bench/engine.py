@@ -1,0 +1,148 @@
+"""The real ``pulumi`` CLI in an isolated, offline workspace, timed from outside.
+
+Each ``Workspace`` has its own ``PULUMI_HOME``, a ``file://`` backend and a copy of the
+benchmark program; commands run the engine binary the project builds
+(``scripts/install-pulumi``), with ``pdt_bench`` on ``PYTHONPATH`` for the program and the
+dynamic-provider process. ``run()`` measures wall time and the CPU time of the whole
+command tree (``RUSAGE_CHILDREN`` of the waited-for process and its descendants).
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import subprocess
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+__all__ = ["BENCH_ROOT", "CommandFailed", "Timed", "Workspace", "engine_bin", "pulumi_version"]
+
+BENCH_ROOT: Final = Path(__file__).resolve().parents[1]
+REPO_ROOT: Final = BENCH_ROOT.parent
+VENV_BIN: Final = Path(os.environ.get("PDT_VENV", REPO_ROOT / ".venv")) / "bin"
+PASSPHRASE: Final = "pulumi-datadog-testing-bench"
+STACK: Final = "bench"
+
+
+class CommandFailed(RuntimeError):
+    """A pulumi command exited non-zero (message: the command and its output's tail)."""
+
+
+@dataclass(frozen=True)
+class Timed:
+    """One command's outcome: wall and CPU seconds, exit code, combined output."""
+
+    wall_s: float
+    cpu_s: float
+    returncode: int
+    output: str
+
+    def tail(self, lines: int = 25) -> str:
+        return "\n".join(self.output.splitlines()[-lines:])
+
+
+def engine_bin() -> Path:
+    """The directory holding ``pulumi`` and the Python plugins (``PDT_ENGINE_BIN`` or the
+    project's cached build); ``FileNotFoundError`` with the fix when it is missing."""
+    explicit = os.environ.get("PDT_ENGINE_BIN")
+    if explicit and (Path(explicit) / "pulumi").exists():
+        return Path(explicit)
+    script = REPO_ROOT / "scripts" / "install-pulumi"
+    found = subprocess.run(
+        [str(script), "--print-dir"], capture_output=True, text=True, check=False
+    )
+    path = Path(found.stdout.strip())
+    if found.returncode != 0 or not (path / "pulumi").exists():
+        raise FileNotFoundError("the Pulumi engine is not installed: run scripts/setup first")
+    return path
+
+
+def pulumi_version(bin_dir: Path) -> str:
+    out = subprocess.run(
+        [str(bin_dir / "pulumi"), "version"], capture_output=True, text=True, check=False
+    )
+    return out.stdout.strip()
+
+
+@dataclass
+class Workspace:
+    """A copy of ``program`` under ``root`` with a stack ``bench`` on a local backend."""
+
+    bin_dir: Path
+    root: Path
+    program: Path
+    extra_env: dict[str, str] = field(default_factory=dict)
+    timeout_s: float = 900.0
+
+    @property
+    def work_dir(self) -> Path:
+        return self.root / "program"
+
+    def env(self) -> dict[str, str]:
+        home, backend = self.root / "pulumi-home", self.root / "state"
+        home.mkdir(parents=True, exist_ok=True)
+        backend.mkdir(parents=True, exist_ok=True)
+        path = os.pathsep.join([str(VENV_BIN), str(self.bin_dir), os.environ.get("PATH", "")])
+        python_path = os.pathsep.join(
+            p for p in (str(BENCH_ROOT), os.environ.get("PYTHONPATH", "")) if p
+        )
+        return {
+            **os.environ,
+            "PATH": path,
+            "PYTHONPATH": python_path,
+            "PULUMI_HOME": str(home),
+            "PULUMI_BACKEND_URL": f"file://{backend}",
+            "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
+            "PULUMI_SKIP_UPDATE_CHECK": "true",
+            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+            "PULUMI_PYTHON_CMD": str(VENV_BIN / "python"),
+            **self.extra_env,
+        }
+
+    def init(self, config: Mapping[str, str], secrets: Mapping[str, str] = {}) -> None:
+        """Copy the program and create the stack with ``config`` (plain) and ``secrets``."""
+        if self.work_dir.exists():
+            shutil.rmtree(self.work_dir)
+        shutil.copytree(self.program, self.work_dir)
+        self.run("stack", "init", STACK, check=True)
+        self.configure(config, secrets)
+
+    def configure(self, config: Mapping[str, str], secrets: Mapping[str, str] = {}) -> None:
+        args = [f"--plaintext={k}={v}" for k, v in config.items()]
+        args += [f"--secret={k}={v}" for k, v in secrets.items()]
+        if args:
+            self.run("config", "set-all", *args, check=True)
+
+    def run(self, *args: str, check: bool = False) -> Timed:
+        """Run ``pulumi <args> --non-interactive`` in the program directory, timed."""
+        command = [str(self.bin_dir / "pulumi"), *args, "--non-interactive"]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        try:
+            done = subprocess.run(
+                command,
+                cwd=self.work_dir,
+                env=self.env(),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                timeout=self.timeout_s,
+                check=False,
+            )
+            code, output = done.returncode, done.stdout
+        except subprocess.TimeoutExpired as exc:
+            raw = exc.output or ""
+            text = raw.decode(errors="replace") if isinstance(raw, bytes) else raw
+            code, output = -9, f"{text}\n[timed out after {self.timeout_s:.0f}s]"
+        wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        timed = Timed(wall, cpu, code, output)
+        if check and code != 0:
+            raise CommandFailed(f"pulumi {' '.join(args[:3])} failed ({code}):\n{timed.tail()}")
+        return timed

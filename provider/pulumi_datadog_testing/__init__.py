@@ -1,0 +1,61 @@
+"""Pulumi resources for Datadog Test Optimization and Synthetics suites.
+
+Public surface: the resource classes and their Args (below), the policy library
+(``pulumi_datadog_testing.policy``) and the local Datadog API emulator
+(``python -m pulumi_datadog_testing.emulator``, ``pulumi_datadog_testing.emulator.EmulatorServer``).
+
+Names are imported lazily, so ``import pulumi_datadog_testing`` stays cheap (policy packs and
+the emulator import it without loading every resource).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS: dict[str, str] = {
+    "ServiceSettings": "resources.service_settings",
+    "ServiceSettingsArgs": "resources.service_settings",
+    "FlakyTestState": "resources.flaky_test_state",
+    "FlakyTestStateArgs": "resources.flaky_test_state",
+    "FlakyTestStates": "resources.flaky_test_states",
+    "FlakyTestStatesArgs": "resources.flaky_test_states",
+    "FlakyTestPolicies": "resources.flaky_test_policies",
+    "FlakyTestPoliciesArgs": "resources.flaky_test_policies",
+    "SyntheticsSuite": "resources.synthetics_suite",
+    "SyntheticsSuiteArgs": "resources.synthetics_suite",
+}
+
+__all__ = [
+    "FlakyTestPolicies",
+    "FlakyTestPoliciesArgs",
+    "FlakyTestState",
+    "FlakyTestStateArgs",
+    "FlakyTestStates",
+    "FlakyTestStatesArgs",
+    "ServiceSettings",
+    "ServiceSettingsArgs",
+    "SyntheticsSuite",
+    "SyntheticsSuiteArgs",
+    "__version__",
+]
+
+if TYPE_CHECKING:  # pragma: no cover - for IDEs and type checkers
+    from .resources.flaky_test_policies import FlakyTestPolicies, FlakyTestPoliciesArgs
+    from .resources.flaky_test_state import FlakyTestState, FlakyTestStateArgs
+    from .resources.flaky_test_states import FlakyTestStates, FlakyTestStatesArgs
+    from .resources.service_settings import ServiceSettings, ServiceSettingsArgs
+    from .resources.synthetics_suite import SyntheticsSuite, SyntheticsSuiteArgs
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pulumi_datadog_testing' has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{module}", __name__), name)
+
+
+def __dir__() -> list[str]:
+    return __all__

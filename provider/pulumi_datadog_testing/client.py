@@ -1,0 +1,400 @@
+"""The one way this package talks to Datadog: a pooled httpx client with retries and errors.
+
+``DatadogClient.request`` sends a pydantic body, retries what is safe to retry, and returns
+a validated pydantic response (or raises a ``DatadogAPIError`` with a one-line message).
+
+Retry rules (bounds from ``Settings``: ``max_retries`` and ``retry_timeout_seconds``):
+
+- 408 and 429 mean the server did not act on the request: every request is retried; a 429
+  waits ``X-RateLimit-Reset`` seconds (plus jitter).
+- 500–507, 509–512, read timeouts and dropped connections are *ambiguous*: the request may
+  have been applied. Idempotent requests (GET, PUT, DELETE by default; pass
+  ``idempotent=True`` for a PATCH that sets absolute values or a search POST) are retried
+  with exponential backoff and jitter. A non-idempotent one (POST/PATCH by default) is not
+  blindly repeated: the caller's ``recover()`` is asked whether the write took effect
+  (return the object to adopt it, ``None`` to retry); without ``recover`` the client raises
+  ``AmbiguousWriteError``.
+- Connect errors and connect/pool timeouts mean nothing was sent: always retried.
+
+Logging (logger ``pulumi_datadog_testing.client``): one debug line per attempt and answer
+(method, path, status, time, request id) and an info line per retry — never headers, bodies
+or keys; every line passes through the settings' ``Redactor``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import platform
+from collections.abc import Callable, Mapping
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any, Self, TypeVar, overload
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from .config import Settings
+from .errors import (
+    AmbiguousWriteError,
+    DatadogAPIError,
+    TransportError,
+    UnexpectedResponseError,
+    error_from_response,
+    extract_request_id,
+)
+from .retry import (
+    RETRYABLE_STATUSES,
+    UNPROCESSED_STATUSES,
+    Clock,
+    Retryable,
+    RetryPolicy,
+    SystemClock,
+)
+
+__all__ = ["IDEMPOTENT_METHODS", "DatadogClient", "format_path", "user_agent"]
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T", bound=BaseModel)
+QueryParams = Mapping[str, str | int | float | bool]
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+"""Methods treated as idempotent unless the caller says otherwise."""
+
+# Failed before the request left this machine: repeating it is always safe.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
+# Failed after the request may have reached Datadog.
+_MAYBE_SENT = (httpx.ReadTimeout, httpx.WriteTimeout, httpx.NetworkError, httpx.RemoteProtocolError)
+
+
+def user_agent() -> str:
+    """``pulumi-datadog-testing/<version> (python/<x.y.z>; httpx/<version>)``."""
+    try:
+        package_version = version("pulumi-datadog-testing")
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        package_version = "0+unknown"
+    return (
+        f"pulumi-datadog-testing/{package_version} "
+        f"(python/{platform.python_version()}; httpx/{httpx.__version__})"
+    )
+
+
+def format_path(template: str, **params: str) -> str:
+    """Fill ``{name}`` placeholders with URL-quoted values: no ``/`` or ``..`` smuggling."""
+    return template.format(**{name: quote(str(value), safe="") for name, value in params.items()})
+
+
+class DatadogClient:
+    """A Datadog API client: auth headers, base URL, timeouts, retries, typed bodies.
+
+    One instance per provider process (see ``resources._base.shared_client``); safe to use
+    from several threads. ``transport``, ``clock`` and ``policy`` exist for tests.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        clock: Clock | None = None,
+        policy: RetryPolicy | None = None,
+    ) -> None:
+        self.settings = settings
+        self._clock = clock or SystemClock()
+        self._policy = policy or RetryPolicy(
+            max_retries=settings.max_retries, timeout=settings.retry_timeout_seconds
+        )
+        self._redact = settings.redactor()
+        self._http = httpx.Client(
+            base_url=settings.api_url,
+            transport=transport,
+            timeout=httpx.Timeout(settings.timeout_seconds),
+            limits=httpx.Limits(max_connections=16, max_keepalive_connections=8),
+            follow_redirects=False,
+            headers={
+                "Accept": "application/json",
+                "User-Agent": user_agent(),
+                "DD-API-KEY": settings.api_key.get_secret_value(),
+                "DD-APPLICATION-KEY": settings.app_key.get_secret_value(),
+            },
+        )
+
+    @property
+    def api_url(self) -> str:
+        return self.settings.api_url
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"DatadogClient(api_url={self.api_url!r})"
+
+    def __getstate__(self) -> dict[str, Any]:
+        raise TypeError("DatadogClient holds Datadog credentials and must not be pickled")
+
+    @overload
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: BaseModel | None = ...,
+        params: QueryParams | None = ...,
+        response_model: type[T],
+        idempotent: bool | None = ...,
+        recover: Callable[[], T | None] | None = ...,
+        target: str | None = ...,
+        exclude_none: bool = ...,
+    ) -> T: ...
+
+    @overload
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: BaseModel | None = ...,
+        params: QueryParams | None = ...,
+        response_model: None = ...,
+        idempotent: bool | None = ...,
+        recover: Callable[[], object | None] | None = ...,
+        target: str | None = ...,
+        exclude_none: bool = ...,
+    ) -> None: ...
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: BaseModel | None = None,
+        params: QueryParams | None = None,
+        response_model: type[T] | None = None,
+        idempotent: bool | None = None,
+        recover: Callable[[], Any] | None = None,
+        target: str | None = None,
+        exclude_none: bool = True,
+    ) -> T | None:
+        """Send one API call and return its validated response body.
+
+        - ``path``: ``/api/v2/...`` (use ``format_path`` for ids).
+        - ``body``: serialized by its own ``to_body()`` when it has one (``models.WireModel``),
+          else with ``model_dump(mode="json", by_alias=True, exclude_none=exclude_none)``;
+          pass ``exclude_none=False`` for such a model when ``null`` is meaningful.
+        - ``response_model``: the body is validated into it; ``None`` ignores the body
+          (e.g. 204 No Content).
+        - ``idempotent``: whether repeating the request is harmless; defaults by method
+          (GET/HEAD/OPTIONS/PUT/DELETE yes, POST/PATCH no).
+        - ``recover``: for non-idempotent writes; called after an ambiguous failure, it
+          returns the object if the write took effect (it becomes the result: "detect and
+          adopt") or ``None`` if not (the write is retried).
+        - ``target``: names the object in error messages (``synthetics suite "abc-def-ghi"``).
+        """
+        method = method.upper()
+        repeatable = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
+        content: bytes | None = None
+        headers: dict[str, str] = {}
+        if body is not None:
+            content = _serialize(body, exclude_none=exclude_none)
+            headers["Content-Type"] = "application/json"
+        request = self._http.build_request(
+            method, path, params=params, content=content, headers=headers
+        )
+        shown = self._redact(request.url.raw_path.decode("ascii", "replace"))
+        started = self._clock.monotonic()
+        attempt = 0
+
+        def once() -> tuple[httpx.Response | None, Any]:
+            nonlocal attempt
+            attempt += 1
+            logger.debug("%s %s (attempt %d)", method, shown, attempt)
+            sent = self._clock.monotonic()
+            try:
+                response = self._http.send(request)
+            except _NOT_SENT as exc:
+                raise Retryable(error=exc) from exc
+            except _MAYBE_SENT as exc:
+                if repeatable:
+                    raise Retryable(error=exc) from exc
+                return None, self._recover(recover, method, shown, target, exc, None)
+            except httpx.HTTPError as exc:
+                raise self._transport_error(method, shown, exc, attempt - 1, started) from exc
+            logger.debug(
+                "%s %s -> %d in %.3fs%s",
+                method,
+                shown,
+                response.status_code,
+                self._clock.monotonic() - sent,
+                _rid(response),
+            )
+            if response.status_code in RETRYABLE_STATUSES:
+                if repeatable or response.status_code in UNPROCESSED_STATUSES:
+                    raise Retryable(response=response)
+                return None, self._recover(recover, method, shown, target, None, response)
+            return response, None
+
+        def announce(retry: int, wait: float, failure: BaseException | None) -> None:
+            logger.info(
+                "retrying %s %s in %.1fs after %s (retry %d of %d)",
+                method,
+                shown,
+                wait,
+                self._redact(_describe(failure)),
+                retry,
+                self._policy.max_retries,
+            )
+
+        try:
+            response, recovered = self._policy.retrying(self._clock, before_sleep=announce)(once)
+        except Retryable as last:
+            retries = attempt - 1
+            if last.response is not None:
+                raise self._error(last.response, method, shown, target, retries, started) from None
+            assert last.error is not None
+            raise self._transport_error(method, shown, last.error, retries, started) from last.error
+        if response is None:  # an ambiguous write that recover() found applied
+            return recovered if response_model is not None else None
+        if response.is_error:
+            raise self._error(response, method, shown, target, attempt - 1, started)
+        if response_model is None:
+            return None
+        return self._parse(response, response_model, method, shown)
+
+    def _parse(self, response: httpx.Response, model: type[T], method: str, path: str) -> T:
+        try:
+            return model.model_validate_json(response.content)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc']) or 'body'}: {err['msg']}"
+                for err in exc.errors()[:3]
+            )
+            request_id = extract_request_id(response.headers)
+            rid = f" [request id {request_id}]" if request_id else ""
+            raise UnexpectedResponseError(
+                self._redact(
+                    f"{method} {path} -> {response.status_code} but the body is not a valid "
+                    f"{model.__name__} ({problems}); the API may have changed — report this "
+                    f"with the request id{rid}"
+                ),
+                method=method,
+                path=path,
+                status=response.status_code,
+                request_id=request_id,
+            ) from None
+
+    def _recover(
+        self,
+        recover: Callable[[], Any] | None,
+        method: str,
+        path: str,
+        target: str | None,
+        error: Exception | None,
+        response: httpx.Response | None,
+    ) -> Any:
+        """After an ambiguous failure of a non-idempotent write: adopt, retry, or raise."""
+        cause = (
+            f"{response.status_code} {response.reason_phrase}"
+            if response is not None
+            else _describe_error(error)
+        )
+        what = target or "the object"
+        if recover is None:
+            raise AmbiguousWriteError(
+                self._redact(
+                    f"{method} {path} -> {cause} after the request was sent; Datadog may or may "
+                    f"not have applied it, so it was not retried (that could create a duplicate) "
+                    f"— check {what} in Datadog, then run `pulumi refresh` and `pulumi up` again"
+                ),
+                method=method,
+                path=path,
+                status=response.status_code if response is not None else None,
+            )
+        logger.info("%s %s -> %s; checking whether %s was written", method, path, cause, what)
+        try:
+            found = recover()
+        except DatadogAPIError as exc:
+            raise AmbiguousWriteError(
+                self._redact(
+                    f"{method} {path} -> {cause}, and looking up whether {what} was written "
+                    f"failed too ({exc}); check Datadog, then run `pulumi refresh`"
+                ),
+                method=method,
+                path=path,
+                status=response.status_code if response is not None else None,
+            ) from exc
+        if found is None:
+            logger.info("%s was not written; retrying %s %s", what, method, path)
+            raise Retryable(response=response, error=error)
+        logger.info("%s was written despite the failure; adopting it", what)
+        return found
+
+    def _error(
+        self,
+        response: httpx.Response,
+        method: str,
+        path: str,
+        target: str | None,
+        retries: int,
+        started: float,
+    ) -> DatadogAPIError:
+        return error_from_response(
+            response,
+            method=method,
+            path=path,
+            api_url=self.api_url,
+            target=target,
+            retries=retries,
+            elapsed=self._clock.monotonic() - started,
+            redact=self._redact,
+        )
+
+    def _transport_error(
+        self, method: str, path: str, error: Exception, retries: int, started: float
+    ) -> TransportError:
+        elapsed = self._clock.monotonic() - started
+        plural = "retry" if retries == 1 else "retries"
+        return TransportError(
+            self._redact(
+                f"{method} {path} -> no answer from {self.api_url} ({_describe_error(error)}) "
+                f"after {retries} {plural} over {elapsed:.1f}s — check network access to it, "
+                "datadog:apiUrl / datadog-testing:site, and datadog-testing:timeoutSeconds"
+            ),
+            method=method,
+            path=path,
+            retries=retries,
+            elapsed=elapsed,
+        )
+
+
+def _serialize(body: BaseModel, *, exclude_none: bool) -> bytes:
+    to_body = getattr(body, "to_body", None)
+    if callable(to_body):  # the wire models define their own body shape
+        return json.dumps(to_body(), separators=(",", ":")).encode()
+    return body.model_dump_json(by_alias=True, exclude_none=exclude_none).encode()
+
+
+def _describe(failure: BaseException | None) -> str:
+    if isinstance(failure, Retryable):
+        if failure.response is not None:
+            return f"{failure.response.status_code} {failure.response.reason_phrase}"
+        return _describe_error(failure.error)
+    return repr(failure)
+
+
+def _describe_error(error: BaseException | None) -> str:
+    text = " ".join(str(error).split()) if error is not None else ""
+    name = type(error).__name__
+    return f"{name}: {text}" if text else name
+
+
+def _rid(response: httpx.Response) -> str:
+    rid = extract_request_id(response.headers)
+    return f" request id {rid}" if rid else ""

@@ -1,0 +1,321 @@
+"""Provider configuration: credentials, API URL, retry and timeout limits.
+
+Drop-in compatible with stacks that already use pulumi-datadog: its ``datadog:`` keys and
+environment variables work unchanged. Keys this package adds live in its own
+``datadog-testing:`` namespace, so a bridged ``datadog`` provider in the same stack never
+sees a key it does not know. Each setting is taken from the stack config first, then from
+the environment of the ``pulumi`` command, then the default:
+
+- API key (secret): ``datadog:apiKey``; env ``DD_API_KEY`` or ``DATADOG_API_KEY``. Required.
+- Application key (secret): ``datadog:appKey``; env ``DD_APP_KEY`` or ``DATADOG_APP_KEY``.
+  Required.
+- API URL: ``datadog:apiUrl`` (a full URL, e.g. ``https://api.datadoghq.eu/`` or a local
+  emulator) or ``datadog-testing:site`` (a site name, e.g. ``datadoghq.eu``); env
+  ``DD_HOST``/``DATADOG_HOST`` (URL) or ``DD_SITE`` (site). Default
+  ``https://api.datadoghq.com``.
+- ``datadog-testing:maxRetries``: retries after the first attempt (default 3; 0 disables);
+  falls back to pulumi-datadog's ``datadog:httpClientRetryMaxRetries``, and
+  ``datadog:httpClientRetryEnabled: false`` means 0.
+- ``datadog-testing:retryTimeoutSeconds``: total time budget of one call including its
+  retries; no retry starts once it is used up (default 60); falls back to
+  ``datadog:httpClientRetryTimeout``.
+- ``datadog-testing:timeoutSeconds``: timeout of one HTTP request (default 30).
+- ``datadog-testing:flakyBulkChunkSize``: most tests sent in one flaky-test bulk ``PATCH``
+  (default 500; the API documents no maximum).
+
+Rules:
+
+- Sites: every Datadog site (``datadoghq.com``, ``us3.datadoghq.com``, ``us5.datadoghq.com``,
+  ``datadoghq.eu``, ``ap1.datadoghq.com``, ``ap2.datadoghq.com``, ``uk1.datadoghq.com``,
+  ``ddog-gov.com``, ``us2.ddog-gov.com``; ``app.``-prefixed forms too) maps to
+  ``https://api.<site>``; anything else is an error listing the valid sites.
+- API URL: ``https://`` with no query, fragment, credentials or ``/api`` suffix (the client
+  adds ``/api/v2/...``); a bare host name means ``https://``. Plain ``http://`` is accepted
+  only for loopback hosts (``localhost``, ``127.0.0.0/8``, ``::1``) — the local emulator —
+  because anything else would send the keys in clear text.
+- Within one level (stack config, or environment) a URL and a site that point at
+  different hosts are an error rather than a silent choice; across levels, stack config wins.
+- Missing keys produce one error naming both the config keys and the environment variables.
+- ``Settings`` keeps the keys as ``SecretStr``: they never appear in ``repr``/``str``, and a
+  ``Settings`` object refuses to be pickled, so it cannot end up in Pulumi state.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import os
+from collections.abc import Mapping
+from typing import Any, NoReturn, Protocol
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from .errors import DatadogConfigError, Redactor
+from .sites import DEFAULT_SITE, api_url_for_site
+
+__all__ = [
+    "API_KEY_ENV",
+    "APP_KEY_ENV",
+    "CONFIG_NAMESPACE",
+    "HOST_ENV",
+    "SITE_ENV",
+    "ConfigSource",
+    "Settings",
+    "load_settings",
+    "validate_api_url",
+]
+
+CONFIG_NAMESPACE = "datadog-testing"
+"""This package's own stack config namespace."""
+
+API_KEY_CONFIG = "datadog:apiKey"
+APP_KEY_CONFIG = "datadog:appKey"
+API_URL_CONFIG = "datadog:apiUrl"
+SITE_CONFIG = f"{CONFIG_NAMESPACE}:site"
+MAX_RETRIES_CONFIG = f"{CONFIG_NAMESPACE}:maxRetries"
+RETRY_TIMEOUT_CONFIG = f"{CONFIG_NAMESPACE}:retryTimeoutSeconds"
+TIMEOUT_CONFIG = f"{CONFIG_NAMESPACE}:timeoutSeconds"
+CHUNK_SIZE_CONFIG = f"{CONFIG_NAMESPACE}:flakyBulkChunkSize"
+
+# pulumi-datadog's own retry keys, honoured when this package's keys are not set.
+DD_RETRY_ENABLED_CONFIG = "datadog:httpClientRetryEnabled"
+DD_MAX_RETRIES_CONFIG = "datadog:httpClientRetryMaxRetries"
+DD_RETRY_TIMEOUT_CONFIG = "datadog:httpClientRetryTimeout"
+
+API_KEY_ENV = ("DD_API_KEY", "DATADOG_API_KEY")
+APP_KEY_ENV = ("DD_APP_KEY", "DATADOG_APP_KEY")
+HOST_ENV = ("DD_HOST", "DATADOG_HOST")
+SITE_ENV = "DD_SITE"
+
+DEFAULT_MAX_RETRIES = 3
+DEFAULT_RETRY_TIMEOUT = 60.0
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_CHUNK_SIZE = 500
+
+_LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
+
+
+class ConfigSource(Protocol):
+    """Where stack config comes from: ``pulumi.dynamic.Config`` or a plain dict of
+    namespaced keys (``{"datadog:apiKey": "..."}``)."""
+
+    def get(self, key: str) -> Any: ...
+
+
+class Settings(BaseModel):
+    """Everything the client needs, resolved and validated. Keys are ``SecretStr``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    api_key: SecretStr
+    app_key: SecretStr
+    api_url: str = Field(description="API base URL without trailing slash")
+    max_retries: int = Field(DEFAULT_MAX_RETRIES, ge=0)
+    retry_timeout_seconds: float = Field(DEFAULT_RETRY_TIMEOUT, ge=0)
+    timeout_seconds: float = Field(DEFAULT_TIMEOUT, gt=0)
+    flaky_bulk_chunk_size: int = Field(DEFAULT_CHUNK_SIZE, ge=1)
+    sources: dict[str, str] = Field(
+        default_factory=dict,
+        description="Where each setting came from (config key or env var name), for messages",
+    )
+
+    def redactor(self) -> Redactor:
+        """A ``Redactor`` for this configuration's keys."""
+        return Redactor((self.api_key.get_secret_value(), self.app_key.get_secret_value()))
+
+    def __getstate__(self) -> NoReturn:
+        raise TypeError(
+            "Settings hold Datadog credentials and must not be pickled "
+            "(a dynamic provider must keep them out of its instance attributes)"
+        )
+
+
+def load_settings(
+    config: ConfigSource | Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Settings:
+    """Resolve settings from stack config (``datadog:*``, ``datadog-testing:*``), then ``env``.
+
+    ``env`` defaults to ``os.environ``. Raises one ``DatadogConfigError`` listing every
+    problem found (missing keys, bad URL or site, bad numbers); its text never contains a key.
+    """
+    lookup = _Lookup(config, os.environ if env is None else env)
+    problems: list[str] = []
+    sources: dict[str, str] = {}
+
+    api_key = lookup.first((API_KEY_CONFIG,), API_KEY_ENV)
+    app_key = lookup.first((APP_KEY_CONFIG,), APP_KEY_ENV)
+    missing = [
+        f"{label} (stack config `{key}`, or env {' / '.join(names)})"
+        for value, label, key, names in (
+            (api_key, "an API key", API_KEY_CONFIG, API_KEY_ENV),
+            (app_key, "an application key", APP_KEY_CONFIG, APP_KEY_ENV),
+        )
+        if value is None
+    ]
+    if missing:
+        problems.append(
+            "Datadog credentials are missing: set "
+            + " and ".join(missing)
+            + ", e.g. `pulumi config set --secret datadog:apiKey <key>`"
+        )
+    for name, found in (("api_key", api_key), ("app_key", app_key)):
+        if found is not None:
+            sources[name] = found[0]
+
+    api_url: str | None = None
+    try:
+        api_url, sources["api_url"] = _resolve_api_url(lookup)
+    except DatadogConfigError as exc:
+        problems.append(str(exc))
+
+    numbers: dict[str, Any] = {}
+    for field, keys, kind, minimum, default in (
+        ("max_retries", (MAX_RETRIES_CONFIG, DD_MAX_RETRIES_CONFIG), int, 0, DEFAULT_MAX_RETRIES),
+        (
+            "retry_timeout_seconds",
+            (RETRY_TIMEOUT_CONFIG, DD_RETRY_TIMEOUT_CONFIG),
+            float,
+            0,
+            DEFAULT_RETRY_TIMEOUT,
+        ),
+        ("timeout_seconds", (TIMEOUT_CONFIG,), float, 0.001, DEFAULT_TIMEOUT),
+        ("flaky_bulk_chunk_size", (CHUNK_SIZE_CONFIG,), int, 1, DEFAULT_CHUNK_SIZE),
+    ):
+        key, raw = next(((k, v) for k in keys if (v := lookup.config(k)) is not None), ("", None))
+        if raw is None:
+            numbers[field] = default
+            continue
+        try:
+            numbers[field] = _number(raw, kind, minimum)
+            sources[field] = key
+        except ValueError as exc:
+            problems.append(f"{key}: {exc}")
+    retry_enabled = lookup.config(DD_RETRY_ENABLED_CONFIG)
+    if retry_enabled is not None and lookup.config(MAX_RETRIES_CONFIG) is None:
+        if str(retry_enabled).strip().lower() in ("false", "0", "no"):
+            numbers["max_retries"], sources["max_retries"] = 0, DD_RETRY_ENABLED_CONFIG
+        elif str(retry_enabled).strip().lower() not in ("true", "1", "yes"):
+            problems.append(
+                f"{DD_RETRY_ENABLED_CONFIG}: expected true or false, got {retry_enabled!r}"
+            )
+
+    if problems or api_key is None or app_key is None or api_url is None:
+        raise DatadogConfigError("; ".join(problems))
+    return Settings(
+        api_key=SecretStr(api_key[1]),
+        app_key=SecretStr(app_key[1]),
+        api_url=api_url,
+        sources=sources,
+        **numbers,
+    )
+
+
+def validate_api_url(url: str, *, source: str = API_URL_CONFIG) -> str:
+    """Check an API base URL and return it without trailing slash (see module rules)."""
+    text = url.strip()
+    if "://" not in text:
+        text = f"https://{text}"
+    parts = urlsplit(text)
+    host = parts.hostname or ""
+
+    def fail(reason: str) -> NoReturn:
+        # The URL is configuration, not a secret, but userinfo could be: never echo it.
+        shown = text if not parts.username and not parts.password else "<url with credentials>"
+        raise DatadogConfigError(f"{source} {shown!r} {reason}")
+
+    if parts.scheme not in ("https", "http"):
+        fail("must start with https:// (or http:// for a loopback emulator)")
+    if not host:
+        fail("has no host name")
+    if parts.username or parts.password:
+        fail("must not contain credentials; set datadog:apiKey and datadog:appKey instead")
+    if parts.query or parts.fragment:
+        fail("must not have a query string or fragment")
+    if parts.scheme == "http" and not _is_loopback(host):
+        fail(
+            "uses http:// with a non-loopback host; use https:// "
+            "(http is only for a local emulator)"
+        )
+    try:
+        parts.port  # noqa: B018 - validates the port number
+    except ValueError:
+        fail("has an invalid port")
+    path = parts.path.rstrip("/")
+    if path.endswith("/api") or "/api/v" in path:
+        fail("must be the API root without /api (e.g. https://api.datadoghq.eu/)")
+    return f"{parts.scheme}://{parts.netloc}{path}"
+
+
+def _resolve_api_url(lookup: _Lookup) -> tuple[str, str]:
+    for level in ("config", "env"):
+        if level == "config":
+            url_found = lookup.first((API_URL_CONFIG,), ())
+            site_found = lookup.first((SITE_CONFIG,), ())
+        else:
+            url_found = lookup.first((), HOST_ENV)
+            site_found = lookup.first((), (SITE_ENV,))
+        from_url = validate_api_url(url_found[1], source=url_found[0]) if url_found else None
+        from_site = api_url_for_site(site_found[1], source=site_found[0]) if site_found else None
+        if url_found and site_found and from_url != from_site:
+            raise DatadogConfigError(
+                f"{url_found[0]} ({from_url}) and {site_found[0]} ({from_site}) point at "
+                "different Datadog hosts; set only one of them"
+            )
+        if url_found and from_url:
+            return from_url, url_found[0]
+        if site_found and from_site:
+            return from_site, site_found[0]
+    return api_url_for_site(DEFAULT_SITE), "default"
+
+
+def _number(raw: Any, kind: type[int | float], minimum: float) -> int | float:
+    text = str(raw).strip()
+    try:
+        value: int | float = kind(text) if kind is float else int(text, 10)
+    except ValueError:
+        expected = "a whole number" if kind is int else "a number"
+        raise ValueError(f"expected {expected} >= {minimum:g}, got {text!r}") from None
+    if value < minimum or not math.isfinite(value):
+        raise ValueError(f"expected a value >= {minimum:g} (and finite), got {text!r}")
+    return value
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class _Lookup:
+    """Reads stack config, then env; treats missing, ``None`` and blank values alike."""
+
+    def __init__(self, config: ConfigSource | Mapping[str, Any] | None, env: Mapping[str, str]):
+        self._config = config
+        self._env = env
+
+    def config(self, key: str) -> Any:
+        if self._config is None:
+            return None
+        value = self._config.get(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        return value
+
+    def first(
+        self, config_keys: tuple[str, ...], env_names: tuple[str, ...]
+    ) -> tuple[str, str] | None:
+        """``(where, value)`` of the first set value among config keys, then env vars."""
+        for key in config_keys:
+            value = self.config(key)
+            if value is not None:
+                return key, str(value).strip()
+        for name in env_names:
+            value = self._env.get(name)
+            if value and value.strip():
+                return name, value.strip()
+        return None

@@ -1,0 +1,226 @@
+"""The ASGI layer in front of the Datadog routes: auth, rate limits, faults, call log, logs.
+
+For every request under ``/api/`` (a Datadog path), in this order:
+
+1. ``DD-API-KEY`` and ``DD-APPLICATION-KEY`` are checked → 403 ``{"errors": ["Forbidden"]}``.
+2. The rate-limit budget is charged → 429 with the ``X-RateLimit-*`` headers when spent.
+3. Fault rules are drawn (latency, 429 bursts, errors, dropped or hanging connections).
+4. The route runs; its answer gets the ``X-RateLimit-*`` headers.
+5. The call (method, path, query, body, status — never headers, so never keys) is
+   recorded for ``GET /_emulator/calls``, and one log line is written.
+
+Admin paths (``/_emulator/...``) only get the log line. A "dropped" answer is a real
+connection abort: the client sees a transport error, not an HTTP status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from .api_errors import error_body
+from .faults import Decision
+from .ratelimit import headers as ratelimit_headers
+from .ratelimit import limit_name
+from .state import EmulatorState, parse_query
+
+__all__ = ["DatadogEdge"]
+
+logger = logging.getLogger("pulumi_datadog_testing.emulator")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+_API_PREFIX = "/api/"
+
+
+class DatadogEdge:
+    """Wraps the route app; give this object to the ASGI server."""
+
+    def __init__(self, app: ASGIApp, state: EmulatorState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        path: str = scope["path"]
+        method: str = scope["method"]
+        if not path.startswith(_API_PREFIX):
+            status = await _run(self.app, scope, receive, send)
+            _log(method, path, scope, status, started, None)
+            return
+        body = await _read_body(receive)
+        replay = _replayer(body, receive)
+        status, fault = await self._datadog_call(scope, method, path, body, replay, send)
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        self.state.calls.record(
+            time=time.time(),
+            method=method,
+            path=path,
+            query_string=_query_string(scope),
+            body=body,
+            status=status,
+            fault=fault,
+            duration_ms=round(elapsed_ms, 3),
+        )
+        _log(method, path, scope, status, started, fault)
+
+    async def _datadog_call(
+        self, scope: Scope, method: str, path: str, body: bytes, receive: Receive, send: Send
+    ) -> tuple[int | None, Any]:
+        state = self.state
+        headers = _headers(scope)
+        if not state.authorized(headers.get(b"dd-api-key"), headers.get(b"dd-application-key")):
+            return await _answer(send, 403, ["Forbidden"], state.limiter.peek(path)), None
+        verdict = state.limiter.hit(path)
+        if not verdict.allowed:
+            return await _answer(send, 429, ["Too many requests"], verdict.headers), None
+        decision: Decision = state.faults.draw(method, path)
+        if decision.latency_s:
+            await asyncio.sleep(decision.latency_s)
+        fault = decision.fault
+        if fault is None:
+            status = await _run(self.app, scope, receive, _with_headers(send, verdict.headers))
+            return status, ("latency" if decision.latency_s else None)
+        if fault.kind == "rate_limit":
+            limited = ratelimit_headers(
+                state.config.rate_limit, limit_name(path), 0, fault.reset_seconds
+            )
+            return await _answer(
+                send, 429, [fault.message or "Too many requests"], limited
+            ), fault.kind
+        if fault.applies_change:
+            await _run(self.app, scope, receive, _discard)
+        if fault.kind == "error":
+            message = fault.message or f"injected {fault.status} (emulator error fault)"
+            return await _answer(send, fault.status, [message], verdict.headers), fault.kind
+        if fault.kind == "hang":
+            await _wait_for_disconnect(receive, fault.hang_seconds)
+        await _abort(send)
+        return None, fault.kind
+
+
+async def _run(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> int | None:
+    status: int | None = None
+
+    async def capture(message: Message) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = int(message["status"])
+        await send(message)
+
+    await app(scope, receive, capture)
+    return status
+
+
+async def _discard(message: Message) -> None:
+    """A sink for the answer of a request whose real answer is a fault."""
+
+
+def _with_headers(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = [*message.get("headers", []), *extra]
+        await send(message)
+
+    return wrapped
+
+
+async def _answer(
+    send: Send, status: int, messages: list[str], extra: list[tuple[bytes, bytes]]
+) -> int:
+    content, content_type = error_body(status, messages)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", content_type.encode()),
+                (b"content-length", str(len(content)).encode()),
+                *extra,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": content})
+    return status
+
+
+async def _abort(send: Send) -> None:
+    """Close the client connection without an HTTP answer (a real dropped response)."""
+    transport = getattr(getattr(send, "__self__", None), "transport", None)
+    if transport is not None:
+        transport.abort()
+        await asyncio.sleep(0)  # let the server notice the connection is gone
+        return
+    # Not served by uvicorn: promise a body, send none, and fail — the client sees an
+    # incomplete message (a transport error), never a complete HTTP answer.
+    await send(
+        {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"1")]}
+    )
+    raise ConnectionAbortedError("emulator drop fault")
+
+
+async def _wait_for_disconnect(receive: Receive, seconds: float) -> None:
+    async def disconnected() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+    try:
+        await asyncio.wait_for(disconnected(), timeout=seconds)
+    except TimeoutError:
+        pass
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replayer(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+def _headers(scope: Scope) -> dict[bytes, str]:
+    return {k.lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+
+
+def _query_string(scope: Scope) -> str:
+    return bytes(scope.get("query_string", b"")).decode("latin-1")
+
+
+def _log(
+    method: str, path: str, scope: Scope, status: int | None, started: float, fault: Any
+) -> None:
+    if not logger.isEnabledFor(logging.INFO):
+        return
+    query = parse_query(_query_string(scope))
+    shown = path + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
+    outcome = "dropped" if status is None else str(status)
+    suffix = f" fault={fault}" if fault else ""
+    elapsed = (time.perf_counter() - started) * 1000
+    logger.info("%s %s -> %s %.1fms%s", method, shown, outcome, elapsed, suffix)

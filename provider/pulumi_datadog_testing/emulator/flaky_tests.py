@@ -1,0 +1,334 @@
+"""Flaky tests: search (query, sort, cursor pagination) and bulk state updates.
+
+All tests are kept in memory (as their wire documents plus precomputed search values) and
+mirrored to SQLite on every write, so a search over thousands of tests is a Python scan
+with compiled predicates, and ``fingerprint_fqn:(id1 OR id2 …)`` is a dictionary lookup.
+
+Pagination is keyset-based: the opaque cursor (base64 JSON) holds the sort key of the last
+test returned plus a fingerprint of the query and sort, so pages stay consistent while
+tests change state, and a cursor reused with another query is a clear 400.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import bisect
+import hashlib
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from ..models import FlakySort, FlakyState, FlakyTestsSearchRequest, UpdateFlakyTestsRequest
+from .api_errors import ApiError
+from .query import FREE_TEXT, CompiledQuery, QuerySyntaxError, compile_query
+from .store import Store
+
+__all__ = ["DEFAULT_PAGE_LIMIT", "FlakyRecord", "FlakyTests", "search_values"]
+
+DEFAULT_PAGE_LIMIT: Final = 10
+MAX_PAGE_LIMIT: Final = 1000
+_HISTORY = "history"
+_INTERNAL: Final = frozenset({"id", "repository_id", _HISTORY})
+
+SortKey = tuple[Any, ...]
+
+
+def search_values(doc: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    """Every search key's values for one test document."""
+    branches = tuple(
+        dict.fromkeys(
+            b for b in (doc.get("first_flaked_branch"), doc.get("last_flaked_branch")) if b
+        )
+    )
+    fqn = ".".join(p for p in (doc.get("module"), doc.get("suite"), doc.get("name")) if p)
+    return {
+        "flaky_test_state": (doc["flaky_state"],),
+        "flaky_test_category": (doc["flaky_category"],) if doc.get("flaky_category") else (),
+        "@test.name": (doc["name"],),
+        "@test.suite": (doc["suite"],) if doc.get("suite") else (),
+        "@test.module": (doc["module"],) if doc.get("module") else (),
+        "@test.service": tuple(doc.get("services") or ()),
+        "@git.repository.id_v2": (doc["repository_id"],),
+        "@git.branch": branches,
+        "@test.codeowners": tuple(doc.get("codeowners") or ()),
+        "env": tuple(doc.get("envs") or ()),
+        "fingerprint_fqn": (doc["id"],),
+        FREE_TEXT: (fqn.lower(),),
+    }
+
+
+@dataclass(slots=True)
+class FlakyRecord:
+    """One test: its stored document, its search values and (cached) its encoded answer.
+
+    Records are never changed in place: a write replaces the record, so the cache of the
+    encoded search answer stays valid for the record's lifetime.
+    """
+
+    doc: dict[str, Any]
+    search_values: dict[str, tuple[str, ...]]
+    encoded: dict[bool, bytes] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, doc: dict[str, Any]) -> FlakyRecord:
+        return cls(doc=doc, search_values=search_values(doc))
+
+    def wire(self, include_history: bool) -> dict[str, Any]:
+        """The test as the search endpoint returns it."""
+        attributes = {k: v for k, v in self.doc.items() if k not in _INTERNAL}
+        if include_history:
+            attributes[_HISTORY] = self.doc.get(_HISTORY, [])
+        return {"id": self.doc["id"], "type": "flaky_test", "attributes": attributes}
+
+    def wire_json(self, include_history: bool) -> bytes:
+        """``wire()`` encoded as JSON (computed once per record and flavour)."""
+        cached = self.encoded.get(include_history)
+        if cached is None:
+            cached = json.dumps(self.wire(include_history), separators=(",", ":")).encode()
+            self.encoded[include_history] = cached
+        return cached
+
+
+def _sort_key(name: str) -> Callable[[FlakyRecord], SortKey]:
+    doc_key: dict[str, Callable[[dict[str, Any]], Any]] = {
+        "fqn": lambda d: (d.get("module") or "", d.get("suite") or "", d["name"]),
+        "first_flaked": lambda d: d.get("first_flaked_ts") or 0,
+        "last_flaked": lambda d: d.get("last_flaked_ts") or 0,
+        "failure_rate": lambda d: float((d.get("test_stats") or {}).get("failure_rate_pct") or 0),
+        "pipelines_failed": lambda d: (d.get("pipeline_stats") or {}).get("failed_pipelines") or 0,
+        "pipelines_duration_lost": lambda d: (
+            (d.get("pipeline_stats") or {}).get("total_lost_time_ms") or 0
+        ),
+    }
+    primary = doc_key[name]
+    if name == "fqn":
+        return lambda r: (*primary(r.doc), r.doc["id"])
+    return lambda r: (primary(r.doc), r.doc["id"])
+
+
+def _as_key(value: Any) -> SortKey:
+    """A sort key read back from a cursor (JSON lists → tuples)."""
+    return tuple(value)
+
+
+class FlakyTests:
+    """The flaky-test endpoints' behaviour; thread-safe."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._lock = threading.RLock()
+        self._by_id: dict[str, FlakyRecord] = {}
+        self._orders: dict[str, tuple[list[SortKey], list[str]]] = {}
+        self.reload()
+
+    def reload(self) -> None:
+        with self._lock:
+            self._by_id = {d["id"]: FlakyRecord.of(d) for d in self._store.all("flaky_tests")}
+            self._orders.clear()
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def get(self, test_id: str) -> dict[str, Any] | None:
+        record = self._by_id.get(test_id)
+        return None if record is None else record.doc
+
+    # ------------------------------------------------------------------------ write
+    def upsert(self, docs: Iterable[dict[str, Any]]) -> tuple[int, int]:
+        """Create or replace tests; return (created, updated)."""
+        docs = list(docs)
+        with self._lock:
+            created = sum(1 for d in docs if d["id"] not in self._by_id)
+            self._store.put_flaky_tests(docs)
+            for doc in docs:
+                self._by_id[doc["id"]] = FlakyRecord.of(doc)
+            self._orders.clear()  # new tests or new sort values
+        return created, len(docs) - created
+
+    def bulk_update(
+        self,
+        request: UpdateFlakyTestsRequest,
+        *,
+        max_tests: int,
+        injected_failures: Callable[[list[str]], Mapping[str, str]],
+    ) -> dict[str, Any]:
+        """Apply each test's new state; per-test results, never a 404 for unknown ids."""
+        tests = request.data.attributes.tests
+        if len(tests) > max_tests:
+            raise ApiError.bad_request(
+                f"data.attributes.tests: at most {max_tests} tests per request "
+                f"(got {len(tests)}); split the update into several requests"
+            )
+        failures = injected_failures([t.id for t in tests])
+        now_ms = int(time.time() * 1000)
+        results: list[dict[str, Any]] = []
+        changed: dict[str, dict[str, Any]] = {}
+        with self._lock:
+            for test in tests:
+                record = self._by_id.get(test.id)
+                if test.id in failures:
+                    results.append({"id": test.id, "success": False, "error": failures[test.id]})
+                elif record is None and test.id not in changed:
+                    results.append(
+                        {
+                            "id": test.id,
+                            "success": False,
+                            "error": f"flaky test {test.id} not found",
+                        }
+                    )
+                else:
+                    doc = changed.get(test.id) or dict(record.doc)  # type: ignore[union-attr]
+                    _set_state(doc, test.new_state, now_ms)
+                    changed[test.id] = doc
+                    results.append({"id": test.id, "success": True})
+            if changed:
+                self._store.put_flaky_tests(changed.values())
+                for test_id, doc in changed.items():
+                    self._by_id[test_id] = FlakyRecord.of(doc)
+        return {
+            "data": {
+                "id": str(uuid.uuid4()),
+                "type": "update_flaky_test_state_response",
+                "attributes": {
+                    "has_errors": any(not r["success"] for r in results),
+                    "results": results,
+                },
+            }
+        }
+
+    # ----------------------------------------------------------------------- search
+    def search(self, request: FlakyTestsSearchRequest) -> bytes:
+        """One page of results, encoded as the JSON answer."""
+        attributes = request.data.attributes if request.data else None
+        flt = attributes.filter if attributes else None
+        page = attributes.page if attributes else None
+        sort: FlakySort = (attributes.sort if attributes else None) or "fqn"
+        query_text = (flt.query if flt else None) or "*"
+        include_history = bool(
+            (flt.include_history if flt else None)
+            or (attributes.include_history if attributes else None)
+        )
+        limit = (page.limit if page else None) or DEFAULT_PAGE_LIMIT
+        try:
+            query = compile_query(query_text)
+        except QuerySyntaxError as exc:
+            raise ApiError.bad_request(
+                f"data.attributes.filter.query: {exc}", json_api=True
+            ) from None
+        fingerprint = hashlib.sha256(f"{query.text}\x00{sort}".encode()).hexdigest()[:16]
+        after = _decode_cursor(page.cursor, fingerprint) if page and page.cursor else None
+
+        descending = sort.startswith("-")
+        name = sort.lstrip("-")
+        with self._lock:
+            if query.candidate_ids is not None:
+                selected, more = self._page_of_candidates(
+                    query, name, descending=descending, after=after, limit=limit
+                )
+            else:
+                selected, more = self._page_in_order(
+                    query, name, descending=descending, after=after, limit=limit
+                )
+            data = b",".join(r.wire_json(include_history) for r in selected)
+        next_page = None
+        if more and selected:
+            next_page = _encode_cursor(_sort_key(name)(selected[-1]), fingerprint)
+        meta = json.dumps({"pagination": {"next_page": next_page}}, separators=(",", ":"))
+        return b'{"data":[' + data + b'],"meta":' + meta.encode() + b"}"
+
+    def _page_in_order(
+        self,
+        query: CompiledQuery,
+        name: str,
+        *,
+        descending: bool,
+        after: SortKey | None,
+        limit: int,
+    ) -> tuple[list[FlakyRecord], bool]:
+        """Walk the cached order of all tests from the cursor, keeping matches, until one
+        more than ``limit`` is found (so a page costs O(limit) on selective-free queries)."""
+        keys, ids = self._order(name)
+        if descending:
+            position = bisect.bisect_left(keys, after) if after is not None else len(ids)
+            walk: Iterable[int] = range(position - 1, -1, -1)
+        else:
+            position = bisect.bisect_right(keys, after) if after is not None else 0
+            walk = range(position, len(ids))
+        selected: list[FlakyRecord] = []
+        by_id, predicate = self._by_id, query.predicate
+        for index in walk:
+            record = by_id[ids[index]]
+            if predicate(record.search_values):
+                if len(selected) == limit:
+                    return selected, True
+                selected.append(record)
+        return selected, False
+
+    def _page_of_candidates(
+        self,
+        query: CompiledQuery,
+        name: str,
+        *,
+        descending: bool,
+        after: SortKey | None,
+        limit: int,
+    ) -> tuple[list[FlakyRecord], bool]:
+        """A query pinned to a set of ids: look them up, filter, sort, cut the page."""
+        assert query.candidate_ids is not None
+        key = _sort_key(name)
+        pool = (r for i in query.candidate_ids if (r := self._by_id.get(i)) is not None)
+        matches = sorted((r for r in pool if query.predicate(r.search_values)), key=key)
+        keys = [key(r) for r in matches]
+        if descending:
+            end = bisect.bisect_left(keys, after) if after is not None else len(matches)
+            return matches[max(0, end - limit) : end][::-1], end - limit > 0
+        start = bisect.bisect_right(keys, after) if after is not None else 0
+        return matches[start : start + limit], start + limit < len(matches)
+
+    def _order(self, name: str) -> tuple[list[SortKey], list[str]]:
+        """All tests' sort keys and ids in ascending order of ``name`` (cached until a test
+        is added or replaced; state changes don't move a test in any order)."""
+        cached = self._orders.get(name)
+        if cached is None:
+            key = _sort_key(name)
+            records = sorted(self._by_id.values(), key=key)
+            cached = ([key(r) for r in records], [r.doc["id"] for r in records])
+            self._orders[name] = cached
+        return cached
+
+
+def _set_state(doc: dict[str, Any], state: FlakyState, now_ms: int) -> None:
+    if doc.get("flaky_state") == state:
+        return
+    doc["flaky_state"] = state
+    entry = {
+        "status": state,
+        "commit_sha": "",
+        "timestamp": now_ms,
+        "policy_id": "ftm_policy.manual",
+    }
+    doc[_HISTORY] = [entry, *doc.get(_HISTORY, [])]
+
+
+def _encode_cursor(key: SortKey, fingerprint: str) -> str:
+    raw = json.dumps({"k": list(key), "f": fingerprint}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def _decode_cursor(cursor: str, fingerprint: str) -> SortKey:
+    problem = "data.attributes.page.cursor: not a cursor returned by this search"
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        key, owner = payload["k"], payload["f"]
+    except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError):
+        raise ApiError.bad_request(problem, json_api=True) from None
+    if owner != fingerprint or not isinstance(key, list):
+        raise ApiError.bad_request(
+            f"{problem} (it belongs to a different query or sort)", json_api=True
+        )
+    return _as_key(key)

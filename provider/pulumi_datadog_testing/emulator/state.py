@@ -1,0 +1,223 @@
+"""Everything one emulator instance holds: store, config, domain services, faults, calls."""
+
+from __future__ import annotations
+
+import collections
+import itertools
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Final
+from urllib.parse import parse_qs
+
+from .admin_models import (
+    EmulatorConfig,
+    EmulatorConfigPatch,
+    FaultKind,
+    RecordedCall,
+    RepositoryDefaults,
+)
+from .faults import FaultRegistry
+from .flaky_tests import FlakyTests
+from .policies import PoliciesService
+from .ratelimit import RateLimiter
+from .service_settings import ServiceSettingsService
+from .store import MEMORY, Store
+from .suites import SuitesService
+
+__all__ = ["CALL_LOG_SIZE", "CallLog", "EmulatorOptions", "EmulatorState", "parse_query"]
+
+CALL_LOG_SIZE: Final = 10_000
+_SECRET_PARAMS: Final = frozenset(
+    {"api_key", "application_key", "dd-api-key", "dd-application-key"}
+)
+_MAX_RECORDED_BODY: Final = 1_000_000
+_CONFIG_KEY = "config"
+
+
+@dataclass(frozen=True)
+class EmulatorOptions:
+    """Start-up options (the command line). Keys ``None``: any non-empty key is accepted.
+    ``config`` overrides: applied on top of the persisted config at every start."""
+
+    api_key: str | None = None
+    app_key: str | None = None
+    db: str = MEMORY
+    config_overrides: EmulatorConfigPatch = field(default_factory=EmulatorConfigPatch)
+
+
+@dataclass(frozen=True, slots=True)
+class _Call:
+    """A call as recorded on the hot path (raw; decoded only when listed)."""
+
+    seq: int
+    time: float
+    method: str
+    path: str
+    query_string: str
+    body: bytes
+    status: int | None
+    fault: FaultKind | None
+    duration_ms: float
+
+    def decoded(self) -> RecordedCall:
+        return RecordedCall(
+            seq=self.seq,
+            time=self.time,
+            method=self.method,
+            path=self.path,
+            query=parse_query(self.query_string),
+            body=_decoded_body(self.body),
+            status=self.status,
+            fault=self.fault,
+            duration_ms=self.duration_ms,
+        )
+
+
+class CallLog:
+    """The most recent Datadog-path calls (bounded, in memory). Recording keeps the raw
+    query string and body; they are parsed when the log is read, off the request path."""
+
+    def __init__(self, size: int = CALL_LOG_SIZE) -> None:
+        self._calls: collections.deque[_Call] = collections.deque(maxlen=size)
+        self._seq = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def record(
+        self,
+        *,
+        time: float,
+        method: str,
+        path: str,
+        query_string: str,
+        body: bytes,
+        status: int | None,
+        fault: FaultKind | None,
+        duration_ms: float,
+    ) -> None:
+        with self._lock:
+            self._calls.append(
+                _Call(
+                    next(self._seq), time, method, path, query_string, body, status, fault,
+                    duration_ms,
+                )
+            )  # fmt: skip
+
+    def __len__(self) -> int:
+        return len(self._calls)
+
+    def list(
+        self, method: str | None = None, path: str | None = None, *, clear: bool = False
+    ) -> list[RecordedCall]:
+        """The recorded calls, oldest first; ``clear`` empties the log in the same step."""
+        with self._lock:
+            calls = list(self._calls)
+            if clear:
+                self._calls.clear()
+        wanted = method.upper() if method is not None else None
+        return [
+            c.decoded()
+            for c in calls
+            if (wanted is None or c.method == wanted) and (path is None or c.path == path)
+        ]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._calls.clear()
+
+
+def parse_query(raw: str) -> dict[str, str | list[str]]:
+    """Query parameters (repeated ones as lists); values of key-like names masked."""
+    parsed = parse_qs(raw, keep_blank_values=True)
+    return {
+        k: ("***" if k.lower() in _SECRET_PARAMS else (v[0] if len(v) == 1 else v))
+        for k, v in parsed.items()
+    }
+
+
+def _decoded_body(body: bytes) -> Any:
+    if not body:
+        return None
+    text = body[:_MAX_RECORDED_BODY].decode("utf-8", "replace")
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+class EmulatorState:
+    """The live state of one emulator process."""
+
+    def __init__(self, options: EmulatorOptions) -> None:
+        self.options = options
+        self.started = time.monotonic()
+        self.store = Store(options.db)
+        self._config = self._initial_config()
+        self.settings = ServiceSettingsService(self.store, lambda: self._config)
+        self.policies = PoliciesService(self.store)
+        self.flaky = FlakyTests(self.store)
+        self.suites = SuitesService(self.store)
+        self.faults = FaultRegistry()
+        self.limiter = RateLimiter(lambda: self._config.rate_limit)
+        self.calls = CallLog()
+
+    @property
+    def config(self) -> EmulatorConfig:
+        return self._config
+
+    def update_config(self, patch: EmulatorConfigPatch) -> EmulatorConfig:
+        self._config = apply_config_patch(self._config, patch)
+        self.store.set_meta(_CONFIG_KEY, self._config.model_dump(mode="json"))
+        return self._config
+
+    def reset(self) -> None:
+        """Forget every object, call and fault; config back to its start-up value."""
+        self.store.reset()
+        self.flaky.reload()
+        self.faults.clear()
+        self.calls.clear()
+        self.limiter.reset()
+        self._config = apply_config_patch(EmulatorConfig(), self.options.config_overrides)
+        self.store.set_meta(_CONFIG_KEY, self._config.model_dump(mode="json"))
+
+    def close(self) -> None:
+        self.store.close()
+
+    def authorized(self, api_key: str | None, app_key: str | None) -> bool:
+        expected = (self.options.api_key, self.options.app_key)
+        for given, wanted in zip((api_key, app_key), expected, strict=True):
+            if not given or (wanted is not None and given != wanted):
+                return False
+        return True
+
+    def _initial_config(self) -> EmulatorConfig:
+        stored = self.store.get_meta(_CONFIG_KEY)
+        base = EmulatorConfig.model_validate(stored) if stored else EmulatorConfig()
+        config = apply_config_patch(base, self.options.config_overrides)
+        self.store.set_meta(_CONFIG_KEY, config.model_dump(mode="json"))
+        return config
+
+
+def apply_config_patch(config: EmulatorConfig, patch: EmulatorConfigPatch) -> EmulatorConfig:
+    """``config`` with the fields of ``patch`` applied (see ``EmulatorConfigPatch``)."""
+    data = config.model_dump()
+    if patch.pr_comments_mode is not None:
+        data["pr_comments_mode"] = patch.pr_comments_mode
+    if patch.org_defaults is not None:
+        data["org_defaults"].update(patch.org_defaults.model_dump(exclude_none=True))
+    if patch.repository_defaults is not None:
+        repos: dict[str, Any] = data["repository_defaults"]
+        for repo, defaults in patch.repository_defaults.items():
+            if defaults is None:
+                repos.pop(repo, None)
+            else:
+                merged = RepositoryDefaults.model_validate(repos.get(repo, {}))
+                repos[repo] = merged.model_copy(
+                    update=defaults.model_dump(exclude_none=True)
+                ).model_dump()
+    if patch.rate_limit is not None:
+        data["rate_limit"] = patch.rate_limit.model_dump()
+    if patch.max_bulk_tests is not None:
+        data["max_bulk_tests"] = patch.max_bulk_tests
+    return EmulatorConfig.model_validate(data)

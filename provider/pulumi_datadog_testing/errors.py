@@ -1,0 +1,338 @@
+"""Errors raised by the Datadog client layer.
+
+Every failure reaching a resource is one of these, rendered as a single line a user can
+act on, with credentials redacted::
+
+    DatadogError                    base of everything below
+    ├── DatadogConfigError          bad or missing configuration (raised before any request)
+    └── DatadogAPIError             a request to Datadog failed; carries method, path, status,
+        │                           Datadog's ``errors[]`` text, the request id, retries, elapsed
+        ├── BadRequestError         400, 422 — the body or parameters were rejected
+        ├── ForbiddenError          401, 403 — wrong keys, or the key lacks a permission
+        ├── NotFoundError           404 — the object does not exist (a read treats it as "gone")
+        ├── ConflictError           409, 412 — e.g. a JSON Patch ``test`` op failed
+        ├── RateLimitedError        429 — still rate limited when the retry budget ran out
+        ├── ServerError             5xx (and 408) — still failing when the retry budget ran out
+        ├── UnexpectedResponseError 2xx whose body did not match the expected model
+        └── TransportError          no HTTP answer (connect/read failure, timeout); status None
+            └── AmbiguousWriteError a non-idempotent write may or may not have been applied,
+                                    so it was not retried (no duplicate created)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import httpx
+
+__all__ = [
+    "AmbiguousWriteError",
+    "BadRequestError",
+    "ConflictError",
+    "DatadogAPIError",
+    "DatadogConfigError",
+    "DatadogError",
+    "ForbiddenError",
+    "NotFoundError",
+    "RateLimitedError",
+    "Redactor",
+    "ServerError",
+    "TransportError",
+    "UnexpectedResponseError",
+    "error_from_response",
+    "extract_errors",
+    "extract_request_id",
+    "required_permission",
+]
+
+# Headers that may carry the id Datadog support asks for; first present wins. The official
+# client exposes none of them; these are the ones Datadog front ends and proxies use.
+REQUEST_ID_HEADERS = ("x-dd-request-id", "dd-request-id", "x-request-id", "x-datadog-request-id")
+
+_MAX_DETAIL_CHARS = 400
+_REDACTED = "***"
+
+# (method, path pattern, permission). From the seeds where they state it (service settings
+# PATCH, flaky search and PATCH, suite JSON Patch); the others follow the permission
+# catalogue: reads need *_read, settings writes/deletes need test_optimization_settings_write.
+_SEGMENT = r"[^/]+"
+_PERMISSIONS: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
+    (method, re.compile(rf"^{pattern}/?$"), permission)
+    for method, pattern, permission in (
+        (
+            "PATCH",
+            "/api/v2/ci/test-optimization/settings/service",
+            "test_optimization_settings_write",
+        ),
+        (
+            "DELETE",
+            "/api/v2/ci/test-optimization/settings/service",
+            "test_optimization_settings_write",
+        ),
+        ("POST", "/api/v2/ci/test-optimization/settings/service", "test_optimization_read"),
+        (
+            "PATCH",
+            "/api/v2/ci/test-optimization/settings/policies",
+            "test_optimization_settings_write",
+        ),
+        ("POST", "/api/v2/ci/test-optimization/settings/policies", "test_optimization_read"),
+        ("POST", "/api/v2/test/flaky-test-management/tests", "test_optimization_read"),
+        ("PATCH", "/api/v2/test/flaky-test-management/tests", "test_optimization_write"),
+        ("GET", "/api/v2/synthetics/suites/search", "synthetics_read"),
+        ("POST", "/api/v2/synthetics/suites/bulk-delete", "synthetics_write"),
+        ("POST", "/api/v2/synthetics/suites", "synthetics_write"),
+        ("GET", f"/api/v2/synthetics/suites/{_SEGMENT}", "synthetics_read"),
+        ("PUT", f"/api/v2/synthetics/suites/{_SEGMENT}", "synthetics_write"),
+        ("PATCH", f"/api/v2/synthetics/suites/{_SEGMENT}/jsonpatch", "synthetics_write"),
+    )
+)
+
+
+def required_permission(method: str, path: str) -> str | None:
+    """The Datadog permission an endpoint needs (``None`` for endpoints not used here)."""
+    bare = path.split("?", 1)[0]
+    for known_method, pattern, permission in _PERMISSIONS:
+        if known_method == method.upper() and pattern.match(bare):
+            return permission
+    return None
+
+
+class Redactor:
+    """Replaces every known secret value in a text by ``***``.
+
+    Built from the API and application keys; applied to everything that can end up in a
+    message or a log line, including text a server echoed back.
+    """
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        # Longest first, so a secret containing another is replaced whole.
+        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, _REDACTED)
+        return text
+
+    def __repr__(self) -> str:
+        return f"Redactor({len(self._secrets)} secrets)"
+
+
+class DatadogError(Exception):
+    """Base class of every error raised by this package's Datadog layer."""
+
+
+class DatadogConfigError(DatadogError, ValueError):
+    """The provider configuration is missing or invalid; nothing was sent to Datadog."""
+
+
+class DatadogAPIError(DatadogError):
+    """A request to the Datadog API failed.
+
+    ``str(error)`` is a one-line message; the attributes keep the details for code that
+    wants to branch on them (``status`` is ``None`` when no HTTP answer arrived).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str,
+        path: str,
+        status: int | None = None,
+        errors: Sequence[str] = (),
+        request_id: str | None = None,
+        retries: int = 0,
+        elapsed: float = 0.0,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.method = method
+        self.path = path
+        self.status = status
+        self.errors = tuple(errors)
+        self.request_id = request_id
+        self.retries = retries
+        self.elapsed = elapsed
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        name = type(self).__name__
+        return f"{name}(status={self.status!r}, method={self.method!r}, path={self.path!r})"
+
+
+class BadRequestError(DatadogAPIError):
+    """400/422: Datadog rejected the request body or parameters."""
+
+
+class ForbiddenError(DatadogAPIError):
+    """401/403: the keys are wrong for this site, or the application key lacks a permission."""
+
+
+class NotFoundError(DatadogAPIError):
+    """404: the object does not exist. Reads treat it as "deleted outside Pulumi"."""
+
+
+class ConflictError(DatadogAPIError):
+    """409/412: the object changed in a way the request did not expect."""
+
+
+class RateLimitedError(DatadogAPIError):
+    """429 after the retry budget (attempts or time) ran out."""
+
+
+class ServerError(DatadogAPIError):
+    """5xx (or 408) after the retry budget ran out."""
+
+
+class UnexpectedResponseError(DatadogAPIError):
+    """Datadog answered with success, but the body did not match the expected model."""
+
+
+class TransportError(DatadogAPIError):
+    """No HTTP answer: connection refused, DNS failure, timeout, dropped connection."""
+
+
+class AmbiguousWriteError(TransportError):
+    """A non-idempotent write failed after it may have reached Datadog.
+
+    It was not retried, because a retry could create a duplicate. Resource code should
+    look the object up ("detect and adopt") — pass ``recover=`` to the client request —
+    or surface this error so the user can check Datadog and ``pulumi refresh``.
+    """
+
+
+def extract_errors(response: httpx.Response) -> list[str]:
+    """Datadog's error texts from a response body, in both shapes the API uses.
+
+    ``{"errors": ["message", ...]}`` (the spec) and JSON:API error objects
+    ``{"errors": [{"status", "title", "detail", "source": {"pointer"}}]}``; anything else
+    falls back to a short snippet of the body, or nothing.
+    """
+    try:
+        payload: Any = json.loads(response.content) if response.content else None
+    except ValueError:
+        text = " ".join(response.text.split())
+        return [text[:_MAX_DETAIL_CHARS]] if text else []
+    items = payload.get("errors") if isinstance(payload, dict) else None
+    if not isinstance(items, list):
+        return [_shorten(json.dumps(payload))] if payload not in (None, {}, []) else []
+    return [text for text in (_error_text(item) for item in items) if text]
+
+
+def _error_text(item: Any) -> str:
+    if isinstance(item, str):
+        return _shorten(item)
+    if not isinstance(item, dict):
+        return _shorten(json.dumps(item))
+    title = str(item.get("title") or "").strip()
+    detail = str(item.get("detail") or "").strip()
+    text = f"{title}: {detail}" if title and detail and detail != title else (detail or title)
+    source = item.get("source")
+    pointer = source.get("pointer") or source.get("parameter") if isinstance(source, dict) else None
+    if pointer:
+        text = f"{text} (at {pointer})"
+    return _shorten(text or json.dumps(item))
+
+
+def _shorten(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _MAX_DETAIL_CHARS else text[: _MAX_DETAIL_CHARS - 1] + "…"
+
+
+def extract_request_id(headers: httpx.Headers) -> str | None:
+    """The request id Datadog returned, if any (see ``REQUEST_ID_HEADERS``)."""
+    for name in REQUEST_ID_HEADERS:
+        value: str | None = headers.get(name)
+        if value:
+            return value
+    return None
+
+
+def error_from_response(
+    response: httpx.Response,
+    *,
+    method: str,
+    path: str,
+    api_url: str,
+    target: str | None = None,
+    retries: int = 0,
+    elapsed: float = 0.0,
+    redact: Redactor | None = None,
+) -> DatadogAPIError:
+    """Map a failed HTTP response to the matching ``DatadogAPIError`` with a one-line message.
+
+    ``target`` names the object the request was about (``synthetics suite "abc-def-ghi"``);
+    ``retries``/``elapsed`` say how much of the retry budget was used.
+    """
+    redact = redact or Redactor(())
+    status = response.status_code
+    errors = [redact(text) for text in extract_errors(response)]
+    request_id = extract_request_id(response.headers)
+    what = target or f"the object at {path.split('?', 1)[0]}"
+    detail = "; ".join(errors) or response.reason_phrase or "no error text"
+    after = _after(retries, elapsed)
+    cls: type[DatadogAPIError]
+    if status in (401, 403):
+        cls = ForbiddenError
+        permission = required_permission(method, path)
+        needs = (
+            f" and that the application key's user and scopes include the `{permission}` permission"
+            if permission
+            else " and that the application key has the permissions this endpoint needs"
+        )
+        hint = (
+            f"check that the API and application keys are valid for {api_url} "
+            f"(datadog:apiKey/datadog:appKey or DD_API_KEY/DD_APP_KEY; site from "
+            f"datadog-testing:site, datadog:apiUrl, DD_SITE or DD_HOST){needs}"
+        )
+    elif status == 404:
+        cls = NotFoundError
+        hint = f"{what} does not exist (deleted outside Pulumi? run `pulumi refresh`)"
+    elif status == 429:
+        cls = RateLimitedError
+        reset = response.headers.get("x-ratelimit-reset")
+        limit = response.headers.get("x-ratelimit-name")
+        window = ", ".join(
+            part
+            for part in (f"limit {limit}" if limit else "", f"resets in {reset}s" if reset else "")
+            if part
+        )
+        hint = (
+            f"still rate limited {after}{f' ({window})' if window else ''}; raise "
+            "datadog-testing:maxRetries or datadog-testing:retryTimeoutSeconds, or run "
+            "`pulumi up --parallel` with a lower number"
+        )
+    elif status in (409, 412):
+        cls = ConflictError
+        hint = f"{what} changed outside Pulumi; run `pulumi refresh` and try again"
+    elif status in (400, 422):
+        cls = BadRequestError
+        hint = "Datadog rejected the request; fix the resource inputs named above"
+    elif status == 408 or status >= 500:
+        cls = ServerError
+        hint = f"Datadog kept failing {after}; try again later" if retries else "try again later"
+    else:
+        cls = DatadogAPIError
+        hint = "unexpected answer from Datadog"
+    rid = f" [request id {request_id}]" if request_id else ""
+    message = redact(f"{method} {path} -> {status} {detail} — {hint}{rid}")
+    return cls(
+        message,
+        method=method,
+        path=path,
+        status=status,
+        errors=errors,
+        request_id=request_id,
+        retries=retries,
+        elapsed=elapsed,
+    )
+
+
+def _after(retries: int, elapsed: float) -> str:
+    plural = "retry" if retries == 1 else "retries"
+    return f"after {retries} {plural} over {elapsed:.1f}s"

@@ -1,0 +1,156 @@
+"""Reusable, configurable pulumi-policy policies for this package's resources.
+
+Each factory returns a new pulumi-policy ``ResourceValidationPolicy`` or
+``StackValidationPolicy`` that targets resources by their type token (see
+``pulumi_datadog_testing.type_tokens``), has a JSON-schema config whose defaults the engine
+applies, and a default enforcement level you can override per call or per config file::
+
+    from pulumi_policy import EnforcementLevel, PolicyPack
+    from pulumi_datadog_testing.policy import all_policies, suite_owner_tag
+
+    PolicyPack("my-guardrails", policies=[*all_policies(), ...])
+    PolicyPack("lenient", policies=[suite_owner_tag(EnforcementLevel.MANDATORY)])
+
+Importing this module never constructs a ``PolicyPack`` (that starts a gRPC server and blocks),
+so policies can be unit-tested by calling ``policy.validate(args, report_violation)``.
+
+Values unknown during preview are never judged: a policy checks what is known and skips the
+rest. A config the schema does not allow (including unknown keys, which the engine lets
+through) makes the policy raise ``PolicyConfigError`` naming the key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Final
+
+from pulumi_policy import EnforcementLevel, Policy
+
+from ._config import PolicyConfig, PolicyConfigError
+from ._props import UNKNOWN, Unknown, plain
+from .flaky_tests import (
+    FLAKY_STATE_JUSTIFICATION,
+    FLAKY_TEST_QUARANTINE_CAP,
+    UNIQUE_FLAKY_TEST_POLICIES,
+    UNIQUE_FLAKY_TESTS,
+    FlakyStateJustificationConfig,
+    FlakyTestQuarantineCapConfig,
+    UniqueFlakyTestPoliciesConfig,
+    UniqueFlakyTestsConfig,
+    flaky_state_justification,
+    flaky_test_quarantine_cap,
+    unique_flaky_test_policies,
+    unique_flaky_tests,
+)
+from .service_settings import (
+    REQUIRED_SERVICE_SETTINGS,
+    TIA_REQUIRES_CODE_COVERAGE,
+    UNIQUE_SERVICE_SETTINGS,
+    RequiredServiceSettingsConfig,
+    TiaRequiresCodeCoverageConfig,
+    UniqueServiceSettingsConfig,
+    required_service_settings,
+    tia_requires_code_coverage,
+    unique_service_settings,
+)
+from .synthetics import (
+    SUITE_ALERTING_THRESHOLD,
+    SUITE_CRITICAL_TEST,
+    SUITE_OWNER_TAG,
+    SuiteAlertingThresholdConfig,
+    SuiteCriticalTestConfig,
+    SuiteOwnerTagConfig,
+    suite_alerting_threshold,
+    suite_critical_test,
+    suite_owner_tag,
+)
+
+__all__ = [
+    "CONFIG_MODELS",
+    "FLAKY_STATE_JUSTIFICATION",
+    "FLAKY_TEST_QUARANTINE_CAP",
+    "PACK_NAME",
+    "POLICY_FACTORIES",
+    "REQUIRED_SERVICE_SETTINGS",
+    "SUITE_ALERTING_THRESHOLD",
+    "SUITE_CRITICAL_TEST",
+    "SUITE_OWNER_TAG",
+    "TIA_REQUIRES_CODE_COVERAGE",
+    "UNIQUE_FLAKY_TESTS",
+    "UNIQUE_FLAKY_TEST_POLICIES",
+    "UNIQUE_SERVICE_SETTINGS",
+    "UNKNOWN",
+    "FlakyStateJustificationConfig",
+    "FlakyTestQuarantineCapConfig",
+    "PolicyConfig",
+    "PolicyConfigError",
+    "RequiredServiceSettingsConfig",
+    "SuiteAlertingThresholdConfig",
+    "SuiteCriticalTestConfig",
+    "SuiteOwnerTagConfig",
+    "TiaRequiresCodeCoverageConfig",
+    "UniqueFlakyTestPoliciesConfig",
+    "UniqueFlakyTestsConfig",
+    "UniqueServiceSettingsConfig",
+    "Unknown",
+    "all_policies",
+    "default_config",
+    "flaky_state_justification",
+    "flaky_test_quarantine_cap",
+    "plain",
+    "required_service_settings",
+    "suite_alerting_threshold",
+    "suite_critical_test",
+    "suite_owner_tag",
+    "tia_requires_code_coverage",
+    "unique_flaky_test_policies",
+    "unique_flaky_tests",
+    "unique_service_settings",
+]
+
+PACK_NAME: Final = "datadog-testing-guardrails"
+"""The name of the ready pack (``policy-pack/``) that composes every policy below."""
+
+POLICY_FACTORIES: Final[dict[str, Callable[..., Policy]]] = {
+    REQUIRED_SERVICE_SETTINGS: required_service_settings,
+    TIA_REQUIRES_CODE_COVERAGE: tia_requires_code_coverage,
+    UNIQUE_SERVICE_SETTINGS: unique_service_settings,
+    FLAKY_TEST_QUARANTINE_CAP: flaky_test_quarantine_cap,
+    FLAKY_STATE_JUSTIFICATION: flaky_state_justification,
+    UNIQUE_FLAKY_TESTS: unique_flaky_tests,
+    UNIQUE_FLAKY_TEST_POLICIES: unique_flaky_test_policies,
+    SUITE_CRITICAL_TEST: suite_critical_test,
+    SUITE_ALERTING_THRESHOLD: suite_alerting_threshold,
+    SUITE_OWNER_TAG: suite_owner_tag,
+}
+"""Policy name → factory (``factory(enforcement_level=...)``), in the pack's order."""
+
+CONFIG_MODELS: Final[dict[str, type[PolicyConfig]]] = {
+    REQUIRED_SERVICE_SETTINGS: RequiredServiceSettingsConfig,
+    TIA_REQUIRES_CODE_COVERAGE: TiaRequiresCodeCoverageConfig,
+    UNIQUE_SERVICE_SETTINGS: UniqueServiceSettingsConfig,
+    FLAKY_TEST_QUARANTINE_CAP: FlakyTestQuarantineCapConfig,
+    FLAKY_STATE_JUSTIFICATION: FlakyStateJustificationConfig,
+    UNIQUE_FLAKY_TESTS: UniqueFlakyTestsConfig,
+    UNIQUE_FLAKY_TEST_POLICIES: UniqueFlakyTestPoliciesConfig,
+    SUITE_CRITICAL_TEST: SuiteCriticalTestConfig,
+    SUITE_ALERTING_THRESHOLD: SuiteAlertingThresholdConfig,
+    SUITE_OWNER_TAG: SuiteOwnerTagConfig,
+}
+"""Policy name → the pydantic model of its config (the source of its JSON schema)."""
+
+
+def all_policies() -> list[Policy]:
+    """A new instance of every policy of the library, each at its default enforcement level."""
+    return [factory() for factory in POLICY_FACTORIES.values()]
+
+
+def default_config() -> dict[str, dict[str, Any]]:
+    """The effective config with no config file: per policy its enforcement level and the
+    default of every key, in the shape of a ``--policy-pack-config`` file."""
+    result: dict[str, dict[str, Any]] = {}
+    for policy in all_policies():
+        level = policy.enforcement_level or EnforcementLevel.ADVISORY
+        defaults = CONFIG_MODELS[policy.name]().model_dump(mode="json")
+        result[policy.name] = {"enforcementLevel": level.value, **defaults}
+    return result

@@ -1,0 +1,508 @@
+"""What the flaky-test resources share: batched search reads and all-or-nothing bulk updates.
+
+``FlakyTestState`` and ``FlakyTestStates`` both manage a set of tests of one repository;
+they differ only in how the set is declared. Everything that talks to the API is here:
+
+- **Reads** go through the search endpoint, batched: one query for many ids
+  (``@git.repository.id_v2:"<repo>" fingerprint_fqn:(<id> OR <id> ...)``), split so no query
+  is longer than ``MAX_QUERY_CHARS``, ``page.limit`` 1000, cursor pagination followed to the
+  end (bounded: a cursor that repeats is an error).
+- **Writes** go through the bulk ``PATCH``, in chunks of ``flakyBulkChunkSize`` tests
+  (``Settings.flaky_bulk_chunk_size``, default 500), and only for tests whose state actually
+  changes. The PATCH sets absolute states, so it is idempotent and safely retried.
+- **All or nothing**: a dynamic provider cannot hand partial state back to the engine (an
+  exception from ``create``/``update``/``delete`` keeps the previous state), so when a test
+  fails (``results[].success: false``, a missing result, or a failed call) no further chunk
+  is sent and every test changed by this operation is set back to the state it had before.
+  The error names each failed test with Datadog's error, and any test whose roll-back failed.
+- **Restore on delete**: each managed test's state from before it was managed is recorded at
+  create (``previous``); releasing a test sets it back to that state, unless Pulumi never
+  changed it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Final, TypeVar
+
+from pulumi.dynamic import CheckFailure, CheckResult, DiffResult
+from pydantic import BaseModel
+
+from ..client import DatadogClient
+from ..errors import DatadogAPIError, DatadogError, UnexpectedResponseError
+from ..models import (
+    FlakyState,
+    FlakyTest,
+    FlakyTestsSearchRequest,
+    FlakyTestsSearchResponse,
+    UpdateFlakyTestsRequest,
+    UpdateFlakyTestsResponse,
+)
+from ._base import DatadogResourceProvider, check_inputs
+
+__all__ = [
+    "FLAKY_TESTS_PATH",
+    "MAX_QUERY_CHARS",
+    "SEARCH_PAGE_LIMIT",
+    "FlakyProvider",
+    "FlakyTestsNotFoundError",
+    "FlakyUpdateError",
+    "Managed",
+    "apply_all_or_nothing",
+    "check_test_ids",
+    "chunked",
+    "fqn",
+    "id_queries",
+    "managed_of",
+    "quote",
+    "read_tests",
+    "reconcile",
+    "repository_clause",
+    "repository_replace",
+    "search",
+    "state_of",
+    "states_map",
+]
+
+logger = logging.getLogger(__name__)
+
+FLAKY_TESTS_PATH: Final = "/api/v2/test/flaky-test-management/tests"
+SEARCH_PAGE_LIMIT: Final = 1000
+"""The API's largest ``page.limit``."""
+MAX_QUERY_CHARS: Final = 8000
+"""Longest search query sent. The API documents no limit; 8,000 characters (about 390 test
+ids) keeps well inside what log-search style query parsers accept."""
+MAX_PAGES: Final = 10_000
+"""Bound on the pages one search may follow (10 million tests at 1,000 per page)."""
+
+T = TypeVar("T")
+States = dict[str, FlakyState]
+
+
+class FlakyUpdateError(DatadogError):
+    """A bulk state change failed for some tests; every change it made was rolled back
+    (``rollback_failures`` lists tests that could not be set back)."""
+
+    def __init__(
+        self, message: str, failures: Mapping[str, str], rollback_failures: Mapping[str, str]
+    ) -> None:
+        super().__init__(message)
+        self.failures = dict(failures)
+        self.rollback_failures = dict(rollback_failures)
+
+
+class FlakyTestsNotFoundError(DatadogError):
+    """Test ids that a search of the repository did not return; nothing was changed."""
+
+    def __init__(self, message: str, missing: Sequence[str]) -> None:
+        super().__init__(message)
+        self.missing = list(missing)
+
+
+# ------------------------------------------------------------------------------ queries
+
+
+def quote(value: str) -> str:
+    """A search-query string literal: ``"..."`` with ``\\`` and ``"`` escaped."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def repository_clause(repository_id: str) -> str:
+    """The query term that scopes a search to one repository."""
+    return f"@git.repository.id_v2:{quote(repository_id)}"
+
+
+def id_queries(
+    repository_id: str, test_ids: Iterable[str], max_chars: int = MAX_QUERY_CHARS
+) -> list[str]:
+    """Queries selecting ``test_ids`` in the repository, each at most ``max_chars`` long
+    (always at least one id per query), in the order of ``test_ids``."""
+    head = f"{repository_clause(repository_id)} fingerprint_fqn:("
+    queries: list[str] = []
+    batch: list[str] = []
+    length = len(head) + 1
+    for test_id in test_ids:
+        term = quote(test_id) if not test_id.isalnum() else test_id
+        extra = len(term) + (4 if batch else 0)  # " OR "
+        if batch and length + extra > max_chars:
+            queries.append(head + " OR ".join(batch) + ")")
+            batch, length, extra = [], len(head) + 1, len(term)
+        batch.append(term)
+        length += extra
+    if batch:
+        queries.append(head + " OR ".join(batch) + ")")
+    return queries
+
+
+def chunked(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    """``items`` in consecutive slices of at most ``size``."""
+    if size < 1:
+        raise ValueError(f"chunk size must be at least 1, got {size}")
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+# ------------------------------------------------------------------------------- search
+
+
+def search(client: DatadogClient, query: str, *, target: str) -> list[FlakyTest]:
+    """Every test matching ``query``: 1,000 per page, following the cursor to the last page."""
+    found: list[FlakyTest] = []
+    cursor: str | None = None
+    seen: set[str] = set()
+    for _ in range(MAX_PAGES):
+        page = client.request(
+            "POST",
+            FLAKY_TESTS_PATH,
+            body=FlakyTestsSearchRequest.of(query, limit=SEARCH_PAGE_LIMIT, cursor=cursor),
+            response_model=FlakyTestsSearchResponse,
+            idempotent=True,
+            target=target,
+        )
+        found.extend(page.data)
+        cursor = page.next_page
+        if not cursor:
+            return found
+        if cursor in seen:
+            raise UnexpectedResponseError(
+                f"searching flaky tests for {target}: the API returned the same page cursor "
+                "twice, so pagination would never end; report this to Datadog support",
+                method="POST",
+                path=FLAKY_TESTS_PATH,
+                status=200,
+            )
+        seen.add(cursor)
+    raise UnexpectedResponseError(
+        f"searching flaky tests for {target}: more than {MAX_PAGES} pages; narrow the query",
+        method="POST",
+        path=FLAKY_TESTS_PATH,
+        status=200,
+    )
+
+
+def read_tests(
+    client: DatadogClient, repository_id: str, test_ids: Iterable[str], *, target: str
+) -> dict[str, FlakyTest]:
+    """The tests of ``test_ids`` that exist in the repository, read with as few searches as
+    ``MAX_QUERY_CHARS`` allows; ids the search does not return are absent from the result."""
+    wanted = list(dict.fromkeys(test_ids))
+    found: dict[str, FlakyTest] = {}
+    for query in id_queries(repository_id, wanted):
+        for test in search(client, query, target=target):
+            found.setdefault(test.id, test)
+    keep = set(wanted)
+    return {test_id: test for test_id, test in found.items() if test_id in keep}
+
+
+def state_of(test: FlakyTest) -> FlakyState:
+    """A test's state; a test nobody acted on yet may report none, which means ``active``."""
+    return test.attributes.flaky_state or "active"
+
+
+def fqn(test: FlakyTest) -> str:
+    """``module.suite.name`` (parts that are empty left out), as the API sorts by it."""
+    attrs = test.attributes
+    return ".".join(part for part in (attrs.module, attrs.suite, attrs.name) if part)
+
+
+# ------------------------------------------------------------------------------- update
+
+
+@dataclass
+class _Sent:
+    """What sending a set of changes did."""
+
+    changed: list[str] = field(default_factory=list)
+    """Tests Datadog reported updated."""
+    failed: dict[str, str] = field(default_factory=dict)
+    """Test id → error, for every test not reported updated."""
+    uncertain: set[str] = field(default_factory=set)
+    """Tests that may have been updated anyway (no result, or the call failed ambiguously)."""
+    error: DatadogAPIError | None = None
+    """The failed call that stopped the run, if any."""
+    gone: set[str] = field(default_factory=set)
+    """Tests being released that failed because they no longer exist (nothing to restore)."""
+
+    @property
+    def attempted(self) -> set[str]:
+        return {*self.changed, *self.failed, *self.uncertain}
+
+
+def _patch(
+    client: DatadogClient, changes: Mapping[str, FlakyState], sent: _Sent, *, target: str
+) -> None:
+    """One bulk PATCH; records each test's outcome in ``sent``."""
+    response = client.request(
+        "PATCH",
+        FLAKY_TESTS_PATH,
+        body=UpdateFlakyTestsRequest.of(dict(changes)),
+        response_model=UpdateFlakyTestsResponse,
+        idempotent=True,  # absolute states: repeating the request changes nothing more
+        target=target,
+    )
+    attrs = response.data.attributes
+    results = {r.id: r for r in attrs.results if r.id in changes}
+    if attrs.has_errors and all(r.success for r in results.values()):
+        # Contradictory answer: trust no test of this call.
+        sent.uncertain.update(changes)
+        sent.failed.update(
+            dict.fromkeys(changes, "Datadog reported has_errors without naming a failed test")
+        )
+        return
+    for test_id in changes:
+        result = results.get(test_id)
+        if result is None:
+            sent.uncertain.add(test_id)
+            sent.failed[test_id] = "Datadog returned no result for this test"
+        elif result.success:
+            sent.changed.append(test_id)
+        else:
+            sent.failed[test_id] = result.error or "no error text"
+
+
+Exists = Callable[[list[str]], set[str]]
+"""Given test ids, the ones the repository still has (one batched search)."""
+
+
+def _send(
+    client: DatadogClient,
+    changes: Mapping[str, FlakyState],
+    chunk_size: int,
+    *,
+    target: str,
+    releasing: Collection[str] = (),
+    exists: Exists | None = None,
+) -> _Sent:
+    """Send ``changes`` chunk by chunk, stopping after the first chunk with a failure
+    (tests after it are not sent). A failed test in ``releasing`` that ``exists`` says is
+    gone is not a failure: there is nothing left to restore."""
+    sent = _Sent()
+    for batch in chunked(sorted(changes), chunk_size):
+        try:
+            _patch(client, {i: changes[i] for i in batch}, sent, target=target)
+        except DatadogAPIError as exc:
+            # A 4xx (but 408) refuses the request as a whole; anything else may have applied.
+            if not _refused(exc):
+                sent.uncertain.update(batch)
+            sent.error = exc
+            return sent
+        suspects = [i for i in sent.failed if i in releasing and i not in sent.uncertain]
+        if suspects and exists is not None:
+            present = exists(suspects)
+            for test_id in suspects:
+                if test_id not in present:
+                    sent.gone.add(test_id)
+                    del sent.failed[test_id]
+        if sent.failed:
+            break
+    return sent
+
+
+def _refused(error: DatadogAPIError) -> bool:
+    """Whether Datadog answered that it did not act on the request at all."""
+    return error.status is not None and 400 <= error.status < 500 and error.status != 408
+
+
+def apply_all_or_nothing(
+    client: DatadogClient,
+    changes: Mapping[str, FlakyState],
+    before: Mapping[str, FlakyState],
+    *,
+    target: str,
+    chunk_size: int | None = None,
+    releasing: Collection[str] = (),
+    exists: Exists | None = None,
+) -> set[str]:
+    """Set every test in ``changes`` to its state, or none of them.
+
+    ``before`` holds each test's current state, used to roll back. Raises
+    ``FlakyUpdateError`` (per-test failures) or the ``DatadogAPIError`` of a failed call,
+    after rolling back; the message then says what was rolled back. Tests in ``releasing``
+    (set back to their state from before Pulumi) that ``exists`` finds deleted are skipped;
+    their ids are returned.
+    """
+    if not changes:
+        return set()
+    size = chunk_size or client.settings.flaky_bulk_chunk_size
+    sent = _send(client, changes, size, target=target, releasing=releasing, exists=exists)
+    if not sent.failed and sent.error is None:
+        if sent.gone:
+            logger.info("%s: %d released tests no longer exist", target, len(sent.gone))
+        return sent.gone
+    undo = {i: before[i] for i in sorted({*sent.changed, *sent.uncertain}) if i in before}
+    rollback_failed: dict[str, str] = {}
+    if undo:
+        logger.info("rolling back %d flaky-test state changes of %s", len(undo), target)
+        back = _send(client, undo, size, target=target)
+        rollback_failed.update(back.failed)
+        if back.error is not None:
+            for test_id in undo:
+                if test_id not in back.changed:
+                    rollback_failed.setdefault(test_id, str(back.error))
+    not_sent = len(changes) - len(sent.attempted)
+    message = _failure_message(
+        target, len(changes), sent.failed, sent.error, undo, rollback_failed, not_sent
+    )
+    if sent.error is not None and not sent.failed:
+        sent.error.message = message
+        raise sent.error
+    raise FlakyUpdateError(message, sent.failed, rollback_failed)
+
+
+def _by_error(errors: Mapping[str, str]) -> str:
+    """``error: id, id; error: id`` — every test named once, grouped by its error text."""
+    groups: dict[str, list[str]] = defaultdict(list)
+    for test_id, text in sorted(errors.items()):
+        groups[text].append(test_id)
+    return "; ".join(f"{', '.join(ids)} ({text})" for text, ids in groups.items())
+
+
+def _failure_message(
+    target: str,
+    total: int,
+    failed: Mapping[str, str],
+    error: DatadogAPIError | None,
+    undone: Mapping[str, str],
+    rollback_failed: Mapping[str, str],
+    not_sent: int,
+) -> str:
+    if failed:
+        what = f"{len(failed)} of {total} flaky tests could not be updated: {_by_error(failed)}"
+    else:
+        what = f"updating {total} flaky tests failed: {error}"
+    parts = [f"{target}: {what}"]
+    if not_sent > 0:
+        parts.append(f"{not_sent} tests were not sent")
+    rolled_back = len(undone) - len(rollback_failed)
+    if rollback_failed:
+        parts.append(
+            f"{rolled_back} of the {len(undone)} tests this operation had already changed were "
+            f"set back, but setting back failed for {_by_error(rollback_failed)} — those tests "
+            "are not in the state Pulumi records: set them in Datadog by hand, then run "
+            "`pulumi refresh`"
+        )
+        return "; ".join(parts)
+    if undone:
+        parts.append(
+            f"the {rolled_back} tests this operation had already changed were set back, so no "
+            "test changed"
+        )
+    else:
+        parts.append("no test changed")
+    parts.append("fix or drop the failing tests and run `pulumi up` again")
+    return "; ".join(parts)
+
+
+# ----------------------------------------------------------------------- managed sets
+
+
+@dataclass
+class Managed:
+    """The tests a resource manages: each one's state before Pulumi managed it
+    (``previous``) and its last known state (``current``)."""
+
+    previous: States = field(default_factory=dict)
+    current: States = field(default_factory=dict)
+
+
+def reconcile(
+    client: DatadogClient,
+    repository_id: str,
+    old: Managed,
+    desired: Mapping[str, FlakyState],
+    *,
+    target: str,
+    known: Mapping[str, FlakyTest] | None = None,
+) -> Managed:
+    """Move from ``old`` to managing exactly ``desired`` (all or nothing).
+
+    Tests new to the set are read first (batched search; their state becomes their
+    ``previous``) — ids the repository does not have are an error before anything is
+    written. Tests leaving the set are set back to their ``previous`` state (one that no
+    longer exists is simply dropped). Only tests whose state changes are sent. ``known``
+    holds tests the caller already read.
+    """
+    new_ids = [i for i in desired if i not in old.previous]
+    found = {i: known[i] for i in new_ids if known and i in known}
+    missing_reads = [i for i in new_ids if i not in found]
+    if missing_reads:
+        found.update(read_tests(client, repository_id, missing_reads, target=target))
+    missing = [i for i in new_ids if i not in found]
+    if missing:
+        raise FlakyTestsNotFoundError(
+            f"{target}: {len(missing)} test id(s) not found among the flaky tests of repository "
+            f"{repository_id!r}: {', '.join(sorted(missing))}; check the ids (they are the `id` "
+            "of the flaky tests search, 16 hex characters) and repository_id — nothing was "
+            "changed",
+            missing,
+        )
+    current: States = {**old.current, **{i: state_of(found[i]) for i in new_ids}}
+    previous: States = {**old.previous, **{i: state_of(found[i]) for i in new_ids}}
+    released = old.previous.keys() - desired.keys()
+    target_states: States = {**{i: old.previous[i] for i in released}, **desired}
+    changes = {i: s for i, s in target_states.items() if current.get(i) != s}
+
+    def exists(ids: list[str]) -> set[str]:
+        return set(read_tests(client, repository_id, ids, target=target))
+
+    apply_all_or_nothing(client, changes, current, target=target, releasing=released, exists=exists)
+    return Managed(
+        previous={i: previous[i] for i in desired},
+        current=dict(desired),
+    )
+
+
+# ------------------------------------------------------------------- provider pieces
+
+
+def check_test_ids(ids: Iterable[str]) -> None:
+    """Reject ids that cannot be flaky-test ids (they are embedded in search queries)."""
+    bad = [
+        repr(i) for i in ids if not (i and i.isascii() and all(c.isalnum() or c in "-_" for c in i))
+    ]
+    if bad:
+        raise ValueError(
+            f"not a flaky test id: {', '.join(bad[:5])}; expected the `id` the flaky tests search "
+            "returns (letters, digits, '-' or '_', e.g. 4eb1887a8adb1847)"
+        )
+
+
+class FlakyProvider(DatadogResourceProvider):
+    """Base of the ``FlakyTestState``/``FlakyTestStates`` providers: ``check`` validates
+    ``INPUTS`` (outputs ignored) and adds the resource's own form rules."""
+
+    INPUTS: ClassVar[type[BaseModel]]
+    OUTPUTS: ClassVar[tuple[str, ...]]
+
+    def form_failures(self, props: Mapping[str, Any]) -> list[CheckFailure]:
+        """Rules across properties (which of the alternative forms is used)."""
+        return []
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        _, result = check_inputs(self.INPUTS, news, ignore=self.OUTPUTS)
+        result.failures.extend(self.form_failures(result.inputs))
+        return result
+
+
+def repository_replace(olds: Mapping[str, Any], news: Mapping[str, Any]) -> DiffResult | None:
+    """A replace when ``repository_id`` changes (or is unknown), deleting first: bulk PATCHes
+    are not scoped by repository, so the old tests are released before any is managed anew."""
+    if news.get("repository_id") != olds.get("repository_id"):
+        return DiffResult(changes=True, replaces=["repository_id"], delete_before_replace=True)
+    return None
+
+
+# ------------------------------------------------------------------------ outputs
+
+
+def states_map(raw: Any) -> States:
+    """A ``{test_id: state}`` output as a plain dict (empty when absent)."""
+    return {str(k): v for k, v in raw.items()} if isinstance(raw, Mapping) else {}
+
+
+def managed_of(outs: Mapping[str, Any], previous_key: str, current_key: str) -> Managed:
+    """The ``Managed`` set recorded in a resource's outputs."""
+    return Managed(states_map(outs.get(previous_key)), states_map(outs.get(current_key)))

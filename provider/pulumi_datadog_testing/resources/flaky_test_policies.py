@@ -1,0 +1,381 @@
+"""``FlakyTestPolicies``: a repository's Flaky Tests Management policies, leaf by leaf.
+
+Inputs mirror the API's policies object in snake_case (``attempt_to_fix.retries``;
+``quarantined`` {``enabled``, ``auto_quarantine_rule``, ``branch_rule``,
+``failure_rate_rule``}; ``disabled`` {``enabled``, ``auto_disable_rule``, ``branch_rule``,
+``failure_rate_rule``}). Every leaf is optional: a leaf you do not set is not managed (never
+sent, never reported as drift). Lists (``branches``...) are one leaf each.
+
+- create gets the current policies (one call), records the managed leaves' values in
+  ``previous_policies``, and sends one ``PATCH`` with only the leaves that differ.
+- update sends only changed leaves; a leaf no longer declared goes back to its
+  ``previous_policies`` value; a newly declared leaf is read first.
+- delete sends the ``previous_policies`` values of the leaves Pulumi changed.
+- refresh reads the policies; the managed leaves take the server's values.
+- The id is the repository id; ``FlakyTestPolicies.get(name, repository_id)`` reads (and
+  then manages) every leaf.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any, Final, TypedDict
+
+import pulumi
+from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..errors import NotFoundError
+from ..models import (
+    FlakyTestsManagementPolicies,
+    FlakyTestsManagementPoliciesGetRequest,
+    FlakyTestsManagementPoliciesResponse,
+    FlakyTestsManagementPoliciesUpdateRequest,
+    PoliciesAttemptToFix,
+    PoliciesAutoDisableRule,
+    PoliciesAutoQuarantineRule,
+    PoliciesBranchRule,
+    PoliciesDisabled,
+    PoliciesDisabledFailureRateRule,
+    PoliciesQuarantined,
+    PoliciesQuarantinedFailureRateRule,
+)
+from ..type_tokens import MODULE, ResourceKind
+from ._base import DatadogResourceProvider, check_inputs, has_unknowns, props_of, strip_provider
+
+__all__ = ["FlakyTestPolicies", "FlakyTestPoliciesArgs", "FlakyTestPoliciesInputs"]
+
+POLICIES_PATH: Final = "/api/v2/ci/test-optimization/settings/policies"
+SECTIONS: Final = ("attempt_to_fix", "quarantined", "disabled")
+OUTPUTS: Final = ("previous_policies",)
+
+Leaf = tuple[str, ...]
+Leaves = dict[Leaf, Any]
+
+_INPUT = ConfigDict(extra="forbid", strict=True)
+
+
+class AttemptToFixInput(PoliciesAttemptToFix):
+    model_config = _INPUT
+
+
+class AutoQuarantineRuleInput(PoliciesAutoQuarantineRule):
+    model_config = _INPUT
+
+
+class AutoDisableRuleInput(PoliciesAutoDisableRule):
+    model_config = _INPUT
+
+
+class BranchRuleInput(PoliciesBranchRule):
+    model_config = _INPUT
+
+
+class QuarantinedFailureRateRuleInput(PoliciesQuarantinedFailureRateRule):
+    model_config = _INPUT
+
+
+class DisabledFailureRateRuleInput(PoliciesDisabledFailureRateRule):
+    model_config = _INPUT
+
+
+class QuarantinedInput(PoliciesQuarantined):
+    model_config = _INPUT
+    auto_quarantine_rule: AutoQuarantineRuleInput | None = None
+    branch_rule: BranchRuleInput | None = None
+    failure_rate_rule: QuarantinedFailureRateRuleInput | None = None
+
+
+class DisabledInput(PoliciesDisabled):
+    model_config = _INPUT
+    auto_disable_rule: AutoDisableRuleInput | None = None
+    branch_rule: BranchRuleInput | None = None
+    failure_rate_rule: DisabledFailureRateRuleInput | None = None
+
+
+class FlakyTestPoliciesInputs(BaseModel):
+    """The validated inputs of ``FlakyTestPolicies`` (unknown names rejected at any depth)."""
+
+    model_config = _INPUT
+
+    repository_id: Annotated[str, Field(min_length=1)]
+    attempt_to_fix: AttemptToFixInput | None = None
+    quarantined: QuarantinedInput | None = None
+    disabled: DisabledInput | None = None
+
+    def leaves(self) -> Leaves:
+        """The managed leaves: path → value."""
+        return flatten(self.model_dump(exclude_none=True, exclude={"repository_id"}))
+
+
+# ---------------------------------------------------------------------------- leaves
+
+
+def flatten(tree: Mapping[str, Any], prefix: Leaf = ()) -> Leaves:
+    """``{"a": {"b": 1}}`` → ``{("a", "b"): 1}``; lists and ``None``-free scalars are leaves."""
+    out: Leaves = {}
+    for key, value in tree.items():
+        if isinstance(value, Mapping):
+            out.update(flatten(value, (*prefix, key)))
+        elif value is not None:
+            out[(*prefix, key)] = value
+    return out
+
+
+def unflatten(leaves: Mapping[Leaf, Any]) -> dict[str, Any]:
+    """The inverse of ``flatten``."""
+    tree: dict[str, Any] = {}
+    for path, value in sorted(leaves.items()):
+        node = tree
+        for key in path[:-1]:
+            node = node.setdefault(key, {})
+        node[path[-1]] = value
+    return tree
+
+
+def integral(value: Any) -> Any:
+    """Whole floats as ints, recursively (the engine sends every number as a float)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, Mapping):
+        return {k: integral(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [integral(v) for v in value]
+    return value
+
+
+def _section_leaves(props: Mapping[str, Any]) -> Leaves:
+    return flatten({k: props[k] for k in SECTIONS if isinstance(props.get(k), Mapping)})
+
+
+def _dotted(path: Leaf) -> str:
+    return ".".join(path)
+
+
+# -------------------------------------------------------------------------- provider
+
+
+class FlakyTestPoliciesProvider(DatadogResourceProvider):
+    """Dynamic provider of ``FlakyTestPolicies`` (see the module docstring)."""
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        props = {k: v for k, v in integral(strip_provider(news)).items() if v is not None}
+        _, result = check_inputs(FlakyTestPoliciesInputs, props, ignore=OUTPUTS)
+        return result
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        news = strip_provider(news)
+        if news.get("repository_id") != olds.get("repository_id"):
+            return DiffResult(changes=True, replaces=["repository_id"], delete_before_replace=False)
+        changed = any(has_unknowns(news.get(k)) for k in SECTIONS) or _section_leaves(
+            news
+        ) != _section_leaves(olds)
+        return DiffResult(changes=changed, replaces=[], delete_before_replace=False)
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        inputs = _parse(props)
+        desired = inputs.leaves()
+        current = self._get(inputs.repository_id)
+        previous = {leaf: current[leaf] for leaf in desired if leaf in current}
+        self._patch(inputs.repository_id, {k: v for k, v in desired.items() if current.get(k) != v})
+        return CreateResult(inputs.repository_id, _outputs(inputs.repository_id, desired, previous))
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        inputs = _parse(news)
+        old = integral(_section_leaves(olds))
+        previous = {k: v for k, v in integral(flatten(olds.get("previous_policies") or {})).items()}
+        desired = inputs.leaves()
+        current = dict(old)
+        added = [leaf for leaf in desired if leaf not in old]
+        if added:
+            server = self._get(inputs.repository_id)
+            current.update({leaf: server[leaf] for leaf in added if leaf in server})
+            previous.update({leaf: server[leaf] for leaf in added if leaf in server})
+        send = {k: v for k, v in desired.items() if current.get(k) != v}
+        send.update(_restores(old, previous, keep=desired))
+        self._patch(inputs.repository_id, send)
+        kept = {leaf: v for leaf, v in previous.items() if leaf in desired}
+        return UpdateResult(_outputs(inputs.repository_id, desired, kept))
+
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
+        old = integral(_section_leaves(props))
+        previous = integral(flatten(props.get("previous_policies") or {}))
+        self._patch(str(props["repository_id"]), _restores(old, previous, keep={}))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        try:
+            server = self._get(id_)
+        except NotFoundError:
+            return ReadResult("", {})
+        managed = _section_leaves(props)
+        adopting = not managed
+        leaves = server if adopting else {k: server[k] for k in managed if k in server}
+        previous = server if adopting else integral(flatten(props.get("previous_policies") or {}))
+        outs = _outputs(id_, leaves, {k: v for k, v in previous.items() if k in leaves})
+        inputs = {"repository_id": id_, **unflatten(leaves)}
+        return ReadResult(id_, outs, inputs)
+
+    def _get(self, repository_id: str) -> Leaves:
+        response = self.client.request(
+            "POST",
+            POLICIES_PATH,
+            body=FlakyTestsManagementPoliciesGetRequest.of(repository_id),
+            response_model=FlakyTestsManagementPoliciesResponse,
+            idempotent=True,
+            target=_target(repository_id),
+        )
+        attrs = response.data.attributes
+        return flatten(attrs.model_dump(exclude_none=True, include=set(SECTIONS)))
+
+    def _patch(self, repository_id: str, leaves: Leaves) -> None:
+        """One PATCH carrying exactly ``leaves`` (none: no call)."""
+        if not leaves:
+            return
+        attributes = FlakyTestsManagementPolicies.model_validate(
+            {"repository_id": repository_id, **unflatten(integral(leaves))}
+        )
+        self.client.request(
+            "PATCH",
+            POLICIES_PATH,
+            body=FlakyTestsManagementPoliciesUpdateRequest.of(attributes),
+            response_model=FlakyTestsManagementPoliciesResponse,
+            idempotent=True,  # absolute values: repeating it changes nothing more
+            target=_target(repository_id),
+        )
+
+
+def _restores(old: Leaves, previous: Leaves, *, keep: Mapping[Leaf, Any]) -> Leaves:
+    """Previous values of leaves that stop being managed and that Pulumi changed."""
+    return {
+        leaf: previous[leaf]
+        for leaf in old
+        if leaf not in keep and leaf in previous and previous[leaf] != old[leaf]
+    }
+
+
+def _parse(props: Mapping[str, Any]) -> FlakyTestPoliciesInputs:
+    raw = {
+        k: v
+        for k, v in integral(strip_provider(props)).items()
+        if k not in OUTPUTS and v is not None
+    }
+    return FlakyTestPoliciesInputs.model_validate(raw)
+
+
+def _target(repository_id: str) -> str:
+    return f"flaky-test policies of repository {repository_id!r}"
+
+
+def _outputs(repository_id: str, leaves: Leaves, previous: Leaves) -> dict[str, Any]:
+    return {
+        "repository_id": repository_id,
+        **unflatten(leaves),
+        "previous_policies": unflatten(previous),
+    }
+
+
+# ---------------------------------------------------------------------- public API
+
+
+class AttemptToFixArgs(TypedDict, total=False):
+    retries: pulumi.Input[int]
+    """Retries when attempting to fix a flaky test (> 0)."""
+
+
+class AutoQuarantineRuleArgs(TypedDict, total=False):
+    enabled: pulumi.Input[bool]
+    window_seconds: pulumi.Input[int]
+
+
+class AutoDisableRuleArgs(TypedDict, total=False):
+    enabled: pulumi.Input[bool]
+    status: pulumi.Input[str]
+    """``active`` or ``quarantined``."""
+    window_seconds: pulumi.Input[int]
+
+
+class BranchRuleArgs(TypedDict, total=False):
+    enabled: pulumi.Input[bool]
+    branches: pulumi.Input[list[str]]
+    excluded_branches: pulumi.Input[list[str]]
+    excluded_test_services: pulumi.Input[list[str]]
+
+
+class FailureRateRuleArgs(TypedDict, total=False):
+    enabled: pulumi.Input[bool]
+    branches: pulumi.Input[list[str]]
+    min_runs: pulumi.Input[int]
+    threshold: pulumi.Input[float]
+    """0..1."""
+    status: pulumi.Input[str]
+    """``disabled.failure_rate_rule`` only: ``active`` or ``quarantined``."""
+
+
+class QuarantinedArgs(TypedDict, total=False):
+    enabled: pulumi.Input[bool]
+    auto_quarantine_rule: pulumi.Input[AutoQuarantineRuleArgs]
+    branch_rule: pulumi.Input[BranchRuleArgs]
+    failure_rate_rule: pulumi.Input[FailureRateRuleArgs]
+
+
+class DisabledArgs(TypedDict, total=False):
+    enabled: pulumi.Input[bool]
+    auto_disable_rule: pulumi.Input[AutoDisableRuleArgs]
+    branch_rule: pulumi.Input[BranchRuleArgs]
+    failure_rate_rule: pulumi.Input[FailureRateRuleArgs]
+
+
+@dataclass
+class FlakyTestPoliciesArgs:
+    """Arguments of ``FlakyTestPolicies``; unset leaves are not managed."""
+
+    repository_id: pulumi.Input[str]
+    attempt_to_fix: pulumi.Input[AttemptToFixArgs] | None = None
+    quarantined: pulumi.Input[QuarantinedArgs] | None = None
+    disabled: pulumi.Input[DisabledArgs] | None = None
+
+
+class FlakyTestPolicies(Resource, module=MODULE, name=ResourceKind.FLAKY_TEST_POLICIES):
+    """A repository's Flaky Tests Management policies (only the leaves you set are managed).
+
+    ``FlakyTestPolicies("p", repository_id="github.com/acme/shop",
+    attempt_to_fix={"retries": 3}, quarantined={"auto_quarantine_rule": {"enabled": True}})``.
+    Destroying it sets the leaves Pulumi changed back to their values from before.
+    """
+
+    repository_id: pulumi.Output[str]
+    attempt_to_fix: pulumi.Output[dict[str, Any] | None]
+    quarantined: pulumi.Output[dict[str, Any] | None]
+    disabled: pulumi.Output[dict[str, Any] | None]
+    previous_policies: pulumi.Output[dict[str, Any]]
+    """The managed leaves' values before Pulumi managed them (restored on delete)."""
+
+    def __init__(
+        self,
+        resource_name: str,
+        args: FlakyTestPoliciesArgs | Mapping[str, Any] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        repository_id: pulumi.Input[str] | None = None,
+        attempt_to_fix: pulumi.Input[AttemptToFixArgs] | None = None,
+        quarantined: pulumi.Input[QuarantinedArgs] | None = None,
+        disabled: pulumi.Input[DisabledArgs] | None = None,
+    ) -> None:
+        given = {
+            "repository_id": repository_id,
+            "attempt_to_fix": attempt_to_fix,
+            "quarantined": quarantined,
+            "disabled": disabled,
+        }
+        props = props_of(args, given, OUTPUTS)
+        super().__init__(FlakyTestPoliciesProvider(), resource_name, props, opts)
+
+    @staticmethod
+    def get(
+        resource_name: str, id: pulumi.Input[str], opts: pulumi.ResourceOptions | None = None
+    ) -> FlakyTestPolicies:
+        """Read a repository's policies by repository id (then every leaf is managed)."""
+        return FlakyTestPolicies(
+            resource_name, opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))
+        )

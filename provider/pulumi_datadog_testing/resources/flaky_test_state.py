@@ -1,0 +1,385 @@
+"""``FlakyTestState``: the state of one flaky test, chosen by id or by module/suite/name.
+
+- ``test_id=...``: the test's id (the ``id`` of the flaky tests search).
+- ``module``/``suite``/``name`` (any of them, exact, case-sensitive match): resolved through
+  the search endpoint within ``repository_id`` at create, and again when the selector
+  changes. It must match exactly one test: zero or several matches are an error that lists
+  the candidates' fully qualified names. The resolved id is the ``test_id`` output.
+
+Semantics: create records the test's current state (``previous_state``) and changes it only
+if it differs; update changes the state; delete puts the test back in ``previous_state`` if
+Pulumi changed it; refresh reads the state (drift becomes a pending change). Changing
+``test_id``, ``repository_id``, or a selector that no longer matches the managed test
+replaces the resource (the old test is released). ``reason`` is a free-text justification
+kept in Pulumi state only. The id is ``<repository_id>::<test_id>``;
+``FlakyTestState.get(name, id)`` reads an existing test without changing it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any, Final
+
+import pulumi
+from pulumi.dynamic import (
+    CheckFailure,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    Resource,
+    UpdateResult,
+)
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ..errors import DatadogConfigError, DatadogError
+from ..models import FlakyState, FlakyTest
+from ..type_tokens import MODULE, ResourceKind
+from . import _flaky
+from ._base import has_unknowns, props_of, strip_provider
+
+__all__ = ["FlakyTestSelectorError", "FlakyTestState", "FlakyTestStateArgs", "FlakyTestStateInputs"]
+
+SELECTOR: Final = ("module", "suite", "name")
+OUTPUTS: Final = ("previous_state", "fqn", "test_module", "test_suite", "test_name")
+"""Properties the provider computes (``test_id`` is also an output: the resolved id)."""
+MAX_CANDIDATES_SHOWN: Final = 20
+
+NonEmptyStr = Annotated[str, Field(min_length=1)]
+
+
+class FlakyTestSelectorError(DatadogError):
+    """A module/suite/name selector matched no test or several tests; nothing was changed."""
+
+    def __init__(self, message: str, candidates: list[str]) -> None:
+        super().__init__(message)
+        self.candidates = candidates
+
+
+class FlakyTestStateInputs(BaseModel):
+    """The validated inputs of ``FlakyTestState``."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    repository_id: NonEmptyStr
+    test_id: NonEmptyStr | None = None
+    module: NonEmptyStr | None = None
+    suite: NonEmptyStr | None = None
+    name: NonEmptyStr | None = None
+    state: FlakyState
+    reason: str | None = None
+
+    @field_validator("test_id")
+    @classmethod
+    def _id(cls, value: str | None) -> str | None:
+        if value is not None:
+            _flaky.check_test_ids([value])
+        return value
+
+    def selector(self) -> dict[str, str]:
+        """The selector fields that are set."""
+        return {k: v for k in SELECTOR if (v := getattr(self, k)) is not None}
+
+
+def _form_failures(props: Mapping[str, Any]) -> list[CheckFailure]:
+    has_selector = any(props.get(k) is not None for k in SELECTOR)
+    if props.get("test_id") is not None and has_selector:
+        return [
+            CheckFailure(
+                "test_id",
+                "set either test_id or a selector (module/suite/name), not both",
+            )
+        ]
+    if props.get("test_id") is None and not has_selector:
+        return [
+            CheckFailure(
+                "test_id",
+                "missing: set test_id, or select the test by module/suite/name (exact match)",
+            )
+        ]
+    return []
+
+
+class FlakyTestStateProvider(_flaky.FlakyProvider):
+    """Dynamic provider of ``FlakyTestState`` (see the module docstring)."""
+
+    INPUTS = FlakyTestStateInputs
+    OUTPUTS = OUTPUTS
+
+    form_failures = staticmethod(_form_failures)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        news = strip_provider(news)
+        if replace := _flaky.repository_replace(olds, news):
+            return replace
+        if news.get("test_id") is not None:
+            if news["test_id"] != olds.get("test_id"):
+                return DiffResult(changes=True, replaces=["test_id"], delete_before_replace=False)
+        else:
+            selector = {k: news.get(k) for k in SELECTOR}
+            if has_unknowns(selector):
+                return DiffResult(changes=True, replaces=_changed(olds, news, SELECTOR))
+            resolved = {k: olds.get(f"test_{k}") for k in SELECTOR}
+            if any(v is not None and v != resolved[k] for k, v in selector.items()):
+                # The managed test does not match the new selector: it names another test.
+                return DiffResult(changes=True, replaces=_changed(olds, news, SELECTOR))
+        changed = _changed(olds, news, ("state", "reason", *SELECTOR))
+        return DiffResult(changes=bool(changed), replaces=[], delete_before_replace=False)
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        inputs = _parse(props)
+        test = self._resolve(inputs)
+        managed = _flaky.reconcile(
+            self.client,
+            inputs.repository_id,
+            _flaky.Managed(),
+            {test.id: inputs.state},
+            target=_target(inputs),
+            known={test.id: test},
+        )
+        return CreateResult(f"{inputs.repository_id}::{test.id}", _outputs(inputs, test, managed))
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        inputs = _parse(news)
+        old = _managed(olds)
+        old_id = str(olds["test_id"])
+        selector_changed = inputs.test_id is None and any(
+            olds.get(k) != getattr(inputs, k) for k in SELECTOR
+        )
+        if selector_changed:
+            test = self._resolve(inputs)
+            if test.id != old_id:
+                raise FlakyTestSelectorError(
+                    f"{_target(inputs)}: the selector now matches test {test.id} "
+                    f"({_flaky.fqn(test)}), not the managed test {old_id}; "
+                    "run `pulumi refresh`, then `pulumi up` to replace the resource",
+                    [_flaky.fqn(test)],
+                )
+        else:
+            test = _recorded_test(olds)
+        managed = _flaky.reconcile(
+            self.client, inputs.repository_id, old, {old_id: inputs.state}, target=_target(inputs)
+        )
+        return UpdateResult(_outputs(inputs, test, managed))
+
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
+        target = (
+            f"FlakyTestState {props.get('test_id')!r} of repository {props.get('repository_id')!r}"
+        )
+        _flaky.reconcile(
+            self.client, str(props.get("repository_id")), _managed(props), {}, target=target
+        )
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        repository_id, sep, test_id = id_.rpartition("::")
+        if not sep or not repository_id or not test_id:
+            raise DatadogConfigError(
+                f"FlakyTestState id {id_!r} is not '<repository_id>::<test_id>' "
+                "(e.g. 'github.com/acme/shop::4eb1887a8adb1847')"
+            )
+        target = f"FlakyTestState {test_id!r} of repository {repository_id!r}"
+        found = _flaky.read_tests(self.client, repository_id, [test_id], target=target)
+        if test_id not in found:
+            return ReadResult("", {})  # gone: no longer a flaky test of the repository
+        test = found[test_id]
+        current = _flaky.state_of(test)
+        adopting = props.get("state") is None
+        inputs = FlakyTestStateInputs.model_validate(
+            {
+                **{k: props[k] for k in (*SELECTOR, "reason") if props.get(k) is not None},
+                "repository_id": repository_id,
+                "test_id": None if any(props.get(k) for k in SELECTOR) else test_id,
+                "state": current,
+            }
+        )
+        previous = current if adopting else str(props.get("previous_state") or current)
+        managed = _flaky.Managed({test_id: previous}, {test_id: current})  # type: ignore[dict-item]
+        return ReadResult(
+            id_, _outputs(inputs, test, managed), inputs.model_dump(exclude_none=True)
+        )
+
+    def _resolve(self, inputs: FlakyTestStateInputs) -> FlakyTest:
+        """The test named by ``test_id`` or the selector (exactly one match)."""
+        target = _target(inputs)
+        if inputs.test_id is not None:
+            found = _flaky.read_tests(
+                self.client, inputs.repository_id, [inputs.test_id], target=target
+            )
+            if inputs.test_id not in found:
+                raise _flaky.FlakyTestsNotFoundError(
+                    f"{target}: test id {inputs.test_id} not found among the flaky tests of "
+                    f"repository {inputs.repository_id!r}; check test_id and repository_id — "
+                    "nothing was changed",
+                    [inputs.test_id],
+                )
+            return found[inputs.test_id]
+        selector = inputs.selector()
+        query = " ".join(
+            [_flaky.repository_clause(inputs.repository_id)]
+            + [f"@test.{k}:{_flaky.quote(v)}" for k, v in selector.items()]
+        )
+        hits = _flaky.search(self.client, query, target=target)
+        matches = [
+            t for t in hits if all(getattr(t.attributes, k) == v for k, v in selector.items())
+        ]
+        if len(matches) == 1:
+            return matches[0]
+        described = ", ".join(f"{k}={v!r}" for k, v in selector.items())
+        if not matches:
+            raise FlakyTestSelectorError(
+                f"{target}: no flaky test of repository {inputs.repository_id!r} has {described} "
+                "(exact, case-sensitive match); check the spelling and repository_id, or set "
+                "test_id — nothing was changed",
+                [],
+            )
+        names = sorted(f"{_flaky.fqn(t)} ({t.id})" for t in matches)
+        shown = ", ".join(names[:MAX_CANDIDATES_SHOWN])
+        more = (
+            f" and {len(names) - MAX_CANDIDATES_SHOWN} more"
+            if len(names) > MAX_CANDIDATES_SHOWN
+            else ""
+        )
+        raise FlakyTestSelectorError(
+            f"{target}: {len(matches)} flaky tests of repository {inputs.repository_id!r} have "
+            f"{described}: {shown}{more}; add module/suite/name to select one, or set test_id — "
+            "nothing was changed",
+            names,
+        )
+
+
+def _changed(olds: Mapping[str, Any], news: Mapping[str, Any], keys: tuple[str, ...]) -> list[str]:
+    return [k for k in keys if news.get(k) != olds.get(k)]
+
+
+def _parse(props: Mapping[str, Any]) -> FlakyTestStateInputs:
+    raw = {k: v for k, v in strip_provider(props).items() if k not in OUTPUTS and v is not None}
+    if any(raw.get(k) is not None for k in SELECTOR):
+        raw.pop("test_id", None)  # the selector form's test_id is an output
+    return FlakyTestStateInputs.model_validate(raw)
+
+
+def _managed(outs: Mapping[str, Any]) -> _flaky.Managed:
+    test_id = str(outs.get("test_id"))
+    return _flaky.Managed(
+        {test_id: outs["previous_state"]} if outs.get("previous_state") else {},
+        {test_id: outs["state"]} if outs.get("state") else {},
+    )
+
+
+def _recorded_test(outs: Mapping[str, Any]) -> FlakyTest:
+    """The managed test as recorded in the outputs (no API call)."""
+    return FlakyTest.model_validate(
+        {
+            "id": outs["test_id"],
+            "attributes": {k: outs.get(f"test_{k}") for k in SELECTOR},
+        }
+    )
+
+
+def _target(inputs: FlakyTestStateInputs) -> str:
+    which = (
+        f"test {inputs.test_id}"
+        if inputs.test_id is not None
+        else "test " + ", ".join(f"{k}={v!r}" for k, v in inputs.selector().items())
+    )
+    return f"FlakyTestState ({which}) of repository {inputs.repository_id!r}"
+
+
+def _outputs(
+    inputs: FlakyTestStateInputs, test: FlakyTest, managed: _flaky.Managed
+) -> dict[str, Any]:
+    outs: dict[str, Any] = {
+        **inputs.model_dump(exclude_none=True),
+        "test_id": test.id,
+        "state": managed.current[test.id],
+        "previous_state": managed.previous[test.id],
+        "fqn": _flaky.fqn(test),
+    }
+    for key in SELECTOR:
+        value = getattr(test.attributes, key)
+        if value is not None:
+            outs[f"test_{key}"] = value
+    return outs
+
+
+@dataclass
+class FlakyTestStateArgs:
+    """Arguments of ``FlakyTestState``: ``test_id``, or ``module``/``suite``/``name``."""
+
+    repository_id: pulumi.Input[str]
+    """Repository of the test, e.g. ``github.com/acme/shop`` (scopes every search)."""
+    state: pulumi.Input[str]
+    """``active``, ``quarantined``, ``disabled`` or ``fixed``."""
+    test_id: pulumi.Input[str] | None = None
+    """The test's id (the ``id`` of the flaky tests search, e.g. ``4eb1887a8adb1847``)."""
+    module: pulumi.Input[str] | None = None
+    """Selector: the test's module (exact match)."""
+    suite: pulumi.Input[str] | None = None
+    """Selector: the test's suite (exact match)."""
+    name: pulumi.Input[str] | None = None
+    """Selector: the test's name (exact match)."""
+    reason: pulumi.Input[str] | None = None
+    """Why (e.g. a ticket link); kept in Pulumi state only."""
+
+
+class FlakyTestState(Resource, module=MODULE, name=ResourceKind.FLAKY_TEST_STATE):
+    """The state of one flaky test.
+
+    ``FlakyTestState("t", repository_id="github.com/acme/shop", test_id="4eb1887a8adb1847",
+    state="quarantined")`` or, by what you know of it,
+    ``FlakyTestState("t", repository_id=..., suite="CartTest", name="test_checkout",
+    state="disabled", reason="JIRA-123")``. Destroying it puts the test back in the state it
+    had before Pulumi managed it.
+    """
+
+    repository_id: pulumi.Output[str]
+    test_id: pulumi.Output[str]
+    """The managed test's id (resolved from the selector in the selector form)."""
+    module: pulumi.Output[str | None]
+    suite: pulumi.Output[str | None]
+    name: pulumi.Output[str | None]
+    state: pulumi.Output[str]
+    """Last known state (``pulumi refresh`` updates it)."""
+    reason: pulumi.Output[str | None]
+    previous_state: pulumi.Output[str]
+    """The state before Pulumi managed the test (restored on delete)."""
+    fqn: pulumi.Output[str]
+    """``module.suite.name`` of the managed test."""
+    test_module: pulumi.Output[str | None]
+    test_suite: pulumi.Output[str | None]
+    test_name: pulumi.Output[str]
+
+    def __init__(
+        self,
+        resource_name: str,
+        args: FlakyTestStateArgs | Mapping[str, Any] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        repository_id: pulumi.Input[str] | None = None,
+        state: pulumi.Input[str] | None = None,
+        test_id: pulumi.Input[str] | None = None,
+        module: pulumi.Input[str] | None = None,
+        suite: pulumi.Input[str] | None = None,
+        name: pulumi.Input[str] | None = None,
+        reason: pulumi.Input[str] | None = None,
+    ) -> None:
+        given = {
+            "repository_id": repository_id,
+            "state": state,
+            "test_id": test_id,
+            "module": module,
+            "suite": suite,
+            "name": name,
+            "reason": reason,
+        }
+        props = props_of(args, given, OUTPUTS)
+        super().__init__(FlakyTestStateProvider(), resource_name, props, opts)
+
+    @staticmethod
+    def get(
+        resource_name: str, id: pulumi.Input[str], opts: pulumi.ResourceOptions | None = None
+    ) -> FlakyTestState:
+        """Read an existing test's state by id ``<repository_id>::<test_id>`` (no change made)."""
+        return FlakyTestState(
+            resource_name, opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))
+        )

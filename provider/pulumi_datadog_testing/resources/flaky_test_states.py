@@ -1,0 +1,320 @@
+"""``FlakyTestStates``: the states of many flaky tests of one repository, applied in bulk.
+
+Two ways to say which tests:
+
+- ``states={test_id: state, ...}`` — explicit. ``pulumi preview`` lists the per-test changes
+  (a map input diffs per key).
+- ``query=... , state=...`` — every test of the repository matching a flaky-tests search
+  query gets ``state``. The query is resolved (one paginated search) at create and whenever
+  ``query`` or ``state`` changes. ``pulumi refresh`` re-runs the query and records the
+  tests that newly match in ``pending_test_ids``: they are then a pending change that the
+  next ``pulumi up`` applies (diff only looks at recorded outputs, so a preview makes no
+  API call). Tests that stop matching keep their state and stay managed until
+  ``query`` changes or the resource is destroyed (so a query on ``flaky_test_state:active``
+  does not flap once its tests are quarantined).
+
+Semantics (both forms; the API work is in ``_flaky``):
+
+- create reads every test (batched search), records its state in ``previous_states``, and
+  sends only the tests whose state changes, in as few ``PATCH`` calls as
+  ``datadog-testing:flakyBulkChunkSize`` (default 500 tests per call) allows.
+- update sends only the changed tests; tests removed from the set go back to their
+  ``previous_states`` entry; tests added are read first.
+- delete sets each test Pulumi changed back to its ``previous_states`` entry.
+- refresh reads the managed tests' states (drift shows as ``states`` changes) and, for the
+  query form, re-runs the query.
+- All or nothing: if any test fails, the tests already changed are set back and the error
+  names every failed test and Datadog's error.
+- ``reason`` is a free-text justification kept in Pulumi state only (policies may require it
+  for ``disabled``/``fixed``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any, Final
+
+import pulumi
+from pulumi.dynamic import (
+    CheckFailure,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    Resource,
+    UpdateResult,
+)
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ..errors import DatadogConfigError
+from ..models import FlakyState, FlakyTest
+from ..type_tokens import MODULE, ResourceKind
+from . import _flaky
+from ._base import has_unknowns, props_of, strip_provider
+
+__all__ = ["FlakyTestStates", "FlakyTestStatesArgs", "FlakyTestStatesInputs"]
+
+OUTPUTS: Final = ("previous_states", "test_ids", "pending_test_ids")
+"""Properties the provider computes (``states`` is also an output: the last known states)."""
+
+NonEmptyStr = Annotated[str, Field(min_length=1)]
+
+
+class FlakyTestStatesInputs(BaseModel):
+    """The validated inputs of ``FlakyTestStates``."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    repository_id: NonEmptyStr
+    states: dict[str, FlakyState] | None = None
+    query: NonEmptyStr | None = None
+    state: FlakyState | None = None
+    reason: str | None = None
+
+    @field_validator("states")
+    @classmethod
+    def _ids(cls, value: dict[str, FlakyState] | None) -> dict[str, FlakyState] | None:
+        if value is not None:
+            _flaky.check_test_ids(value)
+        return value
+
+
+def form_failures(props: Mapping[str, Any]) -> list[CheckFailure]:
+    """``states`` xor ``query`` + ``state``."""
+    has = {k: props.get(k) is not None for k in ("states", "query", "state")}
+    if has["states"] and has["query"]:
+        return [
+            CheckFailure("query", "set either states ({test_id: state}) or query + state, not both")
+        ]
+    if not has["states"] and not has["query"]:
+        return [
+            CheckFailure(
+                "states",
+                "missing: set states ({test_id: state}) or query (a flaky tests search query) "
+                "+ state",
+            )
+        ]
+    if has["query"] and not has["state"]:
+        return [
+            CheckFailure(
+                "state", "missing: with query, state is the state every matching test gets"
+            )
+        ]
+    if has["states"] and has["state"]:
+        return [
+            CheckFailure(
+                "state", "only used with query; with states, give each test its state in the map"
+            )
+        ]
+    return []
+
+
+class FlakyTestStatesProvider(_flaky.FlakyProvider):
+    """Dynamic provider of ``FlakyTestStates`` (see the module docstring)."""
+
+    INPUTS = FlakyTestStatesInputs
+    OUTPUTS = OUTPUTS
+
+    form_failures = staticmethod(form_failures)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        news = strip_provider(news)
+        if replace := _flaky.repository_replace(olds, news):
+            return replace
+        changed = any(news.get(k) != olds.get(k) for k in ("reason", "query", "state"))
+        if news.get("states") is not None:
+            new = news["states"]
+            changed = (
+                changed
+                or has_unknowns(new)
+                or _flaky.states_map(new) != _flaky.states_map(olds.get("states"))
+            )
+        elif olds.get("query") is not None and news.get("query") is not None:
+            managed = set(_flaky.states_map(olds.get("previous_states")))
+            pending = set(olds.get("pending_test_ids") or ()) - managed
+            drifted = any(
+                s != news.get("state") for s in _flaky.states_map(olds.get("states")).values()
+            )
+            changed = changed or bool(pending) or drifted
+        return DiffResult(changes=changed, replaces=[], delete_before_replace=False)
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        inputs = _parse(props)
+        desired, known = self._desired(inputs, None)
+        managed = _flaky.reconcile(
+            self.client,
+            inputs.repository_id,
+            _flaky.Managed(),
+            desired,
+            target=_target(inputs),
+            known=known,
+        )
+        return CreateResult(
+            f"{inputs.repository_id}::{uuid.uuid4().hex[:16]}", _outputs(inputs, managed)
+        )
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        inputs = _parse(news)
+        old = _flaky.managed_of(olds, "previous_states", "states")
+        desired, known = self._desired(inputs, olds)
+        managed = _flaky.reconcile(
+            self.client, inputs.repository_id, old, desired, target=_target(inputs), known=known
+        )
+        return UpdateResult(_outputs(inputs, managed))
+
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
+        old = _flaky.managed_of(props, "previous_states", "states")
+        target = f"FlakyTestStates of repository {props.get('repository_id')!r}"
+        _flaky.reconcile(self.client, str(props.get("repository_id")), old, {}, target=target)
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        if not props.get("repository_id"):
+            raise DatadogConfigError(
+                f"FlakyTestStates {id_!r} cannot be adopted by id: declare it with states or "
+                "query; create records each test's current state and leaves tests already in "
+                "their state untouched"
+            )
+        inputs = _parse(props)
+        old = _flaky.managed_of(props, "previous_states", "states")
+        target = _target(inputs)
+        found: dict[str, FlakyTest] = {}
+        matched: set[str] = set()
+        if inputs.query is not None:
+            hits = _flaky.search(self.client, _scoped(inputs), target=target)
+            matched = {t.id for t in hits}
+            found = {t.id: t for t in hits if t.id in old.previous}
+        rest = [i for i in old.previous if i not in found]
+        if rest:
+            found.update(_flaky.read_tests(self.client, inputs.repository_id, rest, target=target))
+        # A test the search no longer returns cannot be restored: it leaves the managed set.
+        managed = _flaky.Managed(
+            previous={i: s for i, s in old.previous.items() if i in found},
+            current={i: _flaky.state_of(found[i]) for i in old.previous if i in found},
+        )
+        outs = _outputs(inputs, managed, sorted(matched - managed.previous.keys()))
+        refreshed = inputs.model_copy(
+            update={"states": managed.current} if inputs.states is not None else {}
+        )
+        return ReadResult(id_, outs, refreshed.model_dump(exclude_none=True))
+
+    def _desired(
+        self, inputs: FlakyTestStatesInputs, olds: Mapping[str, Any] | None
+    ) -> tuple[dict[str, FlakyState], dict[str, FlakyTest]]:
+        """(test id → state wanted, tests already read by the query's search)."""
+        if inputs.states is not None:
+            return dict(inputs.states), {}
+        assert inputs.query is not None and inputs.state is not None
+        same_query = olds is not None and olds.get("query") == inputs.query
+        if same_query and olds is not None and olds.get("state") == inputs.state:
+            # Add what refresh found (what preview showed as a change): no search here.
+            matched = sorted(olds.get("pending_test_ids") or ())
+            known: dict[str, FlakyTest] = {}
+        else:
+            hits = _flaky.search(self.client, _scoped(inputs), target=_target(inputs))
+            matched = sorted({t.id for t in hits})
+            known = {t.id: t for t in hits}
+        keep = _flaky.states_map(olds.get("previous_states")) if same_query and olds else {}
+        ids = dict.fromkeys([*keep, *matched])
+        return {i: inputs.state for i in ids}, known
+
+
+def _parse(props: Mapping[str, Any]) -> FlakyTestStatesInputs:
+    raw = {k: v for k, v in strip_provider(props).items() if k not in OUTPUTS and v is not None}
+    if raw.get("query") is not None:
+        raw.pop("states", None)  # the query form's states are an output
+    return FlakyTestStatesInputs.model_validate(raw)
+
+
+def _scoped(inputs: FlakyTestStatesInputs) -> str:
+    return f"{_flaky.repository_clause(inputs.repository_id)} ({inputs.query})"
+
+
+def _target(inputs: FlakyTestStatesInputs) -> str:
+    what = f"query {inputs.query!r}" if inputs.query is not None else "states"
+    return f"FlakyTestStates ({what}) of repository {inputs.repository_id!r}"
+
+
+def _outputs(
+    inputs: FlakyTestStatesInputs, managed: _flaky.Managed, pending: list[str] | None = None
+) -> dict[str, Any]:
+    outs: dict[str, Any] = {
+        "repository_id": inputs.repository_id,
+        "states": dict(sorted(managed.current.items())),
+        "previous_states": dict(sorted(managed.previous.items())),
+        "test_ids": sorted(managed.previous),
+    }
+    for key in ("query", "state", "reason"):
+        value = getattr(inputs, key)
+        if value is not None:
+            outs[key] = value
+    if inputs.query is not None:
+        outs["pending_test_ids"] = pending or []
+    return outs
+
+
+@dataclass
+class FlakyTestStatesArgs:
+    """Arguments of ``FlakyTestStates``: ``states``, or ``query`` + ``state``."""
+
+    repository_id: pulumi.Input[str]
+    """Repository the tests belong to, e.g. ``github.com/acme/shop`` (scopes every search)."""
+    states: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None = None
+    """Test id → ``active``, ``quarantined``, ``disabled`` or ``fixed``."""
+    query: pulumi.Input[str] | None = None
+    """A flaky tests search query (e.g. ``@test.service:checkout flaky_test_state:active``);
+    every matching test of the repository gets ``state``."""
+    state: pulumi.Input[str] | None = None
+    """With ``query``: the state every matching test gets."""
+    reason: pulumi.Input[str] | None = None
+    """Why (e.g. a ticket link); kept in Pulumi state only."""
+
+
+class FlakyTestStates(Resource, module=MODULE, name=ResourceKind.FLAKY_TEST_STATES):
+    """The states of many flaky tests of one repository, applied with as few bulk calls as possible.
+
+    ``FlakyTestStates("q", repository_id="github.com/acme/shop",
+    states={"4eb1887a8adb1847": "quarantined"}, reason="JIRA-123")`` or
+    ``FlakyTestStates("q", repository_id=..., query="@test.service:checkout",
+    state="quarantined")``.
+    Destroying it puts every test Pulumi changed back in the state it had before.
+    """
+
+    repository_id: pulumi.Output[str]
+    states: pulumi.Output[dict[str, str]]
+    """Last known state of every managed test (``pulumi refresh`` updates it)."""
+    query: pulumi.Output[str | None]
+    state: pulumi.Output[str | None]
+    reason: pulumi.Output[str | None]
+    previous_states: pulumi.Output[dict[str, str]]
+    """Each managed test's state before Pulumi managed it (restored on delete)."""
+    test_ids: pulumi.Output[list[str]]
+    """The managed test ids, sorted."""
+    pending_test_ids: pulumi.Output[list[str] | None]
+    """Query form: tests the last ``pulumi refresh`` found matching that the next
+    ``pulumi up`` will add (empty after create/update)."""
+
+    def __init__(
+        self,
+        resource_name: str,
+        args: FlakyTestStatesArgs | Mapping[str, Any] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        repository_id: pulumi.Input[str] | None = None,
+        states: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None = None,
+        query: pulumi.Input[str] | None = None,
+        state: pulumi.Input[str] | None = None,
+        reason: pulumi.Input[str] | None = None,
+    ) -> None:
+        props = props_of(
+            args,
+            {
+                "repository_id": repository_id,
+                "states": states,
+                "query": query,
+                "state": state,
+                "reason": reason,
+            },
+            OUTPUTS,
+        )
+        super().__init__(FlakyTestStatesProvider(), resource_name, props, opts)

@@ -1,0 +1,506 @@
+"""``ServiceSettings``: the Test Optimization settings of one service in one environment.
+
+Identity is ``repository_id`` + ``service_name`` + ``env`` (default ``none``); the resource id
+is ``repository_id::service_name::env`` and changing any of the three replaces the resource
+(the new service's settings are applied first, then the old ones are restored).
+
+Each of the six booleans is optional, and an unset one is *not managed*: never sent, never
+diffed, never reported as drift. For every managed setting the resource remembers what it was
+before Pulumi managed it (output ``prior``), so that releasing it puts it back:
+
+- ``create``: one get (``POST``; a 404 means the service has no settings yet, so every value
+  is inherited) and one ``PATCH`` with only the declared settings.
+- ``update``: one ``PATCH`` with only the settings whose value changes, plus the restored
+  value of any setting that is no longer declared; a get first only when a setting becomes
+  managed (to record its prior value).
+- ``delete``: one ``PATCH`` restoring the prior values — ``<setting>_inherit: true`` where
+  the value was inherited, the old value where it was overridden. Settings that did not exist
+  before are re-inherited (not ``DELETE``\\ d), so nothing this resource does not manage is
+  touched. ``retain_on_delete`` leaves the values as they are.
+- ``read`` (refresh): the server's values of the managed settings; a 404 means the settings
+  were deleted outside Pulumi (the resource is gone from state). With
+  ``ResourceOptions(id="repo::service::env")`` or ``ServiceSettings.get`` the settings are
+  read without being managed: the declared settings are reported, or all six if none is.
+- ``pr_comments_enabled``: sent when declared (the seeds' API applies it), but the current
+  API ignores it at service level, so it is never reported as drift and the program warns
+  when it is set.
+
+``check`` and ``diff`` make no API call; a no-change preview makes none at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Annotated, Any, Final
+
+import pulumi
+from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+from ..errors import DatadogAPIError, NotFoundError
+from ..models import (
+    INHERITABLE_SETTINGS,
+    SERVICE_SETTING_NAMES,
+    ServiceSettingsGetRequest,
+    ServiceSettingsIdentity,
+    ServiceSettingsResponse,
+    ServiceSettingsUpdate,
+    ServiceSettingsUpdateRequest,
+    service_settings_id,
+)
+from ..models import ServiceSettings as WireSettings
+from ..type_tokens import MODULE, ResourceKind
+from ._base import (
+    DatadogResourceProvider,
+    check_failures,
+    check_inputs,
+    is_unknown,
+    props_of,
+    strip_provider,
+)
+
+__all__ = [
+    "DEFAULT_ENV",
+    "IDENTITY_FIELDS",
+    "PR_COMMENTS",
+    "SETTINGS_PATH",
+    "PriorValue",
+    "ServiceSettings",
+    "ServiceSettingsArgs",
+    "ServiceSettingsInputs",
+    "ServiceSettingsProvider",
+    "parse_settings_id",
+    "record_prior",
+    "restore_attributes",
+]
+
+SETTINGS_PATH: Final = "/api/v2/ci/test-optimization/settings/service"
+DEFAULT_ENV: Final = "none"
+IDENTITY_FIELDS: Final = ("repository_id", "service_name", "env")
+PR_COMMENTS: Final = "pr_comments_enabled"
+_SEPARATOR: Final = "::"
+_PRIOR: Final = "prior"
+_PRIOR_EXISTED: Final = "prior_existed"
+PR_COMMENTS_WARNING: Final = (
+    "pr_comments_enabled is sent to Datadog, but the current API ignores PR Comments at the "
+    "service level (set them for the repository instead); Pulumi never reports it as drift"
+)
+
+
+def _no_separator(value: str) -> str:
+    if _SEPARATOR in value:
+        raise ValueError(f"must not contain {_SEPARATOR!r} (it separates the parts of the id)")
+    return value
+
+
+IdPart = Annotated[str, Field(min_length=1), AfterValidator(_no_separator)]
+
+
+class ServiceSettingsInputs(BaseModel):
+    """The validated inputs of a ``ServiceSettings`` (what ``check`` accepts)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    repository_id: IdPart
+    service_name: IdPart
+    env: IdPart = DEFAULT_ENV
+    auto_test_retries_enabled: bool | None = None
+    code_coverage_enabled: bool | None = None
+    early_flake_detection_enabled: bool | None = None
+    failed_test_replay_enabled: bool | None = None
+    pr_comments_enabled: bool | None = None
+    test_impact_analysis_enabled: bool | None = None
+
+    @property
+    def id(self) -> str:
+        return service_settings_id(self.repository_id, self.service_name, self.env)
+
+    def identity(self) -> ServiceSettingsIdentity:
+        return ServiceSettingsIdentity(
+            repository_id=self.repository_id, service_name=self.service_name, env=self.env
+        )
+
+    def managed(self) -> dict[str, bool]:
+        """The declared settings (the managed ones) and their values, in API order."""
+        values = {name: getattr(self, name) for name in SERVICE_SETTING_NAMES}
+        return {name: value for name, value in values.items() if value is not None}
+
+
+class PriorValue(BaseModel):
+    """What one managed setting was before Pulumi managed it.
+
+    ``value`` is ``None`` when unknown (the service had no settings); ``is_overridden`` is
+    ``None`` when the API did not say (``pr_comments_enabled``; responses shaped like the seeds).
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    value: bool | None = None
+    is_overridden: bool | None = None
+
+
+Prior = dict[str, PriorValue]
+
+
+def record_prior(current: WireSettings | None, names: Iterable[str]) -> Prior:
+    """The prior value of each setting in ``names`` from a get (``None``: 404, no settings)."""
+    prior: Prior = {}
+    for name in names:
+        inheritable = name in INHERITABLE_SETTINGS
+        if current is None:
+            prior[name] = PriorValue(is_overridden=False if inheritable else None)
+        else:
+            overridden = getattr(current, f"{name}_is_overridden") if inheritable else None
+            prior[name] = PriorValue(value=getattr(current, name), is_overridden=overridden)
+    return prior
+
+
+def restore_attributes(prior: Mapping[str, PriorValue]) -> dict[str, bool]:
+    """``PATCH`` attributes that put each setting of ``prior`` back.
+
+    Inherited → ``<setting>_inherit: true``; overridden, or a known value the API gave no
+    inheritance flag for → that value; unknown ``pr_comments_enabled`` → nothing (it cannot be
+    re-inherited at service level).
+    """
+    attributes: dict[str, bool] = {}
+    for name, before in prior.items():
+        inheritable = name in INHERITABLE_SETTINGS
+        if inheritable and (before.is_overridden is False or before.value is None):
+            attributes[f"{name}_inherit"] = True
+        elif before.value is not None:
+            attributes[name] = before.value
+    return attributes
+
+
+def parse_settings_id(settings_id: str) -> tuple[str, str, str]:
+    """Split ``repository_id::service_name::env``; ``ValueError`` naming the expected form."""
+    parts = settings_id.split(_SEPARATOR)
+    if len(parts) != 3 or not all(parts):
+        raise ValueError(
+            f"ServiceSettings id {settings_id!r} is not of the form "
+            "'repository_id::service_name::env' (e.g. 'github.com/acme/shop::checkout::prod')"
+        )
+    return parts[0], parts[1], parts[2]
+
+
+def _differs(old: Any, new: Any) -> bool:
+    return is_unknown(new) or old != new
+
+
+def _prior_of(props: Mapping[str, Any]) -> Prior:
+    raw = props.get(_PRIOR)
+    if not isinstance(raw, Mapping):
+        return {}
+    return {name: PriorValue.model_validate(value) for name, value in raw.items()}
+
+
+def _dump_prior(prior: Prior) -> dict[str, Any]:
+    return {
+        name: prior[name].model_dump(exclude_none=True)
+        for name in SERVICE_SETTING_NAMES
+        if name in prior
+    }
+
+
+def _inputs_of(props: Mapping[str, Any], *, outputs: bool = True) -> ServiceSettingsInputs:
+    """Validated inputs from resource properties; ``ValueError`` naming each bad property.
+
+    ``outputs=True``: ``props`` are a resource's outputs (other output names are ignored);
+    ``False``: they are a program's declared inputs (unknown names are errors).
+    """
+    known = ServiceSettingsInputs.model_fields
+    values = {
+        k: v
+        for k, v in strip_provider(props).items()
+        if v is not None and (k in known or not outputs)
+    }
+    try:
+        return ServiceSettingsInputs.model_validate(values)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{f.property}: {f.reason}" for f in check_failures(exc, ServiceSettingsInputs)
+        )
+        raise ValueError(f"invalid ServiceSettings properties: {problems}") from None
+
+
+class ServiceSettingsProvider(DatadogResourceProvider):
+    """Dynamic provider of ``ServiceSettings`` (see the module docstring for the semantics)."""
+
+    # ------------------------------------------------------------------ no API calls
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        props = {k: v for k, v in strip_provider(news).items() if v is not None}
+        _model, result = check_inputs(ServiceSettingsInputs, props)
+        return result
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        old, new = strip_provider(olds), strip_provider(news)
+        defaults = {"env": DEFAULT_ENV}
+        replaces = [
+            name
+            for name in IDENTITY_FIELDS
+            if _differs(old.get(name, defaults.get(name)), new.get(name, defaults.get(name)))
+        ]
+        changed = [name for name in SERVICE_SETTING_NAMES if _differs(old.get(name), new.get(name))]
+        return DiffResult(
+            changes=bool(replaces or changed),
+            replaces=replaces,
+            stables=[name for name in IDENTITY_FIELDS if name not in replaces],
+            delete_before_replace=False,
+        )
+
+    # ------------------------------------------------------------------ API calls
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        inputs = _inputs_of(props)
+        current = self._get(inputs)
+        managed = inputs.managed()
+        prior = record_prior(current, managed)
+        self._patch(inputs, managed)
+        return CreateResult(inputs.id, self._outputs(inputs, managed, prior, current is not None))
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        inputs = _inputs_of(news)
+        prior = _prior_of(olds)
+        managed = inputs.managed()
+        added = [name for name in managed if name not in prior]
+        released = {name: before for name, before in prior.items() if name not in managed}
+        if added:
+            prior.update(record_prior(self._get(inputs), added))
+        attributes = {
+            name: value
+            for name, value in managed.items()
+            if name in added or olds.get(name) != value
+        }
+        attributes.update(restore_attributes(released))
+        for name in released:
+            del prior[name]
+        self._patch(inputs, attributes)
+        existed = bool(olds.get(_PRIOR_EXISTED))
+        return UpdateResult(self._outputs(inputs, managed, prior, existed))
+
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
+        self._patch(_inputs_of(props), restore_attributes(_prior_of(props)))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        if _PRIOR_EXISTED in props:  # outputs of a resource in state (never a declared input)
+            return self._refresh(id_, props)
+        return self._observe(id_, props)
+
+    def _refresh(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        """``pulumi refresh`` of a managed resource: server values of the managed settings."""
+        inputs = _inputs_of(props)
+        current = self._get(inputs)
+        if current is None:  # deleted outside Pulumi: gone from state
+            return ReadResult("", {})
+        prior = _prior_of(props)
+        managed = _server_values(current, prior, declared=inputs.managed())
+        outputs = self._outputs(inputs, managed, prior, bool(props.get(_PRIOR_EXISTED)))
+        return ReadResult(id_, outputs, _as_inputs(inputs, managed))
+
+    def _observe(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        """``ResourceOptions(id=...)`` / ``ServiceSettings.get``: read without managing."""
+        repository_id, service_name, env = parse_settings_id(id_)
+        from_id = {"repository_id": repository_id, "service_name": service_name, "env": env}
+        inputs = _inputs_of({**from_id, **strip_provider(props)}, outputs=False)
+        if inputs.id != id_:
+            raise ValueError(
+                f"ServiceSettings id {id_!r} does not match the declared repository_id, "
+                f"service_name and env ({inputs.id!r}); declare the same service or fix the id"
+            )
+        current = self._get(inputs)
+        if current is None:
+            raise ValueError(
+                f"ServiceSettings {id_!r}: the service has no settings in Datadog to read; "
+                "remove `id=` to create and manage them"
+            )
+        names = list(inputs.managed()) or list(SERVICE_SETTING_NAMES)
+        values = {name: getattr(current, name) for name in names}
+        managed = {name: value for name, value in values.items() if value is not None}
+        prior = record_prior(current, managed)
+        return ReadResult(id_, self._outputs(inputs, managed, prior, True))
+
+    def _get(self, inputs: ServiceSettingsInputs) -> WireSettings | None:
+        """The service's settings, or ``None`` if it has none (404)."""
+        try:
+            with _naming(inputs):
+                response = self.client.request(
+                    "POST",
+                    SETTINGS_PATH,
+                    body=ServiceSettingsGetRequest.of(inputs.identity()),
+                    response_model=ServiceSettingsResponse,
+                    idempotent=True,
+                    target=f"service settings {inputs.id!r}",
+                )
+        except NotFoundError:
+            return None
+        return response.data.attributes
+
+    def _patch(self, inputs: ServiceSettingsInputs, attributes: Mapping[str, bool]) -> None:
+        """One ``PATCH`` with exactly ``attributes`` (no call when there is nothing to send)."""
+        if not attributes:
+            return
+        update = ServiceSettingsUpdate.model_validate(
+            {**inputs.identity().model_dump(), **attributes}
+        )
+        with _naming(inputs):
+            self.client.request(
+                "PATCH",
+                SETTINGS_PATH,
+                body=ServiceSettingsUpdateRequest.of(update),
+                response_model=ServiceSettingsResponse,
+                idempotent=True,  # sets absolute values: repeating it is harmless
+                target=f"service settings {inputs.id!r}",
+            )
+
+    @staticmethod
+    def _outputs(
+        inputs: ServiceSettingsInputs, managed: Mapping[str, bool], prior: Prior, existed: bool
+    ) -> dict[str, Any]:
+        return {
+            **_as_inputs(inputs, managed),
+            _PRIOR: _dump_prior(prior),
+            _PRIOR_EXISTED: existed,
+        }
+
+
+@contextmanager
+def _naming(inputs: ServiceSettingsInputs) -> Iterator[None]:
+    """Prefix an API error with the settings id (the engine only names the Pulumi resource)."""
+    try:
+        yield
+    except NotFoundError:
+        raise
+    except DatadogAPIError as exc:
+        exc.message = f"service settings {inputs.id!r}: {exc.message}"
+        raise
+
+
+def _server_values(
+    current: WireSettings, prior: Prior, declared: Mapping[str, bool]
+) -> dict[str, bool]:
+    """The managed settings as the server reports them; ``pr_comments_enabled`` keeps its
+    declared value (the current API ignores it at service level: never drift)."""
+    names = [name for name in SERVICE_SETTING_NAMES if name in prior or name in declared]
+    values: dict[str, bool] = {}
+    for name in names:
+        server = getattr(current, name)
+        value = declared.get(name) if name == PR_COMMENTS or server is None else server
+        if value is not None:
+            values[name] = value
+    return values
+
+
+def _as_inputs(inputs: ServiceSettingsInputs, managed: Mapping[str, bool]) -> dict[str, Any]:
+    identity = {name: getattr(inputs, name) for name in IDENTITY_FIELDS}
+    return {**identity, **{n: managed[n] for n in SERVICE_SETTING_NAMES if n in managed}}
+
+
+# --------------------------------------------------------------------------- public API
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceSettingsArgs:
+    """Inputs of ``ServiceSettings``. Unset booleans are not managed (never sent or diffed)."""
+
+    repository_id: pulumi.Input[str]
+    """Repository identifier, e.g. ``github.com/acme/shop``."""
+    service_name: pulumi.Input[str]
+    """The service's name."""
+    env: pulumi.Input[str] | None = None
+    """Environment (default ``none``)."""
+    auto_test_retries_enabled: pulumi.Input[bool] | None = None
+    """Auto Test Retries."""
+    code_coverage_enabled: pulumi.Input[bool] | None = None
+    """Code Coverage."""
+    early_flake_detection_enabled: pulumi.Input[bool] | None = None
+    """Early Flake Detection."""
+    failed_test_replay_enabled: pulumi.Input[bool] | None = None
+    """Failed Test Replay."""
+    pr_comments_enabled: pulumi.Input[bool] | None = None
+    """PR Comments. The current API ignores it at service level (a warning says so)."""
+    test_impact_analysis_enabled: pulumi.Input[bool] | None = None
+    """Test Impact Analysis."""
+
+
+class ServiceSettings(pulumi.dynamic.Resource, module=MODULE, name=ResourceKind.SERVICE_SETTINGS):
+    """Test Optimization settings of one service in one environment.
+
+    ``ServiceSettings("checkout-prod", repository_id="github.com/acme/shop",
+    service_name="checkout", env="prod", early_flake_detection_enabled=True)`` or
+    ``ServiceSettings("checkout-prod", args=ServiceSettingsArgs(...))``. ``args`` may also be a
+    plain mapping (e.g. from stack config): unknown keys then fail ``check`` with a hint.
+
+    Destroying the resource restores every managed setting to what it was before (output
+    ``prior``): inherited ones re-inherit, overridden ones get their old value back.
+    """
+
+    repository_id: pulumi.Output[str]
+    service_name: pulumi.Output[str]
+    env: pulumi.Output[str]
+    auto_test_retries_enabled: pulumi.Output[bool | None]
+    code_coverage_enabled: pulumi.Output[bool | None]
+    early_flake_detection_enabled: pulumi.Output[bool | None]
+    failed_test_replay_enabled: pulumi.Output[bool | None]
+    pr_comments_enabled: pulumi.Output[bool | None]
+    test_impact_analysis_enabled: pulumi.Output[bool | None]
+    prior: pulumi.Output[dict[str, Any]]
+    """Per managed setting, what it was before Pulumi managed it: ``{"value": bool,
+    "is_overridden": bool}`` (what ``destroy`` restores)."""
+    prior_existed: pulumi.Output[bool]
+    """Whether the service had settings in Datadog before this resource was created."""
+
+    def __init__(
+        self,
+        resource_name: str,
+        args: ServiceSettingsArgs | Mapping[str, Any] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        repository_id: pulumi.Input[str] | None = None,
+        service_name: pulumi.Input[str] | None = None,
+        env: pulumi.Input[str] | None = None,
+        auto_test_retries_enabled: pulumi.Input[bool] | None = None,
+        code_coverage_enabled: pulumi.Input[bool] | None = None,
+        early_flake_detection_enabled: pulumi.Input[bool] | None = None,
+        failed_test_replay_enabled: pulumi.Input[bool] | None = None,
+        pr_comments_enabled: pulumi.Input[bool] | None = None,
+        test_impact_analysis_enabled: pulumi.Input[bool] | None = None,
+    ) -> None:
+        """Declare the settings; keyword arguments override the fields of ``args``."""
+        keywords = {
+            "repository_id": repository_id,
+            "service_name": service_name,
+            "env": env,
+            "auto_test_retries_enabled": auto_test_retries_enabled,
+            "code_coverage_enabled": code_coverage_enabled,
+            "early_flake_detection_enabled": early_flake_detection_enabled,
+            "failed_test_replay_enabled": failed_test_replay_enabled,
+            "pr_comments_enabled": pr_comments_enabled,
+            "test_impact_analysis_enabled": test_impact_analysis_enabled,
+        }
+        props = props_of(args, keywords, (_PRIOR, _PRIOR_EXISTED))
+        super().__init__(ServiceSettingsProvider(), resource_name, props, opts)
+        _warn_if_pr_comments(self, props.get(PR_COMMENTS))
+
+    @staticmethod
+    def get(
+        resource_name: str, id: pulumi.Input[str], opts: pulumi.ResourceOptions | None = None
+    ) -> ServiceSettings:
+        """Read existing settings (``repository_id::service_name::env``) without managing them;
+        all six settings are reported."""
+        return ServiceSettings(
+            resource_name, opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))
+        )
+
+
+def _warn_if_pr_comments(resource: ServiceSettings, value: Any) -> None:
+    def warn(resolved: Any) -> None:
+        if resolved is not None:
+            pulumi.log.warn(PR_COMMENTS_WARNING, resource=resource)
+
+    if value is None:
+        return
+    if isinstance(value, bool):
+        warn(value)
+    else:
+        pulumi.Output.from_input(value).apply(warn)

@@ -1,0 +1,651 @@
+"""``SyntheticsSuite``: a Datadog Synthetics test suite, updated by minimal, guarded JSON Patch.
+
+Wire calls (``/api/v2/synthetics/suites``):
+
+- **create** ``POST``. The POST is not repeatable, so when its answer is lost (timeout,
+  dropped connection, 5xx) the provider looks for the suite it may have created before
+  trying again (``_CreateRecovery``): ``GET /search`` by name, keeping suites whose name
+  is exactly the desired one, whose managed fields all equal the desired values and that
+  were created at most ``RECENT_WINDOW`` before the POST. One → adopted (no duplicate);
+  none → the POST is sent again; several → an error naming them (nothing adopted blindly).
+- **read** ``GET /{public_id}``; 404 → gone (empty id: refresh drops it from state).
+- **update** ``PATCH /{public_id}/jsonpatch`` with ``suite_patch.make_patch(old outputs, new
+  inputs)``: only changed paths, ``test`` guards first. When a guard fails (the suite was
+  edited outside Pulumi since the last refresh) the API rejects the whole patch and the update
+  fails with ``suite <public_id> changed outside Pulumi — run `pulumi refresh```; nothing
+  changes. A lost PATCH answer is resolved by reading the suite back (applied → adopted; not
+  applied → sent again).
+- **delete** ``POST /bulk-delete``; a suite already gone is not an error.
+
+Inputs (checked before any call): ``name`` and ``tests`` are required; ``message``, ``tags``,
+``options`` and a test's ``alerting_criticality`` are optional and **unset means not
+managed**: never sent, never diffed, whatever Datadog holds is kept. ``tags`` is a set (check
+sorts and de-duplicates it); ``tests`` is keyed by ``public_id`` (order is not significant,
+a duplicate is an error). Outputs are Datadog's values as of the last create, refresh, or
+update of that field (``tags`` in the order Datadog stores them, ``None`` for a field Datadog
+does not return) plus ``public_id`` and ``monitor_id``. An update records Datadog's answer only
+for the fields its patch wrote, so an edit made outside Pulumi to another field is still
+caught by a later update's guard until ``pulumi refresh`` records it.
+
+Adoption: ``SyntheticsSuite.get(name, public_id)`` reads an existing suite (read-only).
+``ResourceOptions(import_=...)`` does not work for dynamic providers (the SDK's ``Read``
+needs the pickled provider, which an import does not have).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Final, Literal, NotRequired, TypedDict
+
+import jsonpatch
+import jsonpointer
+import pulumi
+from pulumi.dynamic import (
+    CheckResult,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    Resource,
+    UpdateResult,
+)
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
+
+from ..client import format_path
+from ..errors import (
+    BadRequestError,
+    ConflictError,
+    DatadogAPIError,
+    DatadogError,
+    NotFoundError,
+)
+from ..models import (
+    AlertingCriticality,
+    DeletedSuitesResponse,
+    DeleteSuitesRequest,
+    SuiteJsonPatchRequest,
+    SuiteOptions,
+    SuiteRequest,
+    SuitesSearchResponse,
+    SuiteTest,
+    SyntheticsSuiteResponse,
+)
+from ..models import (
+    SyntheticsSuite as SuiteDocument,
+)
+from ..suite_patch import describe_patch, make_patch
+from ..type_tokens import MODULE, ResourceKind
+from ._base import DatadogResourceProvider, check_inputs, has_unknowns, props_of, strip_provider
+
+__all__ = [
+    "FIELDS",
+    "OUTPUT_FIELDS",
+    "RECENT_WINDOW",
+    "SUITES_PATH",
+    "SuiteAdoptionError",
+    "SuiteChangedError",
+    "SuiteInputs",
+    "SyntheticsSuite",
+    "SyntheticsSuiteArgs",
+    "SyntheticsSuiteOptionsArgs",
+    "SyntheticsSuiteProvider",
+    "SyntheticsSuiteTestArgs",
+    "changed_outside_message",
+    "updated_outputs",
+]
+
+logger = logging.getLogger(__name__)
+
+SUITES_PATH: Final = "/api/v2/synthetics/suites"
+_SUITE_PATH: Final = SUITES_PATH + "/{public_id}"
+_PATCH_PATH: Final = SUITES_PATH + "/{public_id}/jsonpatch"
+_SEARCH_PATH: Final = SUITES_PATH + "/search"
+_DELETE_PATH: Final = SUITES_PATH + "/bulk-delete"
+
+FIELDS: Final = ("name", "message", "tags", "tests", "options")
+"""The suite fields a user manages (input properties, also kept in the outputs)."""
+OUTPUT_FIELDS: Final = (*FIELDS, "public_id", "monitor_id")
+"""Every output property."""
+
+RECENT_WINDOW: Final = timedelta(minutes=10)
+"""How long before a lost create a suite's ``created_at`` may lie for it to be adopted as
+the one that create made (covers clock skew between this machine and Datadog)."""
+SEARCH_PAGE_SIZE: Final = 50
+MAX_SEARCH_PAGES: Final = 20
+"""Bound on the search pages read when looking for a suite whose create answer was lost."""
+SEARCH_SETTLE_ATTEMPTS: Final = 3
+SEARCH_SETTLE_SECONDS: Final = 2.0
+"""Search may lag a create: the lookup is repeated this many times, this far apart, before
+concluding that the lost create did not happen (and sending it again)."""
+
+_sleep: Callable[[float], None] = time.sleep
+
+_TEST_OP_FAILED = re.compile(r"\btest\b.*\bfail|\bfail\w*\b.*\btest\b", re.IGNORECASE)
+
+
+def changed_outside_message(public_id: str) -> str:
+    """The one-line error of an update whose guards no longer hold."""
+    return f"suite {public_id} changed outside Pulumi — run `pulumi refresh`"
+
+
+class SuiteChangedError(DatadogError):
+    """The suite was edited outside Pulumi since the last refresh; the update changed nothing."""
+
+    def __init__(self, public_id: str) -> None:
+        super().__init__(changed_outside_message(public_id))
+        self.public_id = public_id
+
+
+class SuiteAdoptionError(DatadogError):
+    """A create's answer was lost and several suites could be the one it made."""
+
+
+# ----------------------------------------------------------------------------- inputs
+
+Tag = Annotated[str, Field(min_length=1, max_length=200)]
+"""A tag: Datadog accepts up to 200 characters (docs: Getting Started with Tags)."""
+
+
+class SuiteTestInput(BaseModel):
+    """One Synthetic test of the suite."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    public_id: Annotated[str, Field(min_length=1)]
+    alerting_criticality: AlertingCriticality | None = None
+
+
+class SuiteOptionsInput(BaseModel):
+    """Suite options."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    alerting_threshold: float | None = None
+
+    @field_validator("alerting_threshold")
+    @classmethod
+    def _fraction(cls, value: float | None) -> float | None:
+        if value is not None and not 0 <= value <= 1:  # False for NaN too
+            raise PydanticCustomError(
+                "alerting_threshold",
+                "must be a fraction between 0 and 1 inclusive (e.g. 0.5 for 50%)",
+            )
+        return value
+
+
+class SuiteInputs(BaseModel):
+    """The resolved inputs of a ``SyntheticsSuite`` as ``check`` validates them."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    name: Annotated[str, Field(min_length=1)]
+    tests: list[SuiteTestInput]
+    message: str | None = None
+    tags: list[Tag] | None = None
+    options: SuiteOptionsInput | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise PydanticCustomError("blank", "must not be blank")
+        return value
+
+    @field_validator("tags")
+    @classmethod
+    def _tag_set(cls, value: list[str] | None) -> list[str] | None:
+        return sorted(set(value)) if value is not None else None
+
+    @field_validator("tests")
+    @classmethod
+    def _unique_tests(cls, value: list[SuiteTestInput]) -> list[SuiteTestInput]:
+        first: dict[str, int] = {}
+        for index, test in enumerate(value):
+            if test.public_id in first:
+                raise PydanticCustomError(
+                    "duplicate_public_id",
+                    "duplicate public_id '{public_id}' at tests[{first}] and tests[{index}]; "
+                    "each test may appear once",
+                    {"public_id": test.public_id, "first": first[test.public_id], "index": index},
+                )
+            first[test.public_id] = index
+        return value
+
+    def document(self) -> SuiteDocument:
+        """The suite a create sends (unset optional fields are omitted)."""
+        return SuiteDocument(
+            name=self.name,
+            message=self.message,
+            tags=self.tags,
+            tests=[SuiteTest(**t.model_dump()) for t in self.tests],
+            options=SuiteOptions(**(self.options.model_dump() if self.options else {})),
+        )
+
+
+# ------------------------------------------------------------------ documents and diffs
+
+
+def outputs_of(suite: SuiteDocument, public_id: str) -> dict[str, Any]:
+    """Resource outputs from a suite as Datadog returned it."""
+    return {
+        "name": suite.name,
+        "message": suite.message,
+        "tags": list(suite.tags) if suite.tags is not None else None,
+        "tests": [t.to_body() for t in suite.tests],
+        "options": suite.options.to_body(),
+        "public_id": suite.public_id or public_id,
+        "monitor_id": suite.monitor_id,
+    }
+
+
+def server_document(outputs: Mapping[str, Any]) -> dict[str, Any]:
+    """The writable suite fields recorded in ``outputs`` (absent/``None`` fields omitted)."""
+    return {k: outputs[k] for k in FIELDS if outputs.get(k) is not None}
+
+
+def desired_documents(
+    outputs: Mapping[str, Any], inputs: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(old, new)`` suite documents for ``make_patch``, restricted to what the inputs manage.
+
+    A field missing from ``inputs`` is not managed (left out of both). A test's
+    ``alerting_criticality`` and an ``options`` key that the inputs leave unset keep
+    Datadog's value, so they never show up as changes.
+    """
+    current = server_document(outputs)
+    managed = [k for k in FIELDS if inputs.get(k) is not None]
+    old = {k: current[k] for k in managed if k in current}
+    new: dict[str, Any] = {k: inputs[k] for k in managed}
+    if "tests" in new:
+        old_tests = {t.get("public_id"): t for t in current.get("tests") or []}
+        new["tests"] = [{**_unmanaged(old_tests.get(t["public_id"])), **t} for t in new["tests"]]
+    if "options" in new:
+        new["options"] = {**(current.get("options") or {}), **new["options"]}
+    return old, new
+
+
+def _unmanaged(old_test: Mapping[str, Any] | None) -> dict[str, Any]:
+    return {k: v for k, v in (old_test or {}).items() if k != "public_id"}
+
+
+def suite_patch(
+    public_id: str, outputs: Mapping[str, Any], inputs: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """The guarded minimal patch from the suite in ``outputs`` to ``inputs``."""
+    old, new = desired_documents(outputs, inputs)
+    try:
+        return make_patch(old, new)
+    except ValueError as exc:  # only Datadog's copy can still hold a duplicate test
+        raise DatadogError(
+            f"suite {public_id}: Datadog's copy lists a test twice ({exc}); remove the "
+            "duplicate in Datadog, then run `pulumi refresh`"
+        ) from None
+
+
+def changed_properties(outputs: Mapping[str, Any], inputs: Mapping[str, Any]) -> list[str]:
+    """Input properties whose desired value differs from ``outputs`` (unknowns: changed)."""
+    unknown = [k for k in FIELDS if k in inputs and has_unknowns(inputs[k])]
+    known = {k: v for k, v in inputs.items() if k not in unknown}
+    old, new = desired_documents(outputs, known)
+    try:
+        patch = make_patch(old, new)
+    except ValueError:
+        patch = [{"op": "replace", "path": "/tests"}]
+    touched = {op["path"].split("/")[1] for op in patch if op["op"] != "test"}
+    return [k for k in FIELDS if k in touched or k in unknown]
+
+
+def updated_outputs(
+    olds: Mapping[str, Any], written: Mapping[str, Any], patch: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
+    """Outputs after ``patch``: Datadog's values for the fields it wrote (and the server-set
+    ones), the previous outputs for the others. So an edit made outside Pulumi to a field
+    this update did not touch is still caught by the guard of a later update, until a
+    refresh records it."""
+    touched = {str(op["path"]).split("/")[1] for op in patch if op.get("op") != "test"}
+    return {
+        k: written.get(k) if k in touched or k not in FIELDS else olds.get(k) for k in OUTPUT_FIELDS
+    }
+
+
+def guards_hold(document: Mapping[str, Any], patch: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether every ``test`` op of ``patch`` passes against ``document``."""
+    tests = [dict(op) for op in patch if op.get("op") == "test"]
+    try:
+        jsonpatch.JsonPatch(tests).apply(dict(document))
+    except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException):
+        return False
+    return True
+
+
+def _created_at(suite: SuiteDocument) -> datetime | None:
+    if not suite.created_at:
+        return None
+    try:
+        parsed = datetime.fromisoformat(suite.created_at)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _search_query(name: str) -> str:
+    escaped = name.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+# ----------------------------------------------------------------------------- provider
+
+
+class SyntheticsSuiteProvider(DatadogResourceProvider):
+    """Dynamic provider of ``SyntheticsSuite`` (see the module docstring for the semantics)."""
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        _, result = check_inputs(SuiteInputs, news, ignore=("public_id", "monitor_id"))
+        return result
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        changes = changed_properties(strip_provider(olds), strip_provider(news))
+        return DiffResult(
+            changes=bool(changes),
+            replaces=[],
+            stables=["public_id", "monitor_id"],
+            delete_before_replace=False,
+        )
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        inputs = SuiteInputs.model_validate(
+            {k: v for k, v in strip_provider(props).items() if k in FIELDS}
+        )
+        recovery = _CreateRecovery(self, inputs, datetime.now(UTC))
+        response = self.client.request(
+            "POST",
+            SUITES_PATH,
+            body=SuiteRequest.of(inputs.document()),
+            response_model=SyntheticsSuiteResponse,
+            idempotent=False,
+            recover=recovery,
+            target=f"synthetics suite {inputs.name!r}",
+        )
+        public_id = response.data.attributes.public_id or response.data.id
+        if not public_id:
+            raise DatadogError(
+                f"creating synthetics suite {inputs.name!r}: Datadog answered without a "
+                "public_id; check Datadog for the suite and adopt it with SyntheticsSuite.get"
+            )
+        logger.info("created synthetics suite %s (%r)", public_id, inputs.name)
+        return CreateResult(public_id, outputs_of(response.data.attributes, public_id))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        suite = self._get(id_)
+        if suite is None:
+            logger.info("synthetics suite %s is gone", id_)
+            return ReadResult("", {})
+        return ReadResult(id_, outputs_of(suite, id_))
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        olds, news = strip_provider(olds), strip_provider(news)
+        patch = suite_patch(id_, olds, news)
+        if not patch:
+            return UpdateResult({k: olds.get(k) for k in OUTPUT_FIELDS})
+        logger.info("patching synthetics suite %s: %s", id_, "; ".join(describe_patch(patch)))
+        try:
+            response = self.client.request(
+                "PATCH",
+                format_path(_PATCH_PATH, public_id=id_),
+                body=SuiteJsonPatchRequest.of(patch),
+                response_model=SyntheticsSuiteResponse,
+                idempotent=False,
+                recover=lambda: self._recover_patch(id_, patch, news),
+                target=f"synthetics suite {id_}",
+            )
+        except (BadRequestError, ConflictError) as exc:
+            if self._guard_failed(id_, patch, exc):
+                raise SuiteChangedError(id_) from None
+            raise
+        return UpdateResult(updated_outputs(olds, outputs_of(response.data.attributes, id_), patch))
+
+    def delete(self, id_: str, _props: dict[str, Any]) -> None:
+        try:
+            self.client.request(
+                "POST",
+                _DELETE_PATH,
+                body=DeleteSuitesRequest.of([id_]),
+                response_model=DeletedSuitesResponse,
+                idempotent=True,  # deleting twice deletes nothing more; a retry may 404
+                target=f"synthetics suite {id_}",
+            )
+        except NotFoundError:
+            logger.info("synthetics suite %s was already deleted", id_)
+
+    # -------------------------------------------------------------------- internals
+
+    def _get(self, public_id: str) -> SuiteDocument | None:
+        """The suite as Datadog has it now, ``None`` if it does not exist."""
+        try:
+            response = self.client.request(
+                "GET",
+                format_path(_SUITE_PATH, public_id=public_id),
+                response_model=SyntheticsSuiteResponse,
+                target=f"synthetics suite {public_id}",
+            )
+        except NotFoundError:
+            return None
+        return response.data.attributes
+
+    def _guard_failed(
+        self, public_id: str, patch: list[dict[str, Any]], error: DatadogAPIError
+    ) -> bool:
+        """After a rejected patch: did it fail because a guard no longer holds?
+
+        Decided by evaluating the guards against the suite as it is now, so it does not
+        depend on Datadog's error wording; only when the suite cannot be read back does the
+        error text decide (a failed ``test`` op).
+        """
+        try:
+            current = self._get(public_id)
+        except DatadogAPIError:
+            return any(_TEST_OP_FAILED.search(text) for text in error.errors)
+        if current is None:  # deleted meanwhile: the original error stands
+            return False
+        return not guards_hold(server_document(outputs_of(current, public_id)), patch)
+
+    def _recover_patch(
+        self, public_id: str, patch: list[dict[str, Any]], inputs: Mapping[str, Any]
+    ) -> SyntheticsSuiteResponse | None:
+        """After a lost PATCH answer: applied → the suite now; not applied → ``None`` (resend)."""
+        current = self._get(public_id)
+        if current is None:
+            raise DatadogError(
+                f"suite {public_id} was deleted outside Pulumi during the update — run "
+                "`pulumi refresh`"
+            )
+        outputs = outputs_of(current, public_id)
+        if not suite_patch(public_id, outputs, inputs):
+            return SyntheticsSuiteResponse.model_validate(
+                {"data": {"id": public_id, "attributes": current}}
+            )
+        if guards_hold(server_document(outputs), patch):
+            return None
+        raise SuiteChangedError(public_id)
+
+    def _search(self, name: str) -> Iterator[SuiteDocument]:
+        """Suites whose name is exactly ``name`` (search is fuzzy; filtered here)."""
+        start = 0
+        for _ in range(MAX_SEARCH_PAGES):
+            response = self.client.request(
+                "GET",
+                _SEARCH_PATH,
+                params={
+                    "query": _search_query(name),
+                    "sort": "name,asc",
+                    "start": start,
+                    "count": SEARCH_PAGE_SIZE,
+                },
+                response_model=SuitesSearchResponse,
+                target=f"synthetics suites named {name!r}",
+            )
+            page = response.data.attributes.suites
+            yield from (s for s in page if s.name == name)
+            start += len(page)
+            total = response.data.attributes.total
+            if not page or (total is not None and start >= total):
+                return
+
+
+@dataclass
+class _CreateRecovery:
+    """``recover=`` of a create POST: the suite that POST made, if it made one."""
+
+    provider: SyntheticsSuiteProvider
+    inputs: SuiteInputs
+    started: datetime
+
+    def __call__(self) -> SyntheticsSuiteResponse | None:
+        for attempt in range(SEARCH_SETTLE_ATTEMPTS):
+            if attempt:
+                _sleep(SEARCH_SETTLE_SECONDS)
+            found = self._candidates()
+            if len(found) > 1:
+                ids = ", ".join(sorted(s.public_id or "?" for s in found))
+                raise SuiteAdoptionError(
+                    f"creating synthetics suite {self.inputs.name!r}: the answer was lost and "
+                    f"{len(found)} identical suites were created just now ({ids}), so Pulumi "
+                    "cannot tell which one it made and adopted none; delete the one(s) this "
+                    "stack made in Datadog, then run `pulumi up` again"
+                )
+            if found:
+                public_id = found[0].public_id or ""
+                logger.info("adopting synthetics suite %s made by the lost create", public_id)
+                suite = self.provider._get(public_id)
+                if suite is None:  # deleted in between: create it again
+                    return None
+                return SyntheticsSuiteResponse.model_validate(
+                    {"data": {"id": public_id, "attributes": suite}}
+                )
+        return None
+
+    def _candidates(self) -> list[SuiteDocument]:
+        desired = self.inputs.model_dump(mode="json", exclude_none=True)
+        earliest = self.started - RECENT_WINDOW
+        matches = []
+        for suite in self.provider._search(self.inputs.name):
+            if not suite.public_id:
+                continue
+            created = _created_at(suite)
+            if created is not None and created < earliest:
+                continue
+            old, new = desired_documents(outputs_of(suite, suite.public_id), desired)
+            try:
+                identical = not make_patch(old, new)
+            except ValueError:  # a suite listing a test twice is not the one we sent
+                identical = False
+            if identical:
+                matches.append(suite)
+        return matches
+
+
+# ----------------------------------------------------------------------------- resource
+
+
+class SyntheticsSuiteTestArgs(TypedDict):
+    """A test in the suite: its public id and (optionally) whether it alerts."""
+
+    public_id: pulumi.Input[str]
+    """Public id of the Synthetic test, e.g. ``abc-def-ghi``."""
+    alerting_criticality: NotRequired[pulumi.Input[Literal["ignore", "critical"]]]
+    """``critical``: its failure counts towards the suite's alert; ``ignore``: it does not.
+    Unset: not managed (Datadog's value is kept)."""
+
+
+class SyntheticsSuiteOptionsArgs(TypedDict, total=False):
+    """Suite options."""
+
+    alerting_threshold: pulumi.Input[float]
+    """Share of critical tests that must fail for the suite to fail, 0..1 (0.5 = 50%)."""
+
+
+@dataclass
+class SyntheticsSuiteArgs:
+    """Arguments of a ``SyntheticsSuite``.
+
+    ``message``, ``tags`` and ``options`` left as ``None`` are not managed: Pulumi neither
+    sends nor diffs them (set ``message=""`` or ``tags=[]`` to clear them).
+    """
+
+    name: pulumi.Input[str]
+    """Name of the suite."""
+    tests: pulumi.Input[Sequence[pulumi.Input[SyntheticsSuiteTestArgs]]]
+    """The tests in the suite, keyed by ``public_id`` (order is not significant)."""
+    message: pulumi.Input[str] | None = None
+    """Notification message of the suite's monitor."""
+    tags: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None
+    """Tags, treated as a set (order and duplicates are not significant)."""
+    options: pulumi.Input[SyntheticsSuiteOptionsArgs] | None = None
+    """Options, e.g. ``{"alerting_threshold": 0.5}``."""
+
+
+class SyntheticsSuite(Resource, module=MODULE, name=ResourceKind.SYNTHETICS_SUITE):
+    """A Datadog Synthetics test suite, updated in place with minimal, guarded JSON Patches.
+
+    ``SyntheticsSuite("checkout", name="Checkout", tests=[{"public_id": "abc-def-ghi",
+    "alerting_criticality": "critical"}], tags=["team:shop"], options={"alerting_threshold":
+    0.5})`` or ``SyntheticsSuite("checkout", args=SyntheticsSuiteArgs(...))`` (or a plain
+    mapping, e.g. from stack config). An update fails with
+    "suite <public_id> changed outside Pulumi — run `pulumi refresh`" when the suite was edited
+    outside Pulumi since the last refresh, instead of overwriting that edit.
+    """
+
+    name: pulumi.Output[str]
+    """Name of the suite."""
+    message: pulumi.Output[str | None]
+    """Notification message (Datadog's value, also when not managed)."""
+    tags: pulumi.Output[list[str] | None]
+    """Tags in the order Datadog stores them."""
+    tests: pulumi.Output[list[dict[str, Any]]]
+    """Tests as Datadog lists them: ``{"public_id", "alerting_criticality"}``."""
+    options: pulumi.Output[dict[str, Any]]
+    """Options, e.g. ``{"alerting_threshold": 0.5}``."""
+    public_id: pulumi.Output[str]
+    """Public id of the suite (also the resource id)."""
+    monitor_id: pulumi.Output[int | None]
+    """Id of the suite's monitor."""
+
+    def __init__(
+        self,
+        resource_name: str,
+        args: SyntheticsSuiteArgs | Mapping[str, Any] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        name: pulumi.Input[str] | None = None,
+        tests: pulumi.Input[Sequence[pulumi.Input[SyntheticsSuiteTestArgs]]] | None = None,
+        message: pulumi.Input[str] | None = None,
+        tags: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None,
+        options: pulumi.Input[SyntheticsSuiteOptionsArgs] | None = None,
+    ) -> None:
+        """Declare the suite; keyword arguments override the fields of ``args``.
+
+        ``args`` may also be a plain mapping (e.g. from stack config): unknown keys then fail
+        ``check`` with a "did you mean" hint, like a missing ``name`` or ``tests``.
+        """
+        keywords = {
+            "name": name,
+            "tests": tests,
+            "message": message,
+            "tags": tags,
+            "options": options,
+        }
+        props = props_of(args, keywords, ("public_id", "monitor_id"))
+        super().__init__(SyntheticsSuiteProvider(), resource_name, props, opts)
+
+    @staticmethod
+    def get(
+        resource_name: str, public_id: pulumi.Input[str], opts: pulumi.ResourceOptions | None = None
+    ) -> SyntheticsSuite:
+        """Look up an existing suite by ``public_id`` (read-only: Pulumi will not change it)."""
+        merged = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=public_id))
+        return SyntheticsSuite(resource_name, opts=merged)

@@ -1,0 +1,163 @@
+"""FlakyTestStates end to end: the real CLI against the emulator seeded with 2,000 flaky tests.
+
+Create/update/refresh/destroy of a 500-test set with the minimal number of calls, a
+no-change preview making zero calls, per-test diffs in the preview, drift found by refresh,
+injected per-test failures leaving state and server consistent, and the chunk size.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from pulumi import automation as auto
+
+from tests.e2e._flaky_support import (
+    PROGRAM,
+    TESTS_PATH,
+    quiet,
+    server_states,
+    set_config,
+    set_states_outside_pulumi,
+    stack_resources,
+)
+from tests.support.emulator import emulator_stack
+from tests.support.engine import PulumiSandbox
+
+if TYPE_CHECKING:
+    from pulumi_datadog_testing.emulator import EmulatorServer
+
+pytestmark = pytest.mark.e2e
+
+REPO = "github.com/acme/bulk"
+
+
+def patches(emulator: EmulatorServer) -> list[dict[str, str]]:
+    """``{id: new_state}`` of each flaky-test PATCH since the last clear (and clear)."""
+    return [
+        {t["id"]: t["new_state"] for t in c.body["data"]["attributes"]["tests"]}
+        for c in emulator.calls(clear=True)
+        if c.method == "PATCH" and c.path == TESTS_PATH
+    ]
+
+
+def recorded(stack: Any) -> dict[str, Any]:
+    (resource,) = stack_resources(stack, "FlakyTestStates")
+    outputs: dict[str, Any] = resource["outputs"]
+    return outputs
+
+
+def test_bulk_states_lifecycle(pulumi_sandbox: PulumiSandbox, emulator: EmulatorServer) -> None:
+    seeded = emulator.seed_flaky_tests(REPO, 2000, seed=11)
+    original = {t.id: t.state for t in seeded.tests}
+    ids = sorted(original)[:500]
+    stack = emulator_stack(pulumi_sandbox, emulator, PROGRAM, config={"flaky-e2e:repository": REPO})
+
+    # --- create: batched reads, then one PATCH with exactly the tests whose state changes
+    desired = dict.fromkeys(ids, "quarantined")
+    set_config(stack, states=desired, reason="JIRA-100")
+    emulator.clear_calls()
+    assert stack.up(on_output=quiet).summary.resource_changes == {"create": 2}
+    calls = emulator.calls()
+    searches = [c for c in calls if c.method == "POST" and c.path == TESTS_PATH]
+    assert all(c.body["data"]["attributes"]["page"]["limit"] == 1000 for c in searches)
+    assert len(searches) == 2  # 500 ids fit in two queries
+    changing = {i for i in ids if original[i] != "quarantined"}
+    sent = patches(emulator)
+    assert len(sent) == math.ceil(len(changing) / 500) == 1
+    assert sent[0] == dict.fromkeys(changing, "quarantined")
+    assert server_states(emulator, REPO, ids) == desired
+    assert recorded(stack)["previous_states"] == {i: original[i] for i in ids}
+
+    # --- a no-change preview makes zero API calls
+    emulator.clear_calls()
+    assert stack.preview(expect_no_changes=True, on_output=quiet).change_summary == {"same": 2}
+    assert emulator.calls() == []
+
+    # --- update: the preview lists each test's change; up sends only those
+    dropped, added = ids[-5:], sorted(original)[500:505]
+    update = {i: s for i, s in desired.items() if i not in dropped}
+    update.update({ids[0]: "disabled", ids[1]: "fixed", **dict.fromkeys(added, "disabled")})
+    set_config(stack, states=update)
+    preview = stack.preview(diff=True, on_output=quiet)
+    assert preview.change_summary == {"same": 1, "update": 1}
+    assert f'~ {ids[0]}: "quarantined" => "disabled"' in preview.stdout
+    assert f'~ {ids[1]}: "quarantined" => "fixed"' in preview.stdout
+    for test_id in dropped:
+        assert f'- {test_id}: "quarantined"' in preview.stdout
+    for test_id in added:
+        assert f'+ {test_id}: "disabled"' in preview.stdout
+    assert emulator.calls(clear=True) == []
+    stack.up(on_output=quiet)
+    expected_patch = {ids[0]: "disabled", ids[1]: "fixed"}
+    expected_patch.update({i: original[i] for i in dropped if original[i] != "quarantined"})
+    expected_patch.update({i: "disabled" for i in added if original[i] != "disabled"})
+    assert patches(emulator) == [dict(sorted(expected_patch.items()))]
+    assert server_states(emulator, REPO, update) == update
+    assert server_states(emulator, REPO, dropped) == {i: original[i] for i in dropped}
+
+    # --- a change outside Pulumi is found by refresh and undone by the next up
+    set_states_outside_pulumi(emulator, {ids[2]: "active"})
+    stack.refresh(on_output=quiet)
+    assert recorded(stack)["states"][ids[2]] == "active"
+    emulator.clear_calls()
+    drift = stack.preview(diff=True, on_output=quiet)
+    assert f'~ {ids[2]}: "active" => "quarantined"' in drift.stdout
+    assert emulator.calls() == []
+    stack.up(on_output=quiet)
+    assert patches(emulator) == [{ids[2]: "quarantined"}]
+
+    # --- per-test failures: the error names each one; state and server agree afterwards
+    failing = [ids[3], ids[4], added[0]]
+    emulator.set_faults(
+        {"kind": "bulk_failure", "test_ids": failing, "message": "test is locked by a policy"}
+    )
+    set_config(stack, states=dict.fromkeys(update, "fixed"))
+    with pytest.raises(auto.CommandError) as caught:
+        stack.up(on_output=quiet)
+    message = str(caught.value)
+    changing = [i for i in update if update[i] != "fixed"]
+    assert f"3 of {len(changing)} flaky tests could not be updated" in message
+    assert f"{', '.join(sorted(failing))} (test is locked by a policy)" in message
+    assert (
+        f"the {len(changing) - 3} tests this operation had already changed were set back" in message
+    )
+    emulator.clear_faults()
+    outputs = recorded(stack)
+    assert outputs["states"] == update  # Pulumi state still holds the last applied states
+    assert server_states(emulator, REPO, outputs["states"]) == outputs["states"]
+
+    # --- destroy: every test Pulumi changed goes back to its state from before
+    emulator.clear_calls()
+    stack.destroy(on_output=quiet)
+    assert len(patches(emulator)) == 1
+    touched = [*ids, *added]
+    assert server_states(emulator, REPO, touched) == {i: original[i] for i in touched}
+    assert stack_resources(stack, "FlakyTestStates") == []
+
+
+def test_chunk_size_is_configurable_and_emulator_max_is_enforced(
+    pulumi_sandbox: PulumiSandbox, emulator: EmulatorServer
+) -> None:
+    seeded = emulator.seed_flaky_tests(REPO, 2000, seed=12, state="active")
+    ids = sorted(t.id for t in seeded.tests)[:500]
+    emulator.update_config(max_bulk_tests=200)
+    stack = emulator_stack(pulumi_sandbox, emulator, PROGRAM, config={"flaky-e2e:repository": REPO})
+    set_config(stack, states=dict.fromkeys(ids, "disabled"))
+
+    # the default chunk (500) is more than this server takes: refused, nothing changed
+    emulator.clear_calls()
+    with pytest.raises(auto.CommandError) as caught:
+        stack.up(on_output=quiet)
+    assert "at most 200 tests per request (got 500)" in str(caught.value)
+    assert len(patches(emulator)) == 1
+    assert set(server_states(emulator, REPO, ids).values()) == {"active"}
+    assert stack_resources(stack, "FlakyTestStates") == []
+
+    stack.set_config("datadog-testing:flakyBulkChunkSize", auto.ConfigValue(value="200"))
+    stack.up(on_output=quiet)
+    assert [len(p) for p in patches(emulator)] == [200, 200, 100]
+    assert set(server_states(emulator, REPO, ids).values()) == {"disabled"}
+    stack.destroy(on_output=quiet)
+    assert set(server_states(emulator, REPO, ids).values()) == {"active"}

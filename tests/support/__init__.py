@@ -1,0 +1,1 @@
+"""Shared test support: finding the engine, isolated Pulumi sandboxes, the emulator."""

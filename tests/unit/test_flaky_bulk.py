@@ -1,0 +1,318 @@
+"""resources._flaky: batched search reads, pagination, chunked all-or-nothing PATCHes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from pulumi_datadog_testing.client import DatadogClient
+from pulumi_datadog_testing.errors import BadRequestError, ServerError, UnexpectedResponseError
+from pulumi_datadog_testing.resources import _flaky
+from pulumi_datadog_testing.resources._flaky import (
+    FlakyTestsNotFoundError,
+    FlakyUpdateError,
+    Managed,
+    apply_all_or_nothing,
+    id_queries,
+    read_tests,
+    reconcile,
+    search,
+)
+from tests.unit._flaky_fake import REPO, TESTS_PATH, FakeFlakyAPI
+
+MakeClient = Callable[..., DatadogClient]
+T = "unit test"
+
+
+# ----------------------------------------------------------------------------- queries
+
+
+def test_id_queries_cover_every_id_once_within_the_length_limit() -> None:
+    ids = [f"{n:016x}" for n in range(1000)]
+    queries = id_queries(REPO, ids, max_chars=2000)
+    assert all(len(q) <= 2000 for q in queries)
+    assert all(
+        q.startswith('@git.repository.id_v2:"github.com/acme/shop" fingerprint_fqn:(')
+        for q in queries
+    )
+    seen = [
+        i for q in queries for i in q.split("fingerprint_fqn:(", 1)[1].rstrip(")").split(" OR ")
+    ]
+    assert seen == ids
+    # as few queries as the limit allows: each one is full but the last
+    per_query = len(queries[0].split(" OR "))
+    assert len(queries) == -(-len(ids) // per_query)
+
+
+def test_id_queries_quote_ids_that_are_not_plain_words() -> None:
+    (query,) = id_queries('repo "x"', ["abc", "a-b"])
+    assert query == '@git.repository.id_v2:"repo \\"x\\"" fingerprint_fqn:(abc OR "a-b")'
+
+
+def test_default_query_limit_batches_hundreds_of_ids_per_search() -> None:
+    ids = [f"{n:016x}" for n in range(2000)]
+    queries = id_queries(REPO, ids)
+    assert len(queries) == 6
+    assert max(len(q) for q in queries) <= _flaky.MAX_QUERY_CHARS
+
+
+def test_chunked_rejects_a_size_below_one() -> None:
+    assert [list(c) for c in _flaky.chunked([1, 2, 3], 2)] == [[1, 2], [3]]
+    with pytest.raises(ValueError, match="at least 1"):
+        list(_flaky.chunked([1], 0))
+
+
+# ------------------------------------------------------------------------------ search
+
+
+def test_search_follows_the_cursor_to_the_last_page(make_client: MakeClient) -> None:
+    api = FakeFlakyAPI(page_size=3)
+    api.add(8)
+    found = search(make_client(api), f'@git.repository.id_v2:"{REPO}"', target=T)
+    assert sorted(t.id for t in found) == sorted(api.tests)
+    bodies = [r.body["data"]["attributes"] for r in api.calls("POST")]
+    assert [b["page"].get("cursor") for b in bodies] == [None, "3", "6"]
+    assert {b["page"]["limit"] for b in bodies} == {1000}
+
+
+def test_search_stops_on_a_repeating_cursor(make_client: MakeClient) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        page = {"data": [], "meta": {"pagination": {"next_page": "same"}}}
+        return httpx.Response(200, json=page)
+
+    with pytest.raises(UnexpectedResponseError, match="same page cursor twice"):
+        search(make_client(handler), "*", target=T)
+
+
+def test_read_tests_reads_many_ids_in_few_searches(make_client: MakeClient) -> None:
+    api = FakeFlakyAPI()
+    ids = api.add(1000)
+    wanted = [*ids, "ffffffffffffffff"]
+    found = read_tests(make_client(api), REPO, wanted, target=T)
+    assert set(found) == set(ids)  # the unknown id is simply absent
+    assert len(api.calls("POST")) == len(id_queries(REPO, wanted)) == 3
+
+
+def test_read_tests_ignores_tests_it_did_not_ask_for(make_client: MakeClient) -> None:
+    api = FakeFlakyAPI()
+    ids = api.add(3)
+    other_repo = api.add(1, repository_id="github.com/other/repo")
+    found = read_tests(make_client(api), REPO, [ids[0], other_repo[0]], target=T)
+    assert list(found) == [ids[0]]
+
+
+# ------------------------------------------------------------------------------ update
+
+
+def test_changes_are_sent_in_chunks_of_the_configured_size(make_client: MakeClient) -> None:
+    api = FakeFlakyAPI()
+    ids = api.add(1200)
+    client = make_client(api, flaky_bulk_chunk_size=500)
+    apply_all_or_nothing(client, dict.fromkeys(ids, "quarantined"), api.states(), target=T)
+    assert [len(p) for p in api.patched()] == [500, 500, 200]
+    assert set(api.states().values()) == {"quarantined"}
+
+
+def test_no_change_sends_nothing(make_client: MakeClient) -> None:
+    api = FakeFlakyAPI()
+    apply_all_or_nothing(make_client(api), {}, {}, target=T)
+    assert api.requests == []
+
+
+def test_a_failed_test_stops_the_run_and_rolls_back_what_changed(make_client: MakeClient) -> None:
+    api = FakeFlakyAPI()
+    ids = api.add(25)
+    before = api.states()
+    api.patch_failures = {ids[12]: "test is locked by a policy", ids[14]: "internal error"}
+    client = make_client(api, flaky_bulk_chunk_size=10)
+    with pytest.raises(FlakyUpdateError) as caught:
+        apply_all_or_nothing(
+            client, dict.fromkeys(ids, "disabled"), before, target="FlakyTestStates x"
+        )
+    assert api.states() == before  # nothing left changed
+    sent = api.patched()
+    assert [len(p) for p in sent[:2]] == [10, 10]  # the third chunk was never sent
+    rollback = {i: s for p in sent[2:] for i, s in p.items()}
+    assert [len(p) for p in sent[2:]] == [10, 8]  # set back in chunks too
+    assert rollback == dict.fromkeys(set(ids[:20]) - {ids[12], ids[14]}, "active")
+    message = str(caught.value)
+    assert message.startswith("FlakyTestStates x: 2 of 25 flaky tests could not be updated: ")
+    assert f"{ids[12]} (test is locked by a policy)" in message
+    assert f"{ids[14]} (internal error)" in message
+    assert message.endswith(
+        "; 5 tests were not sent; the 18 tests this operation had already changed were set "
+        "back, so no test changed; fix or drop the failing tests and run `pulumi up` again"
+    )
+    assert caught.value.failures == {
+        ids[12]: "test is locked by a policy",
+        ids[14]: "internal error",
+    }
+    assert caught.value.rollback_failures == {}
+
+
+def test_failures_with_the_same_error_are_grouped(make_client: MakeClient) -> None:
+    api = FakeFlakyAPI()
+    ids = api.add(3)
+    api.patch_failures = dict.fromkeys(ids, "locked")
+    with pytest.raises(FlakyUpdateError, match=rf"{ids[0]}, {ids[1]}, {ids[2]} \(locked\)"):
+        apply_all_or_nothing(make_client(api), dict.fromkeys(ids, "fixed"), api.states(), target=T)
+
+
+def test_a_failed_rollback_is_named_with_what_to_do(make_client: MakeClient) -> None:
+    api = FakeFlakyAPI()
+    ids = api.add(4)
+    api.patch_failures = {ids[3]: "boom"}
+    api.patch_failures_once = {}
+    client = make_client(api, flaky_bulk_chunk_size=4)
+    # ids[1] succeeds first, then fails when set back
+    original = api._patch
+
+    def second_time_fails(body: dict) -> httpx.Response:  # type: ignore[type-arg]
+        if len(api.patched()) == 2:
+            api.patch_failures[ids[1]] = "rollback refused"
+        return original(body)
+
+    api._patch = second_time_fails  # type: ignore[method-assign]
+    with pytest.raises(FlakyUpdateError) as caught:
+        apply_all_or_nothing(client, dict.fromkeys(ids, "quarantined"), api.states(), target=T)
+    assert caught.value.rollback_failures == {ids[1]: "rollback refused"}
+    assert (
+        f"2 of the 3 tests this operation had already changed were set back, but setting back failed for {ids[1]} (rollback refused)"
+        in str(caught.value)
+    )
+    assert "run `pulumi refresh`" in str(caught.value)
+    assert api.tests[ids[0]].state == "active"
+
+
+def test_a_missing_result_counts_as_a_failure_and_is_rolled_back(make_client: MakeClient) -> None:
+    api = FakeFlakyAPI()
+    ids = api.add(2)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        response = api(request)
+        if request.method == "PATCH" and len(api.patched()) == 1:
+            payload = response.json()
+            payload["data"]["attributes"]["results"] = payload["data"]["attributes"]["results"][:1]
+            return httpx.Response(200, json=payload)
+        return response
+
+    with pytest.raises(
+        FlakyUpdateError, match=f"{ids[1]} \\(Datadog returned no result for this test\\)"
+    ):
+        apply_all_or_nothing(
+            make_client(handler), dict.fromkeys(ids, "fixed"), api.states(), target=T
+        )
+    assert api.states() == dict.fromkeys(ids, "active")
+    assert api.patched()[1] == dict.fromkeys(ids, "active")  # the unknown one is set back too
+
+
+def test_has_errors_without_a_failed_result_is_not_trusted(make_client: MakeClient) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        results = [{"id": "a", "success": True}]
+        data = {"attributes": {"has_errors": True, "results": results}}
+        return httpx.Response(200, json={"data": data})
+
+    with pytest.raises(FlakyUpdateError, match="has_errors without naming a failed test"):
+        apply_all_or_nothing(make_client(handler), {"a": "fixed"}, {"a": "active"}, target=T)
+
+
+def test_a_refused_chunk_rolls_back_the_earlier_chunks(make_client: MakeClient) -> None:
+    api = FakeFlakyAPI()
+    ids = api.add(6)
+    api.patch_status = [200, 400]
+    client = make_client(api, flaky_bulk_chunk_size=3)
+    with pytest.raises(BadRequestError) as caught:
+        apply_all_or_nothing(client, dict.fromkeys(ids, "quarantined"), api.states(), target="X")
+    assert api.states() == dict.fromkeys(ids, "active")
+    assert api.patched()[-1] == dict.fromkeys(ids[:3], "active")  # only what had applied
+    assert str(caught.value).startswith("X: updating 6 flaky tests failed: PATCH ")
+    assert "the 3 tests this operation had already changed were set back" in str(caught.value)
+
+
+def test_a_server_error_chunk_may_have_applied_so_it_is_set_back_too(
+    make_client: MakeClient,
+) -> None:
+    api = FakeFlakyAPI()
+    ids = api.add(2)
+    api.patch_status = [503, 503, 503, 503]  # the first PATCH and its three retries
+    with pytest.raises(ServerError):
+        apply_all_or_nothing(make_client(api), dict.fromkeys(ids, "fixed"), api.states(), target=T)
+    assert api.patched()[-1] == dict.fromkeys(ids, "active")
+
+
+# --------------------------------------------------------------------------- reconcile
+
+
+def test_reconcile_reads_new_tests_records_previous_and_sends_only_changes(
+    make_client: MakeClient,
+) -> None:
+    api = FakeFlakyAPI()
+    a, b = api.add(2)
+    (c,) = api.add(1, state="quarantined")
+    managed = reconcile(
+        make_client(api),
+        REPO,
+        Managed(),
+        {a: "quarantined", b: "active", c: "quarantined"},
+        target=T,
+    )
+    assert managed.previous == {a: "active", b: "active", c: "quarantined"}
+    assert managed.current == {a: "quarantined", b: "active", c: "quarantined"}
+    assert api.patched() == [{a: "quarantined"}]
+
+
+def test_reconcile_releases_dropped_tests_to_their_previous_state(make_client: MakeClient) -> None:
+    api = FakeFlakyAPI()
+    a, b = api.add(2, state="quarantined")
+    api.tests[a].state = "disabled"
+    old = Managed(
+        previous={a: "quarantined", b: "quarantined"}, current={a: "disabled", b: "quarantined"}
+    )
+    managed = reconcile(make_client(api), REPO, old, {b: "fixed"}, target=T)
+    assert api.patched() == [{a: "quarantined", b: "fixed"}]
+    assert len(api.calls("POST")) == 0  # nothing new to read
+    assert managed == Managed(previous={b: "quarantined"}, current={b: "fixed"})
+
+
+def test_reconcile_refuses_unknown_ids_before_writing(make_client: MakeClient) -> None:
+    api = FakeFlakyAPI()
+    (a,) = api.add(1)
+    with pytest.raises(FlakyTestsNotFoundError) as caught:
+        reconcile(
+            make_client(api), REPO, Managed(), {a: "fixed", "0000deadbeef0000": "fixed"}, target="R"
+        )
+    assert (
+        "1 test id(s) not found among the flaky tests of repository 'github.com/acme/shop': 0000deadbeef0000"
+        in str(caught.value)
+    )
+    assert caught.value.missing == ["0000deadbeef0000"]
+    assert api.patched() == []
+
+
+def test_path_constant_matches_the_api() -> None:
+    assert _flaky.FLAKY_TESTS_PATH == TESTS_PATH
+
+
+def test_releasing_a_test_that_no_longer_exists_is_not_an_error(make_client: MakeClient) -> None:
+    api = FakeFlakyAPI()
+    a, b, c = api.add(3, state="quarantined")
+    old = Managed(
+        previous=dict.fromkeys([a, b, c], "active"), current=dict.fromkeys([a, b, c], "quarantined")
+    )
+    del api.tests[b]  # deleted from Flaky Test Management since
+    managed = reconcile(make_client(api), REPO, old, {}, target=T)  # e.g. destroy
+    assert managed == Managed()
+    assert api.states() == {a: "active", c: "active"}
+    assert len(api.calls("POST")) == 1  # one search to tell "gone" from a real failure
+
+
+def test_a_missing_test_still_fails_when_it_is_wanted(make_client: MakeClient) -> None:
+    api = FakeFlakyAPI()
+    a, b = api.add(2)
+    old = Managed(previous={a: "active", b: "active"}, current={a: "active", b: "active"})
+    del api.tests[b]
+    with pytest.raises(FlakyUpdateError, match=f"{b} \\(test not found\\)"):
+        reconcile(make_client(api), REPO, old, {a: "fixed", b: "fixed"}, target=T)
+    assert api.states() == {a: "active"}

@@ -1,0 +1,359 @@
+"""FlakyTestStates provider hooks (check/diff/create/update/read/delete) over a fake API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from pulumi_datadog_testing.client import DatadogClient
+from pulumi_datadog_testing.resources._base import UNKNOWN
+from pulumi_datadog_testing.resources._flaky import FlakyTestsNotFoundError, FlakyUpdateError
+from pulumi_datadog_testing.resources.flaky_test_states import FlakyTestStatesProvider
+from tests.unit._flaky_fake import REPO, FakeFlakyAPI, serving
+
+MakeClient = Callable[..., DatadogClient]
+
+
+@pytest.fixture
+def api() -> FakeFlakyAPI:
+    return FakeFlakyAPI()
+
+
+@pytest.fixture
+def provider(
+    monkeypatch: pytest.MonkeyPatch, make_client: MakeClient, api: FakeFlakyAPI
+) -> Iterator[FlakyTestStatesProvider]:
+    with serving(monkeypatch, make_client, api):
+        yield FlakyTestStatesProvider()
+
+
+def failures(provider: FlakyTestStatesProvider, news: dict[str, Any]) -> dict[str, str]:
+    return {f.property: f.reason for f in provider.check({}, news).failures}
+
+
+# ------------------------------------------------------------------------------- check
+
+
+def test_check_accepts_both_forms(provider: FlakyTestStatesProvider) -> None:
+    assert (
+        failures(provider, {"repository_id": REPO, "states": {"4eb1887a8adb1847": "fixed"}}) == {}
+    )
+    assert failures(provider, {"repository_id": REPO, "query": "tag:x", "state": "disabled"}) == {}
+
+
+@pytest.mark.parametrize(
+    ("news", "expected"),
+    [
+        ({"repository_id": REPO}, {"states": "missing: set states ({test_id: state}) or query"}),
+        (
+            {"repository_id": REPO, "states": {}, "query": "x", "state": "fixed"},
+            {"query": "set either states ({test_id: state}) or query + state, not both"},
+        ),
+        ({"repository_id": REPO, "query": "x"}, {"state": "missing: with query, state is"}),
+        (
+            {"repository_id": REPO, "states": {}, "state": "fixed"},
+            {"state": "only used with query"},
+        ),
+        ({"states": {}}, {"repository_id": "missing required property"}),
+        (
+            {"repository_id": REPO, "states": {"a1": "quarantine"}},
+            {"states.a1": "Input should be 'active', 'quarantined', 'disabled' or 'fixed'"},
+        ),
+        (
+            {"repository_id": REPO, "states": {"a b": "fixed"}},
+            {"states": "not a flaky test id: 'a b'"},
+        ),
+        (
+            {"repository_id": REPO, "states": {}, "reasons": "x"},
+            {"reasons": "did you mean 'reason'?"},
+        ),
+    ],
+)
+def test_check_names_the_field_and_what_was_expected(
+    provider: FlakyTestStatesProvider, news: dict[str, Any], expected: dict[str, str]
+) -> None:
+    found = failures(provider, news)
+    assert set(found) == set(expected)
+    for key, text in expected.items():
+        assert text in found[key]
+
+
+def test_check_lets_unknown_values_through(provider: FlakyTestStatesProvider) -> None:
+    assert failures(provider, {"repository_id": UNKNOWN, "states": UNKNOWN}) == {}
+    assert failures(provider, {"repository_id": REPO, "states": {"a1": UNKNOWN}}) == {}
+
+
+# -------------------------------------------------------------------------------- diff
+
+
+def olds_of(states: dict[str, str], **extra: Any) -> dict[str, Any]:
+    return {
+        "repository_id": REPO,
+        "states": states,
+        "previous_states": dict.fromkeys(states, "active"),
+        **extra,
+    }
+
+
+def test_diff_no_change(provider: FlakyTestStatesProvider, api: FakeFlakyAPI) -> None:
+    result = provider.diff(
+        "id", olds_of({"a": "fixed"}), {"repository_id": REPO, "states": {"a": "fixed"}}
+    )
+    assert (result.changes, result.replaces) == (False, [])
+    assert api.requests == []
+
+
+@pytest.mark.parametrize(
+    "news",
+    [
+        {"repository_id": REPO, "states": {"a": "quarantined"}},
+        {"repository_id": REPO, "states": {"a": "fixed", "b": "fixed"}},
+        {"repository_id": REPO, "states": {}},
+        {"repository_id": REPO, "states": {"a": "fixed"}, "reason": "JIRA-1"},
+        {"repository_id": REPO, "states": {"a": UNKNOWN}},
+        {"repository_id": REPO, "query": "tag:x", "state": "fixed"},
+    ],
+)
+def test_diff_changes(provider: FlakyTestStatesProvider, news: dict[str, Any]) -> None:
+    result = provider.diff("id", olds_of({"a": "fixed"}), news)
+    assert (result.changes, result.replaces) == (True, [])
+
+
+@pytest.mark.parametrize("repo", ["github.com/acme/other", UNKNOWN])
+def test_diff_repository_change_replaces_deleting_first(
+    provider: FlakyTestStatesProvider, repo: str
+) -> None:
+    result = provider.diff(
+        "id", olds_of({"a": "fixed"}), {"repository_id": repo, "states": {"a": "fixed"}}
+    )
+    assert (result.changes, result.replaces, result.delete_before_replace) == (
+        True,
+        ["repository_id"],
+        True,
+    )
+
+
+def test_diff_query_form_sees_refreshed_matches_and_drift(
+    provider: FlakyTestStatesProvider,
+) -> None:
+    news = {"repository_id": REPO, "query": "tag:x", "state": "quarantined"}
+    olds = olds_of({"a": "quarantined"}, query="tag:x", state="quarantined", pending_test_ids=[])
+    assert provider.diff("id", olds, news).changes is False
+    assert provider.diff("id", {**olds, "pending_test_ids": ["b"]}, news).changes is True
+    assert provider.diff("id", {**olds, "states": {"a": "active"}}, news).changes is True
+
+
+# ------------------------------------------------------------------- create and update
+
+
+def test_create_sends_only_changes_and_records_previous(
+    provider: FlakyTestStatesProvider, api: FakeFlakyAPI
+) -> None:
+    a, b = api.add(2)
+    (c,) = api.add(1, state="disabled")
+    result = provider.create(
+        {"repository_id": REPO, "states": {a: "quarantined", b: "active", c: "quarantined"}}
+    )
+    assert api.patched() == [{a: "quarantined", c: "quarantined"}]
+    assert len(api.calls("POST")) == 1  # one batched read
+    assert result.id.startswith(f"{REPO}::")
+    assert result.outs == {
+        "repository_id": REPO,
+        "states": {a: "quarantined", b: "active", c: "quarantined"},
+        "previous_states": {a: "active", b: "active", c: "disabled"},
+        "test_ids": sorted([a, b, c]),
+    }
+
+
+def test_create_of_500_tests_is_one_patch(
+    provider: FlakyTestStatesProvider, api: FakeFlakyAPI
+) -> None:
+    ids = api.add(500)
+    provider.create({"repository_id": REPO, "states": dict.fromkeys(ids, "quarantined")})
+    assert [len(p) for p in api.patched()] == [500]
+    assert len(api.calls("POST")) == 2  # 500 ids need two queries of at most 8,000 characters
+
+
+def test_create_with_an_unknown_id_changes_nothing(
+    provider: FlakyTestStatesProvider, api: FakeFlakyAPI
+) -> None:
+    (a,) = api.add(1)
+    with pytest.raises(FlakyTestsNotFoundError, match="0123456789abcdef"):
+        provider.create(
+            {"repository_id": REPO, "states": {a: "fixed", "0123456789abcdef": "fixed"}}
+        )
+    assert api.patched() == []
+
+
+def test_create_failure_rolls_back(provider: FlakyTestStatesProvider, api: FakeFlakyAPI) -> None:
+    ids = api.add(5)
+    api.patch_failures = {ids[2]: "locked"}
+    with pytest.raises(
+        FlakyUpdateError,
+        match=rf"FlakyTestStates \(states\) of repository 'github.com/acme/shop': 1 of 5 flaky tests could not be updated: {ids[2]} \(locked\)",
+    ):
+        provider.create({"repository_id": REPO, "states": dict.fromkeys(ids, "fixed")})
+    assert set(api.states().values()) == {"active"}
+
+
+def test_update_changes_adds_and_releases(
+    provider: FlakyTestStatesProvider, api: FakeFlakyAPI
+) -> None:
+    a, b, c = api.add(3)
+    created = provider.create({"repository_id": REPO, "states": {a: "quarantined", b: "disabled"}})
+    api.requests.clear()
+    result = provider.update(
+        "id", created.outs, {"repository_id": REPO, "states": {b: "fixed", c: "quarantined"}}
+    )
+    assert len(api.calls("POST")) == 1  # only c is read
+    assert api.patched() == [{a: "active", b: "fixed", c: "quarantined"}]
+    assert result.outs["previous_states"] == {b: "active", c: "active"}
+    assert result.outs["states"] == {b: "fixed", c: "quarantined"}
+
+
+def test_update_of_reason_only_makes_no_call(
+    provider: FlakyTestStatesProvider, api: FakeFlakyAPI
+) -> None:
+    (a,) = api.add(1)
+    created = provider.create({"repository_id": REPO, "states": {a: "fixed"}})
+    api.requests.clear()
+    result = provider.update(
+        "id", created.outs, {"repository_id": REPO, "states": {a: "fixed"}, "reason": "T-1"}
+    )
+    assert api.requests == []
+    assert result.outs["reason"] == "T-1"
+
+
+def test_failed_update_leaves_server_as_recorded(
+    provider: FlakyTestStatesProvider, api: FakeFlakyAPI
+) -> None:
+    ids = api.add(6)
+    created = provider.create({"repository_id": REPO, "states": dict.fromkeys(ids, "quarantined")})
+    api.patch_failures = {ids[4]: "nope"}
+    with pytest.raises(FlakyUpdateError, match=f"{ids[4]} \\(nope\\)"):
+        provider.update(
+            "id", created.outs, {"repository_id": REPO, "states": dict.fromkeys(ids, "disabled")}
+        )
+    assert api.states() == created.outs["states"]
+
+
+def test_delete_restores_what_pulumi_changed(
+    provider: FlakyTestStatesProvider, api: FakeFlakyAPI
+) -> None:
+    a, b = api.add(2)
+    (c,) = api.add(1, state="fixed")
+    created = provider.create(
+        {"repository_id": REPO, "states": {a: "quarantined", b: "active", c: "disabled"}}
+    )
+    api.requests.clear()
+    provider.delete("id", created.outs)
+    assert api.patched() == [{a: "active", c: "fixed"}]
+    assert api.calls("POST") == []
+    assert api.states() == {a: "active", b: "active", c: "fixed"}
+
+
+# -------------------------------------------------------------------------------- read
+
+
+def test_read_reports_drift_in_outputs_and_inputs(
+    provider: FlakyTestStatesProvider, api: FakeFlakyAPI
+) -> None:
+    a, b = api.add(2)
+    created = provider.create(
+        {"repository_id": REPO, "states": {a: "quarantined", b: "quarantined"}, "reason": "r"}
+    )
+    api.tests[a].state = "active"  # changed outside Pulumi
+    del api.tests[b]  # no longer a flaky test
+    api.requests.clear()
+    result = provider.read(created.id, created.outs)
+    assert len(api.calls("POST")) == 1 and api.patched() == []
+    assert result.outs["states"] == {a: "active"}
+    assert result.outs["previous_states"] == {a: "active"}
+    assert result.inputs == {"repository_id": REPO, "states": {a: "active"}, "reason": "r"}
+    news = {"repository_id": REPO, "states": {a: "quarantined", b: "quarantined"}, "reason": "r"}
+    assert provider.diff(created.id, result.outs, news).changes is True
+
+
+def test_read_refuses_adoption_by_id(provider: FlakyTestStatesProvider) -> None:
+    with pytest.raises(Exception, match="cannot be adopted by id"):
+        provider.read("x", {})
+
+
+# -------------------------------------------------------------------------- query form
+
+
+def test_query_form_lifecycle(provider: FlakyTestStatesProvider, api: FakeFlakyAPI) -> None:
+    team = api.add(3, tags=("team-a",))
+    api.add(2, tags=("team-b",))
+    news = {"repository_id": REPO, "query": "tag:team-a", "state": "quarantined"}
+    created = provider.create(news)
+    assert api.patched() == [dict.fromkeys(team, "quarantined")]
+    assert len(api.calls("POST")) == 1  # the query's search also read the states
+    assert created.outs["pending_test_ids"] == []
+    assert created.outs["test_ids"] == sorted(team)
+    assert created.outs["states"] == dict.fromkeys(team, "quarantined")
+    assert provider.diff(created.id, created.outs, news).changes is False
+
+    (late,) = api.add(1, tags=("team-a",))  # a new test starts matching
+    api.requests.clear()
+    refreshed = provider.read(created.id, created.outs)
+    assert len(api.calls("POST")) == 1 and api.patched() == []
+    assert refreshed.outs["pending_test_ids"] == [late]
+    assert refreshed.inputs == news
+    assert provider.diff(created.id, refreshed.outs, news).changes is True
+
+    api.requests.clear()
+    updated = provider.update(created.id, refreshed.outs, news)
+    assert len(api.calls("POST")) == 1  # no new query: reads only the new test
+    assert api.patched() == [{late: "quarantined"}]
+    assert updated.outs["previous_states"][late] == "active"
+    assert provider.diff(created.id, updated.outs, news).changes is False
+
+    api.requests.clear()
+    provider.delete(created.id, updated.outs)
+    assert api.patched() == [dict.fromkeys([*team, late], "active")]
+
+
+def test_query_change_re_resolves_and_releases_old_matches(
+    provider: FlakyTestStatesProvider, api: FakeFlakyAPI
+) -> None:
+    a_ids = api.add(2, tags=("team-a",))
+    b_ids = api.add(2, tags=("team-b",))
+    created = provider.create({"repository_id": REPO, "query": "tag:team-a", "state": "disabled"})
+    api.requests.clear()
+    updated = provider.update(
+        created.id,
+        created.outs,
+        {"repository_id": REPO, "query": "tag:team-b", "state": "disabled"},
+    )
+    assert api.patched() == [{**dict.fromkeys(a_ids, "active"), **dict.fromkeys(b_ids, "disabled")}]
+    assert updated.outs["test_ids"] == sorted(b_ids)
+
+
+def test_query_matching_nothing_manages_nothing(
+    provider: FlakyTestStatesProvider, api: FakeFlakyAPI
+) -> None:
+    api.add(2)
+    created = provider.create({"repository_id": REPO, "query": "tag:none", "state": "disabled"})
+    assert api.patched() == []
+    assert created.outs["test_ids"] == [] and created.outs["pending_test_ids"] == []
+
+
+def test_tests_that_stop_matching_stay_managed(
+    provider: FlakyTestStatesProvider, api: FakeFlakyAPI
+) -> None:
+    ids = api.add(3, tags=("team-a",))
+    news = {
+        "repository_id": REPO,
+        "query": "flaky_test_state:active tag:team-a",
+        "state": "quarantined",
+    }
+    created = provider.create(news)
+    assert created.outs["test_ids"] == sorted(ids)
+    refreshed = provider.read(created.id, created.outs)  # none of them is active any more
+    assert refreshed.outs["test_ids"] == sorted(ids)
+    assert refreshed.outs["pending_test_ids"] == []
+    assert refreshed.outs["states"] == dict.fromkeys(ids, "quarantined")
+    assert provider.diff(created.id, refreshed.outs, news).changes is False
