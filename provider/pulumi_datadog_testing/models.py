@@ -25,7 +25,7 @@ Conventions:
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Final, Literal
+from typing import Annotated, Any, ClassVar, Final, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -89,6 +89,8 @@ __all__ = [
     "PoliciesDisabledStatus",
     "PoliciesQuarantined",
     "PoliciesQuarantinedFailureRateRule",
+    "ServiceSettingFlags",
+    "ServiceSettingName",
     "ServiceSettings",
     "ServiceSettingsData",
     "ServiceSettingsDeleteRequest",
@@ -213,18 +215,36 @@ class APIErrorResponse(_Response):
 
 # ------------------------------------------------------------ service settings
 
-SERVICE_SETTING_NAMES: Final = (
+ServiceSettingName = Literal[
     "auto_test_retries_enabled",
     "code_coverage_enabled",
     "early_flake_detection_enabled",
     "failed_test_replay_enabled",
     "pr_comments_enabled",
     "test_impact_analysis_enabled",
-)
+]
+"""The name of one of a service's Test Optimization feature flags."""
+
+SERVICE_SETTING_NAMES: Final[tuple[ServiceSettingName, ...]] = get_args(ServiceSettingName)
 """The six Test Optimization feature flags of a service, in API order."""
 
 INHERITABLE_SETTINGS: Final = tuple(n for n in SERVICE_SETTING_NAMES if n != "pr_comments_enabled")
 """Settings that can be re-inherited (``<name>_inherit``) and report ``<name>_is_overridden``."""
+
+
+class ServiceSettingFlags(BaseModel):
+    """Mixin: the six flags (``SERVICE_SETTING_NAMES``, in that order), each optional.
+
+    List it first among the bases so the flags follow the other base's fields; that base's
+    ``model_config`` applies.
+    """
+
+    auto_test_retries_enabled: bool | None = None
+    code_coverage_enabled: bool | None = None
+    early_flake_detection_enabled: bool | None = None
+    failed_test_replay_enabled: bool | None = None
+    pr_comments_enabled: bool | None = None
+    test_impact_analysis_enabled: bool | None = None
 
 
 def service_settings_id(repository_id: str, service_name: str, env: str | None) -> str:
@@ -240,15 +260,9 @@ class ServiceSettingsIdentity(_Request):
     env: NonEmptyStr | None = None
 
 
-class ServiceSettingsUpdate(ServiceSettingsIdentity):
+class ServiceSettingsUpdate(ServiceSettingFlags, ServiceSettingsIdentity):
     """Attributes of a partial update: only the fields that are not ``None`` are sent."""
 
-    auto_test_retries_enabled: bool | None = None
-    code_coverage_enabled: bool | None = None
-    early_flake_detection_enabled: bool | None = None
-    failed_test_replay_enabled: bool | None = None
-    pr_comments_enabled: bool | None = None
-    test_impact_analysis_enabled: bool | None = None
     auto_test_retries_enabled_inherit: bool | None = None
     code_coverage_enabled_inherit: bool | None = None
     early_flake_detection_enabled_inherit: bool | None = None
@@ -307,18 +321,17 @@ class ServiceSettingsDeleteRequest(_Request):
         return cls(data=ServiceSettingsDeleteRequestData(attributes=identity))
 
 
-class ServiceSettings(_Response):
-    """A service's settings as the API reports them (values and whether each is overridden)."""
+class _ReportedService(_Response):
+    """Which service a settings response is about (any part may be missing)."""
 
     repository_id: str | None = None
     service_name: str | None = None
     env: str | None = None
-    auto_test_retries_enabled: bool | None = None
-    code_coverage_enabled: bool | None = None
-    early_flake_detection_enabled: bool | None = None
-    failed_test_replay_enabled: bool | None = None
-    pr_comments_enabled: bool | None = None
-    test_impact_analysis_enabled: bool | None = None
+
+
+class ServiceSettings(ServiceSettingFlags, _ReportedService):
+    """A service's settings as the API reports them (values and whether each is overridden)."""
+
     auto_test_retries_enabled_is_overridden: bool | None = None
     code_coverage_enabled_is_overridden: bool | None = None
     early_flake_detection_enabled_is_overridden: bool | None = None

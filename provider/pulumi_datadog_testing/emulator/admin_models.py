@@ -122,7 +122,7 @@ from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..models import FlakyState
+from ..models import FlakyState, ServiceSettingFlags
 
 __all__ = [
     "DEFAULT_MAX_BULK_TESTS",
@@ -191,15 +191,8 @@ class OrgDefaultsState(OrgDefaults):
     pr_comments_mode: PrCommentsMode
 
 
-class RepositoryDefaults(_Admin):
+class RepositoryDefaults(ServiceSettingFlags, _Admin):
     """Repository-level defaults: a set field takes precedence over the org default."""
-
-    auto_test_retries_enabled: bool | None = None
-    code_coverage_enabled: bool | None = None
-    early_flake_detection_enabled: bool | None = None
-    failed_test_replay_enabled: bool | None = None
-    pr_comments_enabled: bool | None = None
-    test_impact_analysis_enabled: bool | None = None
 
 
 class RateLimitConfig(_Admin):

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Final, Literal, get_args
+from typing import Any, Final, Literal
 
+from ..models import SERVICE_SETTING_NAMES, ServiceSettingName
 from ..type_tokens import ResourceKind
 from ._props import UNKNOWN, Unknown
 
@@ -31,17 +32,10 @@ __all__ = [
 DEFAULT_ENV: Final = "none"
 """The ``env`` of service settings declared without one (the API's default)."""
 
-ServiceSettingFlag = Literal[
-    "auto_test_retries_enabled",
-    "code_coverage_enabled",
-    "early_flake_detection_enabled",
-    "failed_test_replay_enabled",
-    "pr_comments_enabled",
-    "test_impact_analysis_enabled",
-]
+ServiceSettingFlag = ServiceSettingName
 """The optional booleans of ServiceSettings; an absent one is not managed by Pulumi."""
 
-SERVICE_SETTINGS_FLAGS: Final[tuple[ServiceSettingFlag, ...]] = get_args(ServiceSettingFlag)
+SERVICE_SETTINGS_FLAGS: Final = SERVICE_SETTING_NAMES
 
 FlakyState = Literal["active", "quarantined", "disabled", "fixed"]
 """The states of a flaky test."""

@@ -43,6 +43,7 @@ from ..errors import DatadogAPIError, NotFoundError
 from ..models import (
     INHERITABLE_SETTINGS,
     SERVICE_SETTING_NAMES,
+    ServiceSettingFlags,
     ServiceSettingsGetRequest,
     ServiceSettingsIdentity,
     ServiceSettingsResponse,
@@ -98,20 +99,16 @@ def _no_separator(value: str) -> str:
 IdPart = Annotated[str, Field(min_length=1), AfterValidator(_no_separator)]
 
 
-class ServiceSettingsInputs(BaseModel):
-    """The validated inputs of a ``ServiceSettings`` (what ``check`` accepts)."""
-
+class _InputIdentity(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     repository_id: IdPart
     service_name: IdPart
     env: IdPart = DEFAULT_ENV
-    auto_test_retries_enabled: bool | None = None
-    code_coverage_enabled: bool | None = None
-    early_flake_detection_enabled: bool | None = None
-    failed_test_replay_enabled: bool | None = None
-    pr_comments_enabled: bool | None = None
-    test_impact_analysis_enabled: bool | None = None
+
+
+class ServiceSettingsInputs(ServiceSettingFlags, _InputIdentity):
+    """The validated inputs of a ``ServiceSettings`` (what ``check`` accepts)."""
 
     @property
     def id(self) -> str:
