@@ -41,7 +41,7 @@ from ..models import (
     UpdateFlakyTestsRequest,
     UpdateFlakyTestsResponse,
 )
-from ._base import DatadogResourceProvider, check_inputs
+from ._base import DatadogResourceProvider, check_inputs, strip_provider
 
 __all__ = [
     "FLAKY_TESTS_PATH",
@@ -54,6 +54,7 @@ __all__ = [
     "apply_all_or_nothing",
     "check_test_ids",
     "chunked",
+    "declared",
     "fqn",
     "id_queries",
     "managed_of",
@@ -485,6 +486,22 @@ class FlakyProvider(DatadogResourceProvider):
         _, result = check_inputs(self.INPUTS, news, ignore=self.OUTPUTS)
         result.failures.extend(self.form_failures(result.inputs))
         return result
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        """A delete-first replace when ``repository_id`` changes, else ``diff_tests``."""
+        news = strip_provider(news)
+        if replace := repository_replace(olds, news):
+            return replace
+        return self.diff_tests(olds, news)
+
+    def diff_tests(self, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        """The diff within one repository (``news`` without the provider entry)."""
+        raise NotImplementedError
+
+
+def declared(props: Mapping[str, Any], outputs: Collection[str]) -> dict[str, Any]:
+    """The inputs in ``props``: no provider entry, no computed ``outputs``, no ``None``."""
+    return {k: v for k, v in strip_provider(props).items() if k not in outputs and v is not None}
 
 
 def repository_replace(olds: Mapping[str, Any], news: Mapping[str, Any]) -> DiffResult | None:

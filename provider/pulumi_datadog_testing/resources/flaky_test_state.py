@@ -36,7 +36,7 @@ from ..errors import DatadogConfigError, DatadogError
 from ..models import FlakyState, FlakyTest
 from ..type_tokens import MODULE, ResourceKind
 from . import _flaky
-from ._base import has_unknowns, props_of, strip_provider
+from ._base import has_unknowns, props_of
 
 __all__ = ["FlakyTestSelectorError", "FlakyTestState", "FlakyTestStateArgs", "FlakyTestStateInputs"]
 
@@ -108,10 +108,7 @@ class FlakyTestStateProvider(_flaky.FlakyProvider):
 
     form_failures = staticmethod(_form_failures)
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        news = strip_provider(news)
-        if replace := _flaky.repository_replace(olds, news):
-            return replace
+    def diff_tests(self, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         if news.get("test_id") is not None:
             if news["test_id"] != olds.get("test_id"):
                 return DiffResult(changes=True, replaces=["test_id"], delete_before_replace=False)
@@ -252,7 +249,7 @@ def _changed(olds: Mapping[str, Any], news: Mapping[str, Any], keys: tuple[str, 
 
 
 def _parse(props: Mapping[str, Any]) -> FlakyTestStateInputs:
-    raw = {k: v for k, v in strip_provider(props).items() if k not in OUTPUTS and v is not None}
+    raw = _flaky.declared(props, OUTPUTS)
     if any(raw.get(k) is not None for k in SELECTOR):
         raw.pop("test_id", None)  # the selector form's test_id is an output
     return FlakyTestStateInputs.model_validate(raw)

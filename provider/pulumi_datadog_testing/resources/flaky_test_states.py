@@ -51,7 +51,7 @@ from ..errors import DatadogConfigError
 from ..models import FlakyState, FlakyTest
 from ..type_tokens import MODULE, ResourceKind
 from . import _flaky
-from ._base import has_unknowns, props_of, strip_provider
+from ._base import has_unknowns, props_of
 
 __all__ = ["FlakyTestStates", "FlakyTestStatesArgs", "FlakyTestStatesInputs"]
 
@@ -118,10 +118,7 @@ class FlakyTestStatesProvider(_flaky.FlakyProvider):
 
     form_failures = staticmethod(form_failures)
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        news = strip_provider(news)
-        if replace := _flaky.repository_replace(olds, news):
-            return replace
+    def diff_tests(self, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         changed = any(news.get(k) != olds.get(k) for k in ("reason", "query", "state"))
         if news.get("states") is not None:
             new = news["states"]
@@ -220,7 +217,7 @@ class FlakyTestStatesProvider(_flaky.FlakyProvider):
 
 
 def _parse(props: Mapping[str, Any]) -> FlakyTestStatesInputs:
-    raw = {k: v for k, v in strip_provider(props).items() if k not in OUTPUTS and v is not None}
+    raw = _flaky.declared(props, OUTPUTS)
     if raw.get("query") is not None:
         raw.pop("states", None)  # the query form's states are an output
     return FlakyTestStatesInputs.model_validate(raw)
