@@ -19,7 +19,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -253,12 +253,10 @@ class FlakyTests:
         """Walk the cached order of all tests from the cursor, keeping matches, until one
         more than ``limit`` is found (so a page costs O(limit) on selective-free queries)."""
         keys, ids = self._order(name)
-        if descending:
-            position = bisect.bisect_left(keys, after) if after is not None else len(ids)
-            walk: Iterable[int] = range(position - 1, -1, -1)
-        else:
-            position = bisect.bisect_right(keys, after) if after is not None else 0
-            walk = range(position, len(ids))
+        position = _cursor_position(keys, after, descending=descending)
+        walk: Iterable[int] = (
+            range(position - 1, -1, -1) if descending else range(position, len(ids))
+        )
         selected: list[FlakyRecord] = []
         by_id, predicate = self._by_id, query.predicate
         for index in walk:
@@ -283,12 +281,10 @@ class FlakyTests:
         key = _sort_key(name)
         pool = (r for i in query.candidate_ids if (r := self._by_id.get(i)) is not None)
         matches = sorted((r for r in pool if query.predicate(r.search_values)), key=key)
-        keys = [key(r) for r in matches]
+        position = _cursor_position([key(r) for r in matches], after, descending=descending)
         if descending:
-            end = bisect.bisect_left(keys, after) if after is not None else len(matches)
-            return matches[max(0, end - limit) : end][::-1], end - limit > 0
-        start = bisect.bisect_right(keys, after) if after is not None else 0
-        return matches[start : start + limit], start + limit < len(matches)
+            return matches[max(0, position - limit) : position][::-1], position - limit > 0
+        return matches[position : position + limit], position + limit < len(matches)
 
     def _order(self, name: str) -> tuple[list[SortKey], list[str]]:
         """All tests' sort keys and ids in ascending order of ``name`` (cached until a test
@@ -313,6 +309,14 @@ def _set_state(doc: dict[str, Any], state: FlakyState, now_ms: int) -> None:
         "policy_id": "ftm_policy.manual",
     }
     doc[_HISTORY] = [entry, *doc.get(_HISTORY, [])]
+
+
+def _cursor_position(keys: Sequence[SortKey], after: SortKey | None, *, descending: bool) -> int:
+    """Where a page starts in ascending ``keys``, given the last key of the previous page:
+    the first index past it (ascending) or the end, exclusive, before it (descending)."""
+    if descending:
+        return bisect.bisect_left(keys, after) if after is not None else len(keys)
+    return bisect.bisect_right(keys, after) if after is not None else 0
 
 
 def _encode_cursor(key: SortKey, fingerprint: str) -> str:
