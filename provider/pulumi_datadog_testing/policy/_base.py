@@ -62,6 +62,16 @@ StackCheck = Callable[[Sequence[StackResource], C], Iterable[Violation]]
 """Violations found among the stack's resources of the targeted kinds (in name order)."""
 
 
+def _targeted(
+    kinds: Collection[ResourceKind], resource_type: str, name: str, urn: str
+) -> ResourceRef | None:
+    """The resource's ref when its type token is one of ``kinds``, else ``None``."""
+    kind = kind_of(resource_type)
+    if kind is None or kind not in kinds:
+        return None
+    return ResourceRef(kind=kind, name=name, urn=urn)
+
+
 def resource_policy(
     *,
     name: str,
@@ -76,10 +86,9 @@ def resource_policy(
 
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         parsed = load_config(config, name, args.get_config())
-        kind = kind_of(args.resource_type)
-        if kind is None or kind not in kinds:
+        ref = _targeted(kinds, args.resource_type, args.name, args.urn)
+        if ref is None:
             return
-        ref = ResourceRef(kind=kind, name=args.name, urn=args.urn)
         for message in check(ref, plain(args.props), parsed):
             report_violation(message, None)
 
@@ -109,9 +118,8 @@ def stack_policy(
         parsed = load_config(config, name, args.get_config())
         selected = []
         for resource in args.resources:
-            kind = kind_of(resource.resource_type)
-            if kind is not None and kind in kinds:
-                ref = ResourceRef(kind=kind, name=resource.name, urn=resource.urn)
+            ref = _targeted(kinds, resource.resource_type, resource.name, resource.urn)
+            if ref is not None:
                 selected.append(StackResource(ref=ref, props=plain(resource.props)))
         # The engine lists resources in no stable order; name order makes "first declared"
         # (the owner a duplicate is compared with) and every message deterministic.
