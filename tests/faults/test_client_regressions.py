@@ -15,6 +15,7 @@ import pytest
 from pulumi_datadog_testing.client import DatadogClient
 from pulumi_datadog_testing.config import Settings
 from pulumi_datadog_testing.retry import RetryPolicy
+from tests.support.clock import FakeClock
 
 pytestmark = pytest.mark.faults
 
@@ -22,22 +23,7 @@ PATH = "/api/v2/ci/test-optimization/settings/service"
 WINDOW_HEADERS = {"x-ratelimit-reset": "57", "x-ratelimit-period": "60", "x-ratelimit-name": "x"}
 
 
-class Clock:
-    """Moves only when the client sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-def client(answers: list[httpx.Response], clock: Clock) -> tuple[DatadogClient, list[int]]:
+def client(answers: list[httpx.Response], clock: FakeClock) -> tuple[DatadogClient, list[int]]:
     seen: list[int] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -54,7 +40,7 @@ def client(answers: list[httpx.Response], clock: Clock) -> tuple[DatadogClient, 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
 def test_5xx_with_rate_limit_window_headers_is_retried_with_backoff(status: int) -> None:
-    clock = Clock()
+    clock = FakeClock()
     failing = httpx.Response(status, json={"errors": ["boom"]}, headers=WINDOW_HEADERS)
     api, seen = client([failing, failing, httpx.Response(200, json={})], clock)
     api.request("PATCH", PATH, idempotent=True)
@@ -64,7 +50,7 @@ def test_5xx_with_rate_limit_window_headers_is_retried_with_backoff(status: int)
 
 
 def test_429_still_waits_x_ratelimit_reset() -> None:
-    clock = Clock()
+    clock = FakeClock()
     limited = httpx.Response(429, json={"errors": ["Too many requests"]}, headers=WINDOW_HEADERS)
     api, seen = client([limited, httpx.Response(200, json={})], clock)
     api.request("PATCH", PATH, idempotent=True)

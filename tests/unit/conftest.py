@@ -13,6 +13,7 @@ from pulumi_datadog_testing.client import DatadogClient
 from pulumi_datadog_testing.config import Settings
 from pulumi_datadog_testing.resources._base import reset_process
 from pulumi_datadog_testing.retry import RetryPolicy
+from tests.support.clock import FakeClock
 
 # Shaped like real keys (32 and 40 hex characters) so redaction is tested on realistic values.
 API_KEY = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
@@ -29,24 +30,6 @@ DATADOG_ENV_VARS = (
 )
 
 Handler = Callable[[httpx.Request], httpx.Response]
-
-
-class FakeClock:
-    """A monotonic clock that only moves when the code under test sleeps (or a test says so)."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture(autouse=True)

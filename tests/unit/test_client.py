@@ -26,7 +26,8 @@ from pulumi_datadog_testing.errors import (
     TransportError,
     UnexpectedResponseError,
 )
-from tests.unit.conftest import API_KEY, APP_KEY, FakeClock
+from tests.support.clock import FakeClock
+from tests.unit.conftest import API_KEY, APP_KEY
 
 SUITES = "/api/v2/synthetics/suites"
 MakeClient = Callable[..., DatadogClient]
