@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pulumi_datadog_testing.emulator.admin_models as admin_models
@@ -13,3 +14,32 @@ def test_emulator_doc_carries_the_admin_reference_verbatim() -> None:
     reference = admin_models.__doc__.split("Endpoints\n---------\n", 1)[1].rstrip()
     assert reference in (ROOT / "docs" / "emulator.md").read_text()
 
+
+
+def _markdown_files() -> list[Path]:
+    skip = {".venv", ".git", "node_modules", ".demo"}
+    return [p for p in ROOT.rglob("*.md") if not skip & set(p.relative_to(ROOT).parts)]
+
+
+def test_relative_links_in_the_docs_resolve() -> None:
+    """Every relative link of every Markdown file points at a file or folder that exists."""
+    link = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
+    broken = []
+    files = _markdown_files()
+    assert any(p.name == "README.md" and p.parent == ROOT for p in files)
+    for doc in files:
+        for target in link.findall(doc.read_text()):
+            if re.match(r"^[a-z]+:", target):  # http:, https:, mailto:
+                continue
+            if not (doc.parent / target).exists():
+                broken.append(f"{doc.relative_to(ROOT)} -> {target}")
+    assert broken == []
+
+
+def test_the_fault_table_names_every_fault_scenario_file() -> None:
+    table = (ROOT / "docs" / "reliability.md").read_text()
+    scenarios = sorted(p.name for p in (ROOT / "tests" / "faults").glob("test_*.py"))
+    missing = [
+        name for name in scenarios if f"`{name}`" not in table and name != "test_client_regressions.py"
+    ]
+    assert scenarios and missing == []
