@@ -16,6 +16,7 @@ from pulumi import automation as auto
 from tests.e2e._flaky_support import (
     PROGRAM,
     TESTS_PATH,
+    patch_bodies,
     quiet,
     server_states,
     set_config,
@@ -31,15 +32,6 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.e2e
 
 REPO = "github.com/acme/bulk"
-
-
-def patches(emulator: EmulatorServer) -> list[dict[str, str]]:
-    """``{id: new_state}`` of each flaky-test PATCH since the last clear (and clear)."""
-    return [
-        {t["id"]: t["new_state"] for t in c.body["data"]["attributes"]["tests"]}
-        for c in emulator.calls(clear=True)
-        if c.method == "PATCH" and c.path == TESTS_PATH
-    ]
 
 
 def recorded(stack: Any) -> dict[str, Any]:
@@ -64,7 +56,7 @@ def test_bulk_states_lifecycle(pulumi_sandbox: PulumiSandbox, emulator: Emulator
     assert all(c.body["data"]["attributes"]["page"]["limit"] == 1000 for c in searches)
     assert len(searches) == 2  # 500 ids fit in two queries
     changing = {i for i in ids if original[i] != "quarantined"}
-    sent = patches(emulator)
+    sent = patch_bodies(emulator)
     assert len(sent) == math.ceil(len(changing) / 500) == 1
     assert sent[0] == dict.fromkeys(changing, "quarantined")
     assert server_states(emulator, REPO, ids) == desired
@@ -93,7 +85,7 @@ def test_bulk_states_lifecycle(pulumi_sandbox: PulumiSandbox, emulator: Emulator
     expected_patch = {ids[0]: "disabled", ids[1]: "fixed"}
     expected_patch.update({i: original[i] for i in dropped if original[i] != "quarantined"})
     expected_patch.update({i: "disabled" for i in added if original[i] != "disabled"})
-    assert patches(emulator) == [dict(sorted(expected_patch.items()))]
+    assert patch_bodies(emulator) == [dict(sorted(expected_patch.items()))]
     assert server_states(emulator, REPO, update) == update
     assert server_states(emulator, REPO, dropped) == {i: original[i] for i in dropped}
 
@@ -106,7 +98,7 @@ def test_bulk_states_lifecycle(pulumi_sandbox: PulumiSandbox, emulator: Emulator
     assert f'~ {ids[2]}: "active" => "quarantined"' in drift.stdout
     assert emulator.calls() == []
     stack.up(on_output=quiet)
-    assert patches(emulator) == [{ids[2]: "quarantined"}]
+    assert patch_bodies(emulator) == [{ids[2]: "quarantined"}]
 
     # --- per-test failures: the error names each one; state and server agree afterwards
     failing = [ids[3], ids[4], added[0]]
@@ -131,7 +123,7 @@ def test_bulk_states_lifecycle(pulumi_sandbox: PulumiSandbox, emulator: Emulator
     # --- destroy: every test Pulumi changed goes back to its state from before
     emulator.clear_calls()
     stack.destroy(on_output=quiet)
-    assert len(patches(emulator)) == 1
+    assert len(patch_bodies(emulator)) == 1
     touched = [*ids, *added]
     assert server_states(emulator, REPO, touched) == {i: original[i] for i in touched}
     assert stack_resources(stack, "FlakyTestStates") == []
@@ -151,13 +143,13 @@ def test_chunk_size_is_configurable_and_emulator_max_is_enforced(
     with pytest.raises(auto.CommandError) as caught:
         stack.up(on_output=quiet)
     assert "at most 200 tests per request (got 500)" in str(caught.value)
-    assert len(patches(emulator)) == 1
+    assert len(patch_bodies(emulator)) == 1
     assert set(server_states(emulator, REPO, ids).values()) == {"active"}
     assert stack_resources(stack, "FlakyTestStates") == []
 
     stack.set_config("datadog-testing:flakyBulkChunkSize", auto.ConfigValue(value="200"))
     stack.up(on_output=quiet)
-    assert [len(p) for p in patches(emulator)] == [200, 200, 100]
+    assert [len(p) for p in patch_bodies(emulator)] == [200, 200, 100]
     assert set(server_states(emulator, REPO, ids).values()) == {"disabled"}
     stack.destroy(on_output=quiet)
     assert set(server_states(emulator, REPO, ids).values()) == {"active"}
