@@ -134,9 +134,13 @@ def _on_the_wire(info: ValidationInfo) -> bool:
 
 
 class WireModel(BaseModel):
-    """Base of every wire model: ``to_body()`` and the on-the-wire required-field check."""
+    """Base of every wire model: ``to_body()`` and the on-the-wire required-field check.
 
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    ``defer_build``: a model's validator is built on first use, not at import — a preview
+    that makes no API call never pays for the ~80 wire models (inherited by every subclass).
+    """
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, defer_build=True)
 
     WIRE_REQUIRED: ClassVar[tuple[str, ...]] = ()
     """Fields with a Python default that a body received over the wire must still carry."""

@@ -23,20 +23,22 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import os
+import sys
 import threading
 import types
 import typing
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import httpx
 from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, ResourceProvider
 from pulumi.runtime.rpc import UNKNOWN
 from pydantic import BaseModel, SecretStr, ValidationError
 
-from ..client import DatadogClient
 from ..config import ConfigSource, Settings, load_settings
 from ..errors import DatadogConfigError
+
+if TYPE_CHECKING:
+    from ..client import DatadogClient
 
 __all__ = [
     "PROVIDER_KEY",
@@ -115,6 +117,9 @@ def shared_client() -> DatadogClient:
     """The process's pooled ``DatadogClient``, built on first use."""
     with _STATE.lock:
         if _STATE.client is None:
+            # Imported here: a preview that makes no call never loads the HTTP stack.
+            from ..client import DatadogClient
+
             _STATE.client = DatadogClient(_settings_locked())
         return _STATE.client
 
@@ -125,6 +130,18 @@ def reset_process() -> None:
         if _STATE.client is not None:
             _STATE.client.close()
         _STATE.__init__()  # type: ignore[misc]
+
+
+def _unpicklable_types() -> tuple[type, ...]:
+    """Types a provider must not hold. The client classes count only once their modules are
+    loaded (nothing can be an instance before), so pickling never imports the HTTP stack."""
+    found: list[type] = [Settings, SecretStr]
+    for module, name in ((f"{__package__.rpartition('.')[0]}.client", "DatadogClient"),
+                         ("httpx", "Client")):  # fmt: skip
+        loaded = sys.modules.get(module)
+        if loaded is not None:
+            found.append(getattr(loaded, name))
+    return tuple(found)
 
 
 class DatadogResourceProvider(ResourceProvider):
@@ -152,8 +169,9 @@ class DatadogResourceProvider(ResourceProvider):
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(vars(self))
+        forbidden = _unpicklable_types()
         for name, value in state.items():
-            if isinstance(value, (DatadogClient, Settings, SecretStr, httpx.Client)):
+            if isinstance(value, forbidden):
                 raise TypeError(
                     f"{type(self).__name__}.{name} holds a {type(value).__name__}: providers are "
                     "pickled into Pulumi state, so keep clients and credentials out of self "

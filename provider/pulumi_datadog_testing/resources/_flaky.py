@@ -26,12 +26,11 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Final, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeVar
 
 from pulumi.dynamic import CheckFailure, CheckResult, DiffResult
 from pydantic import BaseModel
 
-from ..client import DatadogClient
 from ..errors import DatadogAPIError, DatadogError, UnexpectedResponseError
 from ..models import (
     FlakyState,
@@ -42,6 +41,9 @@ from ..models import (
     UpdateFlakyTestsResponse,
 )
 from ._base import DatadogResourceProvider, check_inputs, strip_provider
+
+if TYPE_CHECKING:
+    from ..client import DatadogClient
 
 __all__ = [
     "FLAKY_TESTS_PATH",

@@ -53,7 +53,7 @@ OUTPUTS: Final = ("previous_policies",)
 Leaf = tuple[str, ...]
 Leaves = dict[Leaf, Any]
 
-_INPUT = ConfigDict(extra="forbid", strict=True)
+_INPUT = ConfigDict(defer_build=True, extra="forbid", strict=True)
 
 
 class AttemptToFixInput(PoliciesAttemptToFix):

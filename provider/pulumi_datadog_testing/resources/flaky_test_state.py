@@ -59,7 +59,7 @@ class FlakyTestSelectorError(DatadogError):
 class FlakyTestStateInputs(BaseModel):
     """The validated inputs of ``FlakyTestState``."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", strict=True)
 
     repository_id: NonEmptyStr
     test_id: NonEmptyStr | None = None

@@ -64,7 +64,7 @@ NonEmptyStr = Annotated[str, Field(min_length=1)]
 class FlakyTestStatesInputs(BaseModel):
     """The validated inputs of ``FlakyTestStates``."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", strict=True)
 
     repository_id: NonEmptyStr
     states: dict[str, FlakyState] | None = None

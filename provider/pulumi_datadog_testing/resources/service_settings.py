@@ -100,7 +100,7 @@ IdPart = Annotated[str, Field(min_length=1), AfterValidator(_no_separator)]
 
 
 class _InputIdentity(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", strict=True, frozen=True)
 
     repository_id: IdPart
     service_name: IdPart
@@ -132,7 +132,7 @@ class PriorValue(BaseModel):
     ``None`` when the API did not say (``pr_comments_enabled``; responses shaped like the seeds).
     """
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(defer_build=True, extra="ignore")
 
     value: bool | None = None
     is_overridden: bool | None = None

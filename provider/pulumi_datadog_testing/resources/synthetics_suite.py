@@ -56,7 +56,6 @@ from pulumi.dynamic import (
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from ..client import format_path
 from ..errors import (
     BadRequestError,
     ConflictError,
@@ -154,7 +153,7 @@ Tag = Annotated[str, Field(min_length=1, max_length=200)]
 class SuiteTestInput(BaseModel):
     """One Synthetic test of the suite."""
 
-    model_config = ConfigDict(strict=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, strict=True, extra="forbid")
 
     public_id: Annotated[str, Field(min_length=1)]
     alerting_criticality: AlertingCriticality | None = None
@@ -163,7 +162,7 @@ class SuiteTestInput(BaseModel):
 class SuiteOptionsInput(BaseModel):
     """Suite options."""
 
-    model_config = ConfigDict(strict=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, strict=True, extra="forbid")
 
     alerting_threshold: float | None = None
 
@@ -181,7 +180,7 @@ class SuiteOptionsInput(BaseModel):
 class SuiteInputs(BaseModel):
     """The resolved inputs of a ``SyntheticsSuite`` as ``check`` validates them."""
 
-    model_config = ConfigDict(strict=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, strict=True, extra="forbid")
 
     name: Annotated[str, Field(min_length=1)]
     tests: list[SuiteTestInput]
@@ -393,6 +392,8 @@ class SyntheticsSuiteProvider(DatadogResourceProvider):
         if not patch:
             return UpdateResult({k: olds.get(k) for k in OUTPUT_FIELDS})
         logger.info("patching synthetics suite %s: %s", id_, "; ".join(describe_patch(patch)))
+        from ..client import format_path  # the HTTP stack loads on the first call only
+
         try:
             response = self.client.request(
                 "PATCH",
@@ -426,6 +427,8 @@ class SyntheticsSuiteProvider(DatadogResourceProvider):
 
     def _get(self, public_id: str) -> SuiteDocument | None:
         """The suite as Datadog has it now, ``None`` if it does not exist."""
+        from ..client import format_path  # the HTTP stack loads on the first call only
+
         try:
             response = self.client.request(
                 "GET",

@@ -1,0 +1,39 @@
+"""A no-change ``pulumi preview`` makes no API call, so the program and the dynamic-provider
+process must not load the HTTP stack: importing the resources leaves httpx, tenacity and the
+client unloaded (they load on the first call). See docs/performance.md."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+RESOURCE_MODULES = [
+    f"pulumi_datadog_testing.resources.{name}"
+    for name in ("service_settings", "flaky_test_state", "flaky_test_states",
+                 "flaky_test_policies", "synthetics_suite")
+]  # fmt: skip
+HTTP_STACK = ("httpx", "tenacity", "pulumi_datadog_testing.client")
+
+
+def test_importing_every_resource_leaves_the_http_stack_unloaded() -> None:
+    code = (
+        "import sys\n"
+        + "".join(f"import {m}\n" for m in RESOURCE_MODULES)
+        + "from pulumi_datadog_testing import ServiceSettings, SyntheticsSuite, FlakyTestState\n"
+        + f"print(sorted(m for m in {HTTP_STACK!r} if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr
+
+
+def test_the_http_stack_loads_with_the_first_client() -> None:
+    code = (
+        "import sys\n"
+        "from pulumi_datadog_testing.resources import _base\n"
+        "_base.configure_process({'datadog:apiKey': 'k' * 32, 'datadog:appKey': 'a' * 40,\n"
+        "                         'datadog:apiUrl': 'http://127.0.0.1:9'}, {})\n"
+        "client = _base.shared_client()\n"
+        f"print(sorted(m for m in {HTTP_STACK!r} if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == str(sorted(HTTP_STACK)), done.stdout + done.stderr
