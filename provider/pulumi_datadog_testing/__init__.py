@@ -26,28 +26,62 @@ _EXPORTS: dict[str, str] = {
     "FlakyTestPoliciesArgs": "resources.flaky_test_policies",
     "SyntheticsSuite": "resources.synthetics_suite",
     "SyntheticsSuiteArgs": "resources.synthetics_suite",
+    # Typed shapes of nested arguments (TypedDicts: plain dicts at run time).
+    "AttemptToFixArgs": "resources.flaky_test_policies",
+    "AutoDisableRuleArgs": "resources.flaky_test_policies",
+    "AutoQuarantineRuleArgs": "resources.flaky_test_policies",
+    "BranchRuleArgs": "resources.flaky_test_policies",
+    "DisabledArgs": "resources.flaky_test_policies",
+    "FailureRateRuleArgs": "resources.flaky_test_policies",
+    "QuarantinedArgs": "resources.flaky_test_policies",
+    "SyntheticsSuiteOptionsArgs": "resources.synthetics_suite",
+    "SyntheticsSuiteTestArgs": "resources.synthetics_suite",
 }
 
 __all__ = [
+    "AttemptToFixArgs",
+    "AutoDisableRuleArgs",
+    "AutoQuarantineRuleArgs",
+    "BranchRuleArgs",
+    "DisabledArgs",
+    "FailureRateRuleArgs",
     "FlakyTestPolicies",
     "FlakyTestPoliciesArgs",
     "FlakyTestState",
     "FlakyTestStateArgs",
     "FlakyTestStates",
     "FlakyTestStatesArgs",
+    "QuarantinedArgs",
     "ServiceSettings",
     "ServiceSettingsArgs",
     "SyntheticsSuite",
     "SyntheticsSuiteArgs",
+    "SyntheticsSuiteOptionsArgs",
+    "SyntheticsSuiteTestArgs",
     "__version__",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - for IDEs and type checkers
-    from .resources.flaky_test_policies import FlakyTestPolicies, FlakyTestPoliciesArgs
+    from .resources.flaky_test_policies import (
+        AttemptToFixArgs,
+        AutoDisableRuleArgs,
+        AutoQuarantineRuleArgs,
+        BranchRuleArgs,
+        DisabledArgs,
+        FailureRateRuleArgs,
+        FlakyTestPolicies,
+        FlakyTestPoliciesArgs,
+        QuarantinedArgs,
+    )
     from .resources.flaky_test_state import FlakyTestState, FlakyTestStateArgs
     from .resources.flaky_test_states import FlakyTestStates, FlakyTestStatesArgs
     from .resources.service_settings import ServiceSettings, ServiceSettingsArgs
-    from .resources.synthetics_suite import SyntheticsSuite, SyntheticsSuiteArgs
+    from .resources.synthetics_suite import (
+        SyntheticsSuite,
+        SyntheticsSuiteArgs,
+        SyntheticsSuiteOptionsArgs,
+        SyntheticsSuiteTestArgs,
+    )
 
 
 def __getattr__(name: str) -> Any:

@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from tests.support.engine import PulumiSandbox
+from tests.support.secrets import files_containing
 
 pytestmark = pytest.mark.e2e
 PROGRAM = Path(__file__).parent / "programs" / "credentials"
@@ -30,15 +31,6 @@ PROGRAM = Path(__file__).parent / "programs" / "credentials"
 # Key-shaped values unique to this test, so a hit cannot come from anywhere else.
 API_KEY = "5eed0a1b2c3d4e5f60718293a4b5c6d7"
 APP_KEY = "a99f0e1d2c3b4a5968778695a4b3c2d1e0f01234"
-
-
-def _files_containing(root: Path, secrets: tuple[str, ...]) -> list[str]:
-    hits = []
-    for path in root.rglob("*"):
-        if path.is_file():
-            data = path.read_bytes()
-            hits += [f"{path}: {s[:4]}..." for s in secrets if s.encode() in data]
-    return hits
 
 
 def _provider_pickles(deployment: dict[str, Any]) -> list[bytes]:
@@ -82,8 +74,8 @@ def test_keys_reach_the_provider_but_not_state_or_logs(pulumi_sandbox: PulumiSan
         assert secret not in exported.stdout
         assert all(secret.encode() not in blob for blob in pickles)
         assert secret not in engine_output
-    assert _files_containing(pulumi_sandbox.backend_dir, secrets) == []
-    assert _files_containing(pulumi_sandbox.home, secrets) == []
+    assert files_containing(pulumi_sandbox.backend_dir, secrets) == []
+    assert files_containing(pulumi_sandbox.home, secrets) == []
 
     preview = stack.preview(expect_no_changes=True, on_output=printed.append)
     assert preview.change_summary == {"same": 2}

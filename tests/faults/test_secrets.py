@@ -13,7 +13,6 @@ docs/reliability.md: log at ``-v=9`` only with the keys in the environment.)
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,6 +27,7 @@ from tests.faults._harness import (
     suite,
 )
 from tests.support.engine import PulumiSandbox
+from tests.support.secrets import files_containing
 
 pytestmark = [pytest.mark.faults, pytest.mark.e2e, pytest.mark.emulator]
 
@@ -47,15 +47,6 @@ def _program(test_id: str) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-def _files_containing(root: Path, secrets: tuple[str, ...]) -> list[str]:
-    hits = []
-    for path in root.rglob("*"):
-        if path.is_file():
-            data = path.read_bytes()
-            hits += [f"{path} holds {s[:4]}..." for s in secrets if s.encode() in data]
-    return hits
-
-
 def _assert_nowhere(stack: FaultStack, emulator: Any, printed: str, secrets: tuple[str, ...]) -> None:
     exported = json.dumps(stack.deployment())
     call_bodies = json.dumps([c.model_dump(mode="json") for c in emulator.calls()])
@@ -68,8 +59,8 @@ def _assert_nowhere(stack: FaultStack, emulator: Any, printed: str, secrets: tup
     for where, text in places.items():
         for secret in secrets:
             assert secret not in text, f"a key ({secret[:4]}...) appears in {where}"
-    assert _files_containing(stack.sandbox.backend_dir, secrets) == []
-    assert _files_containing(stack.sandbox.home, secrets) == []
+    assert files_containing(stack.sandbox.backend_dir, secrets) == []
+    assert files_containing(stack.sandbox.home, secrets) == []
 
 
 def test_keys_stay_out_of_state_logs_errors_and_call_log(
