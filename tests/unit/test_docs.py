@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -17,8 +18,13 @@ def test_emulator_doc_carries_the_admin_reference_verbatim() -> None:
 
 
 def _markdown_files() -> list[Path]:
-    skip = {".venv", ".git", "node_modules", ".demo"}
-    return [p for p in ROOT.rglob("*.md") if not skip & set(p.relative_to(ROOT).parts)]
+    """The project's Markdown files (the venv, git and demo folders are not descended into)."""
+    skip = {".venv", ".git", "node_modules", ".demo", ".pytest_cache"}
+    found = []
+    for folder, dirs, files in os.walk(ROOT):
+        dirs[:] = [d for d in dirs if d not in skip]
+        found += [Path(folder, f) for f in files if f.endswith(".md")]
+    return found
 
 
 def test_relative_links_in_the_docs_resolve() -> None:
