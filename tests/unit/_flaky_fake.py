@@ -56,6 +56,8 @@ class FakeFlakyAPI:
     patch_status: list[int] = field(default_factory=list)
     """HTTP statuses to answer the next PATCHes with (consumed in order)."""
     policies: dict[str, Any] = field(default_factory=dict)
+    policies_applied_then_503: int = 0
+    """How many more policies PATCHes are applied, then answered 503."""
     requests: list[Recorded] = field(default_factory=list)
 
     def add(
@@ -154,6 +156,9 @@ class FakeFlakyAPI:
         repo = attrs["repository_id"]
         if method == "PATCH":
             _merge(self.policies, {k: v for k, v in attrs.items() if k != "repository_id"})
+            if self.policies_applied_then_503:
+                self.policies_applied_then_503 -= 1
+                return httpx.Response(503, json={"errors": ["Service Unavailable"]})
         data = {
             "id": repo,
             "type": "test_optimization_flaky_tests_management_policies",

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from pulumi_datadog_testing.client import DatadogClient
+from pulumi_datadog_testing.errors import DatadogAPIError
 from pulumi_datadog_testing.resources._base import UNKNOWN
 from pulumi_datadog_testing.resources.flaky_test_policies import (
     FlakyTestPoliciesProvider,
@@ -137,6 +138,23 @@ def test_create_sends_only_differing_leaves_and_records_previous(
             "quarantined": {"enabled": True, "branch_rule": {"branches": ["main"]}},
         },
     }
+
+
+def test_create_whose_patch_may_have_been_applied_puts_the_policies_back(
+    provider: FlakyTestPoliciesProvider, api: FakeFlakyAPI
+) -> None:
+    before = copy.deepcopy(api.policies)
+    api.policies_applied_then_503 = 4  # the first attempt and its 3 retries
+    with pytest.raises(DatadogAPIError) as raised:
+        provider.create(dict(INPUTS))
+    assert raised.value.status == 503
+    assert str(raised.value).endswith("; the policies were put back as they were")
+    assert [r.method for r in api.requests] == ["POST", *["PATCH"] * 5]
+    assert patches(api)[-1] == {
+        "attempt_to_fix": {"retries": 20},
+        "quarantined": {"branch_rule": {"branches": ["main"]}},
+    }
+    assert api.policies == before
 
 
 def test_create_when_nothing_differs_sends_no_patch(

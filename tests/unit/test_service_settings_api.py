@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pulumi_datadog_testing.client import DatadogClient
-from pulumi_datadog_testing.errors import ForbiddenError
+from pulumi_datadog_testing.errors import DatadogAPIError, ForbiddenError
 from pulumi_datadog_testing.models import (
     INHERITABLE_SETTINGS,
     SERVICE_SETTING_NAMES,
@@ -51,6 +51,8 @@ class FakeSettingsAPI:
     seeds_shape: bool = False
     pr_comments_applied: bool = True
     fail_with: int | None = None
+    applied_then_503: int = 0
+    """How many more PATCHes are applied, then answered 503 (an answer lost after the write)."""
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
@@ -78,6 +80,9 @@ class FakeSettingsAPI:
                 name != "pr_comments_enabled" or self.pr_comments_applied
             ):
                 stored[name] = value
+        if self.applied_then_503:
+            self.applied_then_503 -= 1
+            return httpx.Response(503, json={"errors": ["Service Unavailable"]})
         return httpx.Response(200, json=self.answer(key))
 
     def answer(self, key: str) -> dict[str, Any]:
@@ -196,6 +201,42 @@ def test_create_error_names_the_settings_and_leaves_nothing_changed(
     assert message.startswith(f"service settings {SETTINGS_ID!r}: POST {SETTINGS_PATH} -> 403")
     assert "test_optimization_read" in message and "\n" not in message
     assert api.overrides == {}
+
+
+def test_create_whose_patch_may_have_been_applied_puts_the_settings_back(
+    provider: ServiceSettingsProvider, api: FakeSettingsAPI
+) -> None:
+    api.set(code_coverage_enabled=True)
+    api.applied_then_503 = 4  # the first attempt and its 3 retries
+    with pytest.raises(DatadogAPIError) as raised:
+        provider.create(inputs(code_coverage_enabled=False, early_flake_detection_enabled=True))
+    assert raised.value.status == 503
+    assert str(raised.value).endswith("; the settings were put back as they were")
+    sent = api.sent()
+    assert [method for method, _ in sent] == ["POST", *["PATCH"] * 5]
+    assert sent[-1] == (
+        "PATCH", {**IDENTITY, "code_coverage_enabled": True, "early_flake_detection_enabled_inherit": True}
+    )  # fmt: skip
+    # As before the create: a retried create records the true prior values.
+    assert api.overrides[SETTINGS_ID] == {"code_coverage_enabled": True}
+
+
+def test_create_refused_with_a_4xx_sends_no_undo(
+    provider: ServiceSettingsProvider, api: FakeSettingsAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = api.__call__
+
+    def refuse_patch(request: httpx.Request) -> httpx.Response:
+        if request.method == "PATCH":
+            api.calls.append((request.method, json.loads(request.content)))
+            return httpx.Response(400, json={"errors": ["bad attribute"]})
+        return real(request)
+
+    monkeypatch.setattr(FakeSettingsAPI, "__call__", lambda _self, request: refuse_patch(request))
+    with pytest.raises(DatadogAPIError) as raised:
+        provider.create(inputs(code_coverage_enabled=True))
+    assert raised.value.status == 400 and "put back" not in str(raised.value)
+    assert [method for method, _ in api.sent()] == ["POST", "PATCH"]
 
 
 # ----------------------------------------------------------------------------- delete

@@ -27,7 +27,7 @@ import sys
 import threading
 import types
 import typing
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, ResourceProvider
@@ -35,7 +35,7 @@ from pulumi.runtime.rpc import UNKNOWN
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from ..config import ConfigSource, Settings, load_settings
-from ..errors import DatadogConfigError
+from ..errors import DatadogAPIError, DatadogConfigError, DatadogError
 
 if TYPE_CHECKING:
     from ..client import DatadogClient
@@ -54,6 +54,7 @@ __all__ = [
     "shared_client",
     "shared_settings",
     "strip_provider",
+    "write_or_undo",
 ]
 
 PROVIDER_KEY = "__provider"
@@ -130,6 +131,25 @@ def reset_process() -> None:
         if _STATE.client is not None:
             _STATE.client.close()
         _STATE.__init__()  # type: ignore[misc]
+
+
+def write_or_undo(write: Callable[[], None], undo: Callable[[], None], *, what: str) -> None:
+    """Run ``write``; when it fails in a way that may have been applied anyway (no answer, or
+    a 5xx after retries), run ``undo`` so a failed create leaves nothing half-written — the
+    next attempt would otherwise record the half-written values as the ones to restore.
+    Re-raises the write's error, its message saying whether ``what`` was put back."""
+    try:
+        write()
+    except DatadogAPIError as error:
+        if error.status is not None and error.status < 500:
+            raise  # answered and refused: nothing was applied
+        try:
+            undo()
+        except DatadogError as undo_error:
+            error.message += f"; putting back {what} failed too ({undo_error}): check them on Datadog"
+        else:
+            error.message += f"; {what} were put back as they were"
+        raise
 
 
 def _unpicklable_types() -> tuple[type, ...]:

@@ -42,7 +42,14 @@ from ..models import (
     PoliciesQuarantinedFailureRateRule,
 )
 from ..type_tokens import MODULE, ResourceKind
-from ._base import DatadogResourceProvider, check_inputs, has_unknowns, props_of, strip_provider
+from ._base import (
+    DatadogResourceProvider,
+    check_inputs,
+    has_unknowns,
+    props_of,
+    strip_provider,
+    write_or_undo,
+)
 
 __all__ = ["FlakyTestPolicies", "FlakyTestPoliciesArgs", "FlakyTestPoliciesInputs"]
 
@@ -178,7 +185,12 @@ class FlakyTestPoliciesProvider(DatadogResourceProvider):
         desired = inputs.leaves()
         current = self._get(inputs.repository_id)
         previous = {leaf: current[leaf] for leaf in desired if leaf in current}
-        self._patch(inputs.repository_id, {k: v for k, v in desired.items() if current.get(k) != v})
+        send = {k: v for k, v in desired.items() if current.get(k) != v}
+        write_or_undo(
+            lambda: self._patch(inputs.repository_id, send),
+            lambda: self._patch(inputs.repository_id, {k: previous[k] for k in send if k in previous}),
+            what="the policies",
+        )
         return CreateResult(inputs.repository_id, _outputs(inputs.repository_id, desired, previous))
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:

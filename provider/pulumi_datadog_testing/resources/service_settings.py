@@ -60,6 +60,7 @@ from ._base import (
     is_unknown,
     props_of,
     strip_provider,
+    write_or_undo,
 )
 
 __all__ = [
@@ -253,7 +254,11 @@ class ServiceSettingsProvider(DatadogResourceProvider):
         current = self._get(inputs)
         managed = inputs.managed()
         prior = record_prior(current, managed)
-        self._patch(inputs, managed)
+        write_or_undo(
+            lambda: self._patch(inputs, managed),
+            lambda: self._patch(inputs, restore_attributes(prior)),
+            what="the settings",
+        )
         return CreateResult(inputs.id, self._outputs(inputs, managed, prior, current is not None))
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
