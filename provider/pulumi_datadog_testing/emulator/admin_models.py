@@ -55,7 +55,7 @@ explicit tests, each with its own ``repository_id``: ``{"tests": [{"repository_i
     {"calls": [{"seq": 1, "time": 1795424059.8, "method": "PATCH",
                 "path": "/api/v2/ci/test-optimization/settings/service",
                 "query": {}, "body": {...request JSON...}, "status": 200,
-                "fault": null, "duration_ms": 1.2}]}
+                "fault": null, "duration_ms": 1.2, "injected_latency_ms": 0.0}]}
 
   Headers (so keys) are never recorded; query parameters named like keys show ``"***"``;
   ``status`` is ``null`` when no answer was sent (``drop``/``hang``); ``fault`` names the
@@ -331,6 +331,9 @@ class RecordedCall(_Admin):
     """``null`` when no HTTP answer was sent (``drop``/``hang`` faults)."""
     fault: FaultKind | None = None
     duration_ms: float
+    """Wall time the emulator spent on the call (a measurement: never exact)."""
+    injected_latency_ms: float = 0.0
+    """Delay a ``latency`` fault added before the call was served (the drawn value)."""
 
 
 class CallsResponse(_Admin):

@@ -60,7 +60,9 @@ class DatadogEdge:
             return
         body = await _read_body(receive)
         replay = _replayer(body, receive)
-        status, fault = await self._datadog_call(scope, method, path, body, replay, send)
+        status, fault, latency_s = await self._datadog_call(
+            scope, method, path, body, replay, send
+        )
         elapsed_ms = (time.perf_counter() - started) * 1000
         self.state.calls.record(
             time=time.time(),
@@ -71,42 +73,49 @@ class DatadogEdge:
             status=status,
             fault=fault,
             duration_ms=round(elapsed_ms, 3),
+            injected_latency_ms=round(latency_s * 1000, 3),
         )
         _log(method, path, scope, status, started, fault)
 
     async def _datadog_call(
         self, scope: Scope, method: str, path: str, body: bytes, receive: Receive, send: Send
-    ) -> tuple[int | None, Any]:
+    ) -> tuple[int | None, Any, float]:
+        """Serve one Datadog-path call: status sent (None: no answer), the fault that shaped
+        it, and the latency injected before it (seconds)."""
         state = self.state
         headers = _headers(scope)
         if not state.authorized(headers.get(b"dd-api-key"), headers.get(b"dd-application-key")):
-            return await _answer(send, 403, ["Forbidden"], state.limiter.peek(path)), None
+            return await _answer(send, 403, ["Forbidden"], state.limiter.peek(path)), None, 0.0
         verdict = state.limiter.hit(path)
         if not verdict.allowed:
-            return await _answer(send, 429, ["Too many requests"], verdict.headers), None
+            return await _answer(send, 429, ["Too many requests"], verdict.headers), None, 0.0
         decision: Decision = state.faults.draw(method, path)
         if decision.latency_s:
             await asyncio.sleep(decision.latency_s)
         fault = decision.fault
         if fault is None:
             status = await _run(self.app, scope, receive, _with_headers(send, verdict.headers))
-            return status, ("latency" if decision.latency_s else None)
+            return status, ("latency" if decision.latency_s else None), decision.latency_s
         if fault.kind == "rate_limit":
             limited = ratelimit_headers(
                 state.config.rate_limit, limit_name(path), 0, fault.reset_seconds
             )
             return await _answer(
                 send, 429, [fault.message or "Too many requests"], limited
-            ), fault.kind
+            ), fault.kind, decision.latency_s
         if fault.applies_change:
             await _run(self.app, scope, receive, _discard)
         if fault.kind == "error":
             message = fault.message or f"injected {fault.status} (emulator error fault)"
-            return await _answer(send, fault.status, [message], verdict.headers), fault.kind
+            return (
+                await _answer(send, fault.status, [message], verdict.headers),
+                fault.kind,
+                decision.latency_s,
+            )
         if fault.kind == "hang":
             await _wait_for_disconnect(receive, fault.hang_seconds)
         await _abort(send)
-        return None, fault.kind
+        return None, fault.kind, decision.latency_s
 
 
 async def _run(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> int | None:

@@ -60,6 +60,7 @@ class _Call:
     status: int | None
     fault: FaultKind | None
     duration_ms: float
+    injected_latency_ms: float
 
     def decoded(self) -> RecordedCall:
         return RecordedCall(
@@ -72,6 +73,7 @@ class _Call:
             status=self.status,
             fault=self.fault,
             duration_ms=self.duration_ms,
+            injected_latency_ms=self.injected_latency_ms,
         )
 
 
@@ -95,12 +97,13 @@ class CallLog:
         status: int | None,
         fault: FaultKind | None,
         duration_ms: float,
+        injected_latency_ms: float = 0.0,
     ) -> None:
         with self._lock:
             self._calls.append(
                 _Call(
                     next(self._seq), time, method, path, query_string, body, status, fault,
-                    duration_ms,
+                    duration_ms, injected_latency_ms,
                 )
             )  # fmt: skip
 
