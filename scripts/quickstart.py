@@ -33,10 +33,30 @@ POLICY_PACK = ROOT / "policy-pack" / "run"
 # Flaky tests the program quarantines by name (examples/quickstart/__main__.py): the emulator
 # seeds them, among generated ones, the way Datadog would know them from CI runs.
 NAMED_TESTS = [
-    {"module": "shop.checkout", "suite": "test_cart", "name": "test_apply_coupon", "state": "active"},
-    {"module": "shop.checkout", "suite": "test_cart", "name": "test_remove_last_item", "state": "active"},
-    {"module": "shop.checkout", "suite": "test_payment", "name": "test_3ds_timeout", "state": "active"},
-    {"module": "shop.search", "suite": "test_ranking", "name": "test_boost_recent", "state": "active"},
+    {
+        "module": "shop.checkout",
+        "suite": "test_cart",
+        "name": "test_apply_coupon",
+        "state": "active",
+    },
+    {
+        "module": "shop.checkout",
+        "suite": "test_cart",
+        "name": "test_remove_last_item",
+        "state": "active",
+    },
+    {
+        "module": "shop.checkout",
+        "suite": "test_payment",
+        "name": "test_3ds_timeout",
+        "state": "active",
+    },
+    {
+        "module": "shop.search",
+        "suite": "test_ranking",
+        "name": "test_boost_recent",
+        "state": "active",
+    },
 ]
 
 
@@ -51,11 +71,14 @@ def pulumi(*args: str, env: dict[str, str], check: bool = True) -> subprocess.Co
     if args[0] in ("up", "preview"):
         cmd.append("--suppress-progress")
     print("$ " + " ".join(a if " " not in a else repr(a) for a in cmd), flush=True)
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT)
+    proc = subprocess.run(
+        cmd, cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
     print(proc.stdout.rstrip(), flush=True)
     if check and proc.returncode != 0:
-        raise SystemExit(f"quickstart: `pulumi {args[0]}` failed (exit {proc.returncode}); see above")
+        raise SystemExit(
+            f"quickstart: `pulumi {args[0]}` failed (exit {proc.returncode}); see above"
+        )
     return proc
 
 
@@ -68,8 +91,12 @@ def summarize_calls(calls: list[object]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", action="store_true", help="leave the emulator running at the end")
-    parser.add_argument("--workdir", type=Path, default=DEMO,
-                        help="where state, PULUMI_HOME and the emulator database go (default .demo/)")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=DEMO,
+        help="where state, PULUMI_HOME and the emulator database go (default .demo/)",
+    )
     args = parser.parse_args()
     demo = args.workdir.resolve()
 
@@ -104,7 +131,9 @@ def main() -> int:
         server.clear_calls()
 
         step(3, total, "pulumi preview --diff: nothing may change")
-        pulumi("preview", "--diff", "--expect-no-changes", "--policy-pack", str(POLICY_PACK), env=env)
+        pulumi(
+            "preview", "--diff", "--expect-no-changes", "--policy-pack", str(POLICY_PACK), env=env
+        )
         preview_calls = server.calls()
 
         step(4, total, "Summary")
@@ -132,8 +161,12 @@ def main() -> int:
 
 def pulumi_export(env: dict[str, str]) -> list[dict[str, object]]:
     proc = subprocess.run(
-        ["pulumi", "stack", "export", "--stack", STACK], cwd=ROOT, env=env, text=True,
-        capture_output=True, check=True,
+        ["pulumi", "stack", "export", "--stack", STACK],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        capture_output=True,
+        check=True,
     )
     return json.loads(proc.stdout)["deployment"].get("resources") or []
 

@@ -25,4 +25,4 @@ def pulumi_sandbox(engine_bin: Path, tmp_path: Path) -> Iterator[PulumiSandbox]:
     yield PulumiSandbox(engine_bin=engine_bin, root=tmp_path)
 
 
-from tests.support.emulator import emulator, emulator_server  # noqa: E402,F401  (fixtures)
+from tests.support.emulator import emulator, emulator_server  # noqa: F401  (fixtures)

@@ -51,7 +51,12 @@ FlakyTestPolicies(
     quarantined={
         "enabled": True,
         "auto_quarantine_rule": {"enabled": True, "window_seconds": 3600},
-        "failure_rate_rule": {"enabled": True, "branches": ["main"], "min_runs": 10, "threshold": 0.5},
+        "failure_rate_rule": {
+            "enabled": True,
+            "branches": ["main"],
+            "min_runs": 10,
+            "threshold": 0.5,
+        },
     },
     disabled={
         "enabled": True,

@@ -1,18 +1,27 @@
-"""The ``pulumi-datadog-testing`` console script.
+"""The ``pulumi-datadog-testing`` console script: one entry, a subcommand per tool.
 
     pulumi-datadog-testing emulator [--host H] [--port N] [--api-key K] [--app-key K] [--db PATH] ...
 
-runs the local Datadog API emulator (needs the ``[emulator]`` extra); ``--help`` on a
-subcommand lists its options.
+``--help`` lists the subcommands; ``COMMAND --help`` lists a subcommand's options. Each
+subcommand lives in its own module under ``commands/`` (see its docstring for the contract).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
-__all__ = ["main"]
+__all__ = ["COMMANDS", "main"]
+
+COMMANDS: tuple[str, ...] = ("emulator",)
+"""Modules under ``pulumi_datadog_testing.commands``, in the order ``--help`` lists them."""
+
+
+def _load(module: str) -> ModuleType:
+    return importlib.import_module(f"{__package__}.commands.{module}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -21,30 +30,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Tools of the pulumi-datadog-testing package.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    emulator = commands.add_parser(
-        "emulator",
-        help="run the local Datadog API emulator",
-        description="A local Datadog API (Test Optimization settings, flaky tests, Synthetics "
-        "suites) with an admin surface under /_emulator/.",
-    )
-    from .emulator.server import add_arguments, run
-
-    add_arguments(emulator)
+    handlers: dict[str, ModuleType] = {}
+    for module_name in COMMANDS:
+        module = _load(module_name)
+        sub = commands.add_parser(
+            module.NAME, help=module.HELP, description=getattr(module, "DESCRIPTION", module.HELP)
+        )
+        module.add_arguments(sub)
+        handlers[module.NAME] = module
     args = parser.parse_args(argv)
-    if args.command == "emulator":
-        try:
-            import fastapi  # noqa: F401
-            import uvicorn  # noqa: F401
-        except ImportError:
-            print(
-                "pulumi-datadog-testing emulator needs the emulator extra: "
-                "pip install 'pulumi-datadog-testing[emulator]'",
-                file=sys.stderr,
-            )
-            return 2
-        return run(args)
-    parser.error(f"unknown command {args.command}")  # pragma: no cover - argparse rejects it
-    return 2
+    result: int = handlers[args.command].run(args)
+    return result
 
 
 if __name__ == "__main__":

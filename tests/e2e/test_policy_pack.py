@@ -44,8 +44,14 @@ def test_mandatory_violation_fails_preview_before_any_api_call(pulumi_sandbox, e
 
     # The CLI's `pulumi up` previews first, so it is stopped the same way: nothing is sent.
     up = pulumi_sandbox.cli(
-        "up", "--yes", "--stack", "test", "--policy-pack", PACK,
-        cwd=pulumi_sandbox.root / "program", check=False,
+        "up",
+        "--yes",
+        "--stack",
+        "test",
+        "--policy-pack",
+        PACK,
+        cwd=pulumi_sandbox.root / "program",
+        check=False,
     )
     assert up.returncode != 0, up.stdout
     assert "required-service-settings" in up.stdout + up.stderr

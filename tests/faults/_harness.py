@@ -228,7 +228,10 @@ def calls_to(emulator: Any, method: str, path: str) -> list[Any]:
 
 
 def retry_config(
-    *, max_retries: int | None = None, retry_timeout: float | None = None, timeout: float | None = None
+    *,
+    max_retries: int | None = None,
+    retry_timeout: float | None = None,
+    timeout: float | None = None,
 ) -> dict[str, str]:
     """``datadog-testing:`` retry/timeout settings as stack config."""
     values: Mapping[str, float | int | None] = {

@@ -96,7 +96,11 @@ def _overlap(a: set[Path], b: set[Path]) -> bool:
 def _deep_update(target: dict[str, Any], values: Mapping[str, Any], top: bool = True) -> None:
     for key, value in values.items():
         current = target.get(key)
-        if isinstance(value, Mapping) and isinstance(current, Mapping) and (key in NESTED or not top):
+        if (
+            isinstance(value, Mapping)
+            and isinstance(current, Mapping)
+            and (key in NESTED or not top)
+        ):
             merged = dict(current)
             _deep_update(merged, value, top=False)
             target[key] = merged
@@ -323,7 +327,9 @@ def test_bad_input_fails_preview_naming_the_field_without_any_call(
     assert run.exit_code != 0, run.output
     assert run.calls == [], f"preview of {group.name} called the API: {run.calls}"
     pattern = expected_line(group, case)
-    assert pattern.search(run.output), f"{case.id}: no line matching {pattern.pattern!r} in:\n{run.output}"
+    assert pattern.search(run.output), (
+        f"{case.id}: no line matching {pattern.pattern!r} in:\n{run.output}"
+    )
     # The package never crashes: no traceback frame of it (the constructor group's program
     # ends with its own RuntimeError, as a program with a TypeError would).
     assert not re.search(r'File "[^"]*pulumi_datadog_testing', run.output), run.output

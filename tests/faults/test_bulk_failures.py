@@ -26,9 +26,7 @@ def test_per_test_failures_are_named_and_nothing_is_half_applied(
     seeded = seed_tests(emulator, 6)
     ids = sorted(seeded.ids)
     # 2 tests per PATCH: chunks [0, 1], [2, 3], [4, 5] (sorted ids).
-    stack = FaultStack(
-        pulumi_sandbox, emulator, config={"datadog-testing:flakyBulkChunkSize": "2"}
-    )
+    stack = FaultStack(pulumi_sandbox, emulator, config={"datadog-testing:flakyBulkChunkSize": "2"})
 
     # create: the second chunk fails for both its tests.
     emulator.set_faults({"kind": "bulk_failure", "test_ids": ids[2:4], "message": LOCKED})
@@ -58,4 +56,6 @@ def test_per_test_failures_are_named_and_nothing_is_half_applied(
     result = stack.reconcile(flaky_baseline=seeded.baseline)
     result.assert_clean()
     assert result.checked == {"FlakyTestStates": 1}
-    assert stack.deployment()["resources"][-1]["outputs"]["states"] == dict.fromkeys(ids, "quarantined")
+    assert stack.deployment()["resources"][-1]["outputs"]["states"] == dict.fromkeys(
+        ids, "quarantined"
+    )

@@ -35,7 +35,9 @@ def client(answers: list[httpx.Response], clock: FakeClock) -> tuple[DatadogClie
         max_retries=3, retry_timeout_seconds=60.0,
     )  # fmt: skip
     policy = RetryPolicy(max_retries=3, timeout=60.0, backoff_base=1.0, backoff_max=30.0)
-    return DatadogClient(settings, transport=httpx.MockTransport(handler), clock=clock, policy=policy), seen
+    return DatadogClient(
+        settings, transport=httpx.MockTransport(handler), clock=clock, policy=policy
+    ), seen
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])

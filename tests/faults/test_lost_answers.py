@@ -88,9 +88,7 @@ def test_latency_and_hangs_past_the_client_timeout(
     pulumi_sandbox: PulumiSandbox, emulator: Any
 ) -> None:
     seeded = seed_tests(emulator, 3)
-    stack = FaultStack(
-        pulumi_sandbox, emulator, config=retry_config(timeout=1, retry_timeout=30)
-    )
+    stack = FaultStack(pulumi_sandbox, emulator, config=retry_config(timeout=1, retry_timeout=30))
     # create: every write answers 2.5 s late (applied at the end of the delay), past the
     # 1 s client timeout.
     emulator.set_faults(*faults_on(CREATE_WRITES, kind="latency", latency_ms=2500))

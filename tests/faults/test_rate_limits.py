@@ -3,6 +3,7 @@ storm longer than the retry budget fails with "after N retries" leaving state co
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections import defaultdict
@@ -72,11 +73,15 @@ def test_429_bursts_are_waited_out_and_a_longer_storm_fails_cleanly(
     for request, attempts in attempts_by_request(calls).items():
         assert len(attempts) <= 1 + MAX_RETRIES, request
         assert attempts[-1].status == 200, (request, [a.status for a in attempts])
-        for earlier, retry in zip(attempts, attempts[1:], strict=False):
+        for earlier, retry in itertools.pairwise(attempts):
             # X-RateLimit-Reset honoured: the retry came at least `reset` seconds later.
             assert earlier.status == 429, request
             assert retry.time - earlier.time >= RESET, (request, retry.time - earlier.time)
-    assert {c.path for c in calls if c.method == "PATCH"} >= {SETTINGS_PATH, FLAKY_PATH, POLICIES_PATH}
+    assert {c.path for c in calls if c.method == "PATCH"} >= {
+        SETTINGS_PATH,
+        FLAKY_PATH,
+        POLICIES_PATH,
+    }
     result = stack.reconcile()
     result.assert_clean()
     assert sum(result.checked.values()) == 4

@@ -47,7 +47,9 @@ def _program(test_id: str) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-def _assert_nowhere(stack: FaultStack, emulator: Any, printed: str, secrets: tuple[str, ...]) -> None:
+def _assert_nowhere(
+    stack: FaultStack, emulator: Any, printed: str, secrets: tuple[str, ...]
+) -> None:
     exported = json.dumps(stack.deployment())
     call_bodies = json.dumps([c.model_dump(mode="json") for c in emulator.calls()])
     places = {

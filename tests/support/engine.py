@@ -41,7 +41,7 @@ def find_engine_bin() -> Path | None:
         path = Path(explicit)
         return path if (path / "pulumi").exists() else None
     script = ROOT / "scripts" / "install-pulumi"
-    if subprocess.run([str(script), "--check"], capture_output=True).returncode != 0:
+    if subprocess.run([str(script), "--check"], capture_output=True, check=False).returncode != 0:
         return None
     out = subprocess.run([str(script), "--print-dir"], capture_output=True, text=True, check=True)
     return Path(out.stdout.strip())
@@ -117,5 +117,10 @@ class PulumiSandbox:
         env = {**os.environ, **self.env()}
         return subprocess.run(
             [str(self.engine_bin / "pulumi"), *args, "--non-interactive"],
-            cwd=cwd, env=env, capture_output=True, text=True, check=check, timeout=600,
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=check,
+            timeout=600,
         )

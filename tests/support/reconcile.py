@@ -35,7 +35,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
@@ -96,7 +96,7 @@ class ServerReader:
     def close(self) -> None:
         self._http.close()
 
-    def __enter__(self) -> ServerReader:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -122,7 +122,9 @@ class ServerReader:
         body = FlakyTestsManagementPoliciesGetRequest.of(repository_id).to_body()
         return dict(self._json("POST", POLICIES_PATH, json=body)["data"]["attributes"])
 
-    def flaky_states(self, repository_id: str, test_ids: Iterable[str] | None = None) -> dict[str, str]:
+    def flaky_states(
+        self, repository_id: str, test_ids: Iterable[str] | None = None
+    ) -> dict[str, str]:
         """Test id → state (a test nobody acted on is ``active``), from the search endpoint;
         all tests of the repository when ``test_ids`` is ``None``."""
         ids = sorted(set(test_ids)) if test_ids is not None else None
@@ -200,7 +202,9 @@ def reconcile(
         suite_ids: Counter[str] = Counter()
         for resource in resources:
             kind = resource["type"].removeprefix(_TYPE_PREFIX)
-            outputs = {k: v for k, v in (resource.get("outputs") or {}).items() if k != "__provider"}
+            outputs = {
+                k: v for k, v in (resource.get("outputs") or {}).items() if k != "__provider"
+            }
             label = f"{kind} {resource['urn'].rsplit('::', 1)[-1]!r} (id {resource.get('id')!r})"
             compare = _COMPARERS.get(kind)
             if compare is None:
@@ -236,7 +240,9 @@ def reconcile(
 # ------------------------------------------------------------------------ comparisons
 
 
-def _settings(server: ServerReader, resource: Mapping[str, Any], outs: Mapping[str, Any]) -> Iterator[str]:
+def _settings(
+    server: ServerReader, resource: Mapping[str, Any], outs: Mapping[str, Any]
+) -> Iterator[str]:
     found = server.settings(outs["repository_id"], outs["service_name"], outs.get("env", "none"))
     if found is None:
         yield "the service has no settings on the server"
@@ -246,7 +252,9 @@ def _settings(server: ServerReader, resource: Mapping[str, Any], outs: Mapping[s
             yield f"{name}: state {outs[name]!r}, server {found.get(name)!r}"
 
 
-def _flaky_state(server: ServerReader, resource: Mapping[str, Any], outs: Mapping[str, Any]) -> Iterator[str]:
+def _flaky_state(
+    server: ServerReader, resource: Mapping[str, Any], outs: Mapping[str, Any]
+) -> Iterator[str]:
     test_id = outs["test_id"]
     found = server.flaky_states(outs["repository_id"], [test_id])
     if test_id not in found:
@@ -255,7 +263,9 @@ def _flaky_state(server: ServerReader, resource: Mapping[str, Any], outs: Mappin
         yield f"test {test_id}: state {outs['state']!r}, server {found[test_id]!r}"
 
 
-def _flaky_states(server: ServerReader, resource: Mapping[str, Any], outs: Mapping[str, Any]) -> Iterator[str]:
+def _flaky_states(
+    server: ServerReader, resource: Mapping[str, Any], outs: Mapping[str, Any]
+) -> Iterator[str]:
     recorded: Mapping[str, str] = outs.get("states") or {}
     found = server.flaky_states(outs["repository_id"], recorded)
     for test_id, state in sorted(recorded.items()):
@@ -263,15 +273,21 @@ def _flaky_states(server: ServerReader, resource: Mapping[str, Any], outs: Mappi
             yield f"test {test_id}: state {state!r}, server {found.get(test_id)!r}"
 
 
-def _policies(server: ServerReader, resource: Mapping[str, Any], outs: Mapping[str, Any]) -> Iterator[str]:
-    found = _leaves({k: v for k, v in server.policies(outs["repository_id"]).items() if k in POLICY_SECTIONS})
+def _policies(
+    server: ServerReader, resource: Mapping[str, Any], outs: Mapping[str, Any]
+) -> Iterator[str]:
+    found = _leaves(
+        {k: v for k, v in server.policies(outs["repository_id"]).items() if k in POLICY_SECTIONS}
+    )
     recorded = _leaves({k: outs[k] for k in POLICY_SECTIONS if isinstance(outs.get(k), Mapping)})
     for path, value in sorted(recorded.items()):
         if found.get(path) != value:
             yield f"{'.'.join(path)}: state {value!r}, server {found.get(path)!r}"
 
 
-def _suite(server: ServerReader, resource: Mapping[str, Any], outs: Mapping[str, Any]) -> Iterator[str]:
+def _suite(
+    server: ServerReader, resource: Mapping[str, Any], outs: Mapping[str, Any]
+) -> Iterator[str]:
     found = server.suite(str(resource["id"]))
     if found is None:
         yield "the suite does not exist on the server"

@@ -6,7 +6,7 @@ import os
 import re
 from pathlib import Path
 
-import pulumi_datadog_testing.emulator.admin_models as admin_models
+from pulumi_datadog_testing.emulator import admin_models
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -14,7 +14,6 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_emulator_doc_carries_the_admin_reference_verbatim() -> None:
     reference = admin_models.__doc__.split("Endpoints\n---------\n", 1)[1].rstrip()
     assert reference in (ROOT / "docs" / "emulator.md").read_text()
-
 
 
 def _markdown_files() -> list[Path]:
@@ -46,6 +45,8 @@ def test_the_fault_table_names_every_fault_scenario_file() -> None:
     table = (ROOT / "docs" / "reliability.md").read_text()
     scenarios = sorted(p.name for p in (ROOT / "tests" / "faults").glob("test_*.py"))
     missing = [
-        name for name in scenarios if f"`{name}`" not in table and name != "test_client_regressions.py"
+        name
+        for name in scenarios
+        if f"`{name}`" not in table and name != "test_client_regressions.py"
     ]
     assert scenarios and missing == []

@@ -60,9 +60,7 @@ class DatadogEdge:
             return
         body = await _read_body(receive)
         replay = _replayer(body, receive)
-        status, fault, latency_s = await self._datadog_call(
-            scope, method, path, body, replay, send
-        )
+        status, fault, latency_s = await self._datadog_call(scope, method, path, body, replay, send)
         elapsed_ms = (time.perf_counter() - started) * 1000
         self.state.calls.record(
             time=time.time(),
@@ -100,9 +98,11 @@ class DatadogEdge:
             limited = ratelimit_headers(
                 state.config.rate_limit, limit_name(path), 0, fault.reset_seconds
             )
-            return await _answer(
-                send, 429, [fault.message or "Too many requests"], limited
-            ), fault.kind, decision.latency_s
+            return (
+                await _answer(send, 429, [fault.message or "Too many requests"], limited),
+                fault.kind,
+                decision.latency_s,
+            )
         if fault.applies_change:
             await _run(self.app, scope, receive, _discard)
         if fault.kind == "error":

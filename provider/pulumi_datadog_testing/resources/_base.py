@@ -146,7 +146,9 @@ def write_or_undo(write: Callable[[], None], undo: Callable[[], None], *, what: 
         try:
             undo()
         except DatadogError as undo_error:
-            error.message += f"; putting back {what} failed too ({undo_error}): check them on Datadog"
+            error.message += (
+                f"; putting back {what} failed too ({undo_error}): check them on Datadog"
+            )
         else:
             error.message += f"; {what} were put back as they were"
         raise
@@ -327,7 +329,9 @@ def _flatten(annotation: Any) -> Iterator[Any]:
             yield from _flatten(arg)
 
 
-def props_of(args: Any, overrides: Mapping[str, Any], outputs: Iterable[str] = ()) -> dict[str, Any]:
+def props_of(
+    args: Any, overrides: Mapping[str, Any], outputs: Iterable[str] = ()
+) -> dict[str, Any]:
     """A resource's properties from its ``XArgs`` dataclass or a plain mapping (passed through
     unchanged, so a misspelt key gets check's "did you mean"), overridden by the keyword
     arguments that are not ``None``; every keyword and every name in ``outputs`` is present

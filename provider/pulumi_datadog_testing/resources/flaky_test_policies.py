@@ -188,7 +188,9 @@ class FlakyTestPoliciesProvider(DatadogResourceProvider):
         send = {k: v for k, v in desired.items() if current.get(k) != v}
         write_or_undo(
             lambda: self._patch(inputs.repository_id, send),
-            lambda: self._patch(inputs.repository_id, {k: previous[k] for k in send if k in previous}),
+            lambda: self._patch(
+                inputs.repository_id, {k: previous[k] for k in send if k in previous}
+            ),
             what="the policies",
         )
         return CreateResult(inputs.repository_id, _outputs(inputs.repository_id, desired, previous))

@@ -21,7 +21,13 @@ from pulumi_datadog_testing import (
 
 KINDS = {
     cls.__name__: cls
-    for cls in (ServiceSettings, FlakyTestState, FlakyTestStates, FlakyTestPolicies, SyntheticsSuite)
+    for cls in (
+        ServiceSettings,
+        FlakyTestState,
+        FlakyTestStates,
+        FlakyTestPolicies,
+        SyntheticsSuite,
+    )
 }
 
 failed = []
