@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -15,18 +14,17 @@ from pydantic import ValidationError
 
 from pulumi_datadog_testing import models as m
 
-SEEDS = Path(__file__).resolve().parents[2].parent / "shared" / "seeds"
+EXAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "api_examples"
 
 
-def _json_examples(seed_prefix: str) -> list[Any]:
-    """Every ```json block of a seed file, parsed (the seeds hold request and response examples)."""
-    (path,) = SEEDS.glob(f"{seed_prefix}_*.txt")
-    blocks = re.findall(r"```json\n(.*?)```", path.read_text(), flags=re.DOTALL)
-    return [json.loads(b) for b in blocks]
+def _example(name: str) -> Any:
+    """A request or response example from Datadog's API reference (tests/fixtures)."""
+    return json.loads((EXAMPLES / f"{name}.json").read_text())
 
 
 def test_service_settings_seed_examples_round_trip() -> None:
-    request, response, *_ = _json_examples("000")
+    request = _example("service_settings_update_request")
+    response = _example("service_settings_response")
     parsed = m.ServiceSettingsUpdateRequest.model_validate(request)
     assert parsed.model_dump(mode="json", exclude_none=True) == request
     settings = m.ServiceSettingsResponse.model_validate(response)
@@ -73,7 +71,8 @@ def test_service_settings_update_rejects_bad_attributes(attrs: dict[str, Any], f
 
 
 def test_flaky_search_seed_examples() -> None:
-    request, response, *_ = _json_examples("001")
+    request = _example("flaky_tests_search_request")
+    response = _example("flaky_tests_search_response")
     request["data"]["type"] = "search_flaky_tests_request"  # the seed shows a placeholder
     parsed = m.FlakyTestsSearchRequest.model_validate(request)
     assert parsed.data and parsed.data.attributes and parsed.data.attributes.sort == "failure_rate"
@@ -93,8 +92,8 @@ def test_flaky_search_limit_bounds() -> None:
 
 
 def test_bulk_update_seed_examples() -> None:
-    examples = _json_examples("002")
-    request, response = examples[0], examples[1]
+    request = _example("flaky_tests_update_request")
+    response = _example("flaky_tests_update_response")
     parsed = m.UpdateFlakyTestsRequest.model_validate(request)
     assert parsed == m.UpdateFlakyTestsRequest.of({"4eb1887a8adb1847": "active"})
     result = m.UpdateFlakyTestsResponse.model_validate(
@@ -107,7 +106,8 @@ def test_bulk_update_seed_examples() -> None:
 
 
 def test_suite_json_patch_seed_examples() -> None:
-    request, response, *_ = _json_examples("003")
+    request = _example("suite_json_patch_request")
+    response = _example("suite_response")
     parsed = m.SuiteJsonPatchRequest.model_validate(request)
     assert parsed.model_dump(mode="json") == request
     # The seed's example uses placeholders ("number", ""): put real values in their place.
