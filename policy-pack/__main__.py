@@ -16,35 +16,13 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, Policy, PolicyPack
 
-from pulumi_datadog_testing.policy import (
-    PACK_NAME,
-    flaky_state_justification,
-    flaky_test_quarantine_cap,
-    required_service_settings,
-    suite_alerting_threshold,
-    suite_critical_test,
-    suite_owner_tag,
-    tia_requires_code_coverage,
-    unique_flaky_test_policies,
-    unique_flaky_tests,
-    unique_service_settings,
-)
+from pulumi_datadog_testing.policy import PACK_NAME, all_policies
 
 
 def build_policies() -> list[Policy]:
-    """The pack's policies, each at the library's default enforcement level."""
-    return [
-        required_service_settings(),
-        tia_requires_code_coverage(),
-        unique_service_settings(),
-        flaky_test_quarantine_cap(),
-        flaky_state_justification(),
-        unique_flaky_tests(),
-        unique_flaky_test_policies(),
-        suite_critical_test(),
-        suite_alerting_threshold(),
-        suite_owner_tag(),
-    ]
+    """The pack's policies: every entry of the library's ``POLICIES`` table, in its order,
+    each at the library's default enforcement level."""
+    return all_policies()
 
 
 if __name__ == "__main__":  # pulumi-policy's runner executes this file as __main__

@@ -1,10 +1,16 @@
-"""Errors raised by the Datadog client layer.
+"""Every error this package raises about Datadog objects: the complete tree.
 
 Every failure reaching a resource is one of these, rendered as a single line a user can
 act on, with credentials redacted::
 
     DatadogError                    base of everything below
     ├── DatadogConfigError          bad or missing configuration (raised before any request)
+    ├── InvalidResourceIdError      an id passed to ``get``/``ResourceOptions(id=)`` is malformed
+    ├── FlakyTestSelectorError      a module/suite/name selector matched zero or several tests
+    ├── FlakyTestsNotFoundError     test ids a search of the repository did not return
+    ├── FlakyUpdateError            a bulk state change failed for some tests (rolled back)
+    ├── SuiteChangedError           a suite was edited outside Pulumi since the last refresh
+    ├── SuiteAdoptionError          a lost create answer matches several suites
     └── DatadogAPIError             a request to Datadog failed; carries method, path, status,
         │                           Datadog's ``errors[]`` text, the request id, retries, elapsed
         ├── BadRequestError         400, 422 — the body or parameters were rejected
@@ -17,14 +23,17 @@ act on, with credentials redacted::
         └── TransportError          no HTTP answer (connect/read failure, timeout); status None
             └── AmbiguousWriteError a non-idempotent write may or may not have been applied,
                                     so it was not retried (no duplicate created)
+
+Code that adds context to an error raises a new one ``from`` it (``error.with_message(...)``
+keeps the type and details), never edits an exception in flight.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Self
 
 if TYPE_CHECKING:  # annotations only: importing errors must not load the HTTP stack
     import httpx
@@ -36,13 +45,20 @@ __all__ = [
     "DatadogAPIError",
     "DatadogConfigError",
     "DatadogError",
+    "FlakyTestSelectorError",
+    "FlakyTestsNotFoundError",
+    "FlakyUpdateError",
     "ForbiddenError",
+    "InvalidResourceIdError",
     "NotFoundError",
     "RateLimitedError",
     "Redactor",
     "ServerError",
+    "SuiteAdoptionError",
+    "SuiteChangedError",
     "TransportError",
     "UnexpectedResponseError",
+    "changed_outside_message",
     "error_from_response",
     "extract_errors",
     "extract_request_id",
@@ -129,6 +145,56 @@ class DatadogConfigError(DatadogError, ValueError):
     """The provider configuration is missing or invalid; nothing was sent to Datadog."""
 
 
+class InvalidResourceIdError(DatadogError, ValueError):
+    """An id given to ``X.get`` or ``ResourceOptions(id=...)`` cannot be read: not of the
+    resource's form, not matching the declared properties, or naming nothing to read."""
+
+
+class FlakyTestSelectorError(DatadogError):
+    """A module/suite/name selector matched no test or several tests; nothing was changed."""
+
+    def __init__(self, message: str, candidates: list[str]) -> None:
+        super().__init__(message)
+        self.candidates = candidates
+
+
+class FlakyTestsNotFoundError(DatadogError):
+    """Test ids that a search of the repository did not return; nothing was changed."""
+
+    def __init__(self, message: str, missing: Sequence[str]) -> None:
+        super().__init__(message)
+        self.missing = list(missing)
+
+
+class FlakyUpdateError(DatadogError):
+    """A bulk state change failed for some tests; every change it made was rolled back
+    (``rollback_failures`` lists tests that could not be set back)."""
+
+    def __init__(
+        self, message: str, failures: Mapping[str, str], rollback_failures: Mapping[str, str]
+    ) -> None:
+        super().__init__(message)
+        self.failures = dict(failures)
+        self.rollback_failures = dict(rollback_failures)
+
+
+def changed_outside_message(public_id: str) -> str:
+    """The one-line error of a suite update whose guards no longer hold."""
+    return f"suite {public_id} changed outside Pulumi — run `pulumi refresh`"
+
+
+class SuiteChangedError(DatadogError):
+    """The suite was edited outside Pulumi since the last refresh; the update changed nothing."""
+
+    def __init__(self, public_id: str) -> None:
+        super().__init__(changed_outside_message(public_id))
+        self.public_id = public_id
+
+
+class SuiteAdoptionError(DatadogError):
+    """A create's answer was lost and several suites could be the one it made."""
+
+
 class DatadogAPIError(DatadogError):
     """A request to the Datadog API failed.
 
@@ -160,6 +226,19 @@ class DatadogAPIError(DatadogError):
 
     def __str__(self) -> str:
         return self.message
+
+    def with_message(self, message: str) -> Self:
+        """A new error of the same type and details with ``message`` (raise it ``from self``)."""
+        return type(self)(
+            message,
+            method=self.method,
+            path=self.path,
+            status=self.status,
+            errors=self.errors,
+            request_id=self.request_id,
+            retries=self.retries,
+            elapsed=self.elapsed,
+        )
 
     def __repr__(self) -> str:
         name = type(self).__name__

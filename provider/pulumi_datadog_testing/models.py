@@ -38,9 +38,10 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from .identity import FlakyState, NonEmptyStr
+
 __all__ = [
     "FLAKY_SORT_KEYS",
-    "FLAKY_STATES",
     "INHERITABLE_SETTINGS",
     "SERVICE_SETTING_NAMES",
     "WIRE_CONTEXT",
@@ -54,7 +55,6 @@ __all__ = [
     "DeletedSuiteAttributes",
     "DeletedSuitesResponse",
     "FlakySort",
-    "FlakyState",
     "FlakyTest",
     "FlakyTestAttributes",
     "FlakyTestHistory",
@@ -122,7 +122,6 @@ __all__ = [
     "UpdateFlakyTestsResponseAttributes",
     "UpdateFlakyTestsResponseData",
     "WireModel",
-    "service_settings_id",
 ]
 
 WIRE_CONTEXT: Final = {"wire": True}
@@ -178,9 +177,6 @@ class _Response(WireModel):
     """A body we receive: unknown fields ignored (newer API versions add some)."""
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
-
-
-NonEmptyStr = Annotated[str, Field(min_length=1)]
 
 
 def _listify(value: Any) -> Any:
@@ -249,11 +245,6 @@ class ServiceSettingFlags(BaseModel):
     failed_test_replay_enabled: bool | None = None
     pr_comments_enabled: bool | None = None
     test_impact_analysis_enabled: bool | None = None
-
-
-def service_settings_id(repository_id: str, service_name: str, env: str | None) -> str:
-    """The API's id of a service's settings: ``repository_id::service_name::env``."""
-    return f"{repository_id}::{service_name}::{env or 'none'}"
 
 
 class ServiceSettingsIdentity(_Request):
@@ -357,8 +348,6 @@ class ServiceSettingsResponse(_Response):
 
 # ------------------------------------------------------------------ flaky tests
 
-FlakyState = Literal["active", "quarantined", "disabled", "fixed"]
-FLAKY_STATES: Final[tuple[FlakyState, ...]] = ("active", "quarantined", "disabled", "fixed")
 
 FlakySort = Literal[
     "fqn", "-fqn",

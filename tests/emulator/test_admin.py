@@ -8,7 +8,8 @@ import pytest
 
 from pulumi_datadog_testing.emulator import EmulatorError, EmulatorServer
 from pulumi_datadog_testing.emulator.seed import test_id as fqn_test_id
-from pulumi_datadog_testing.models import FLAKY_STATES, FlakyTestAttributes
+from pulumi_datadog_testing.identity import FLAKY_STATES
+from pulumi_datadog_testing.models import FlakyTestAttributes
 
 from .conftest import FLAKY, REPO, SETTINGS, SUITES, flaky_search, settings_patch, suite_body
 

@@ -18,6 +18,7 @@ from pulumi_datadog_testing.emulator.query import (
     QuerySyntaxError,
     compile_query,
 )
+from pulumi_datadog_testing.identity import quote_query_value
 
 REPO = "github.com/acme/shop"
 
@@ -241,7 +242,6 @@ def test_value_group_is_membership(values: list[str], probe: str) -> None:
 
 @given(value=st.text(min_size=1, max_size=20).filter(lambda v: v.strip() == v and v))
 def test_any_quoted_value_matches_itself_exactly(value: str) -> None:
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
-    query = compile_query(f'@test.name:"{escaped}"')
+    query = compile_query(f"@test.name:{quote_query_value(value)}")
     assert query.matches(FlakyRecord.of(_doc("00000000000000ee", name=value)))
     assert not query.matches(FlakyRecord.of(_doc("00000000000000ee", name=value + "x")))

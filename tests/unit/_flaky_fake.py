@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from pulumi_datadog_testing.client import DatadogClient
+from pulumi_datadog_testing.identity import unquote_query_value
 from pulumi_datadog_testing.resources import _base
 
 TESTS_PATH = "/api/v2/test/flaky-test-management/tests"
@@ -182,7 +183,7 @@ _TERM = re.compile(
 
 def _matches(query: str, test: FakeTest) -> bool:
     for key, raw in _TERM.findall(query):
-        values = [_unquote(v) for v in raw.strip("()").split(" OR ")]
+        values = [unquote_query_value(v) for v in raw.strip("()").split(" OR ")]
         have = {
             "@git.repository.id_v2": test.repository_id,
             "@test.module": test.module,
@@ -197,13 +198,6 @@ def _matches(query: str, test: FakeTest) -> bool:
         elif have.get(key) not in values:
             return False
     return True
-
-
-def _unquote(value: str) -> str:
-    value = value.strip()
-    if value.startswith('"') and value.endswith('"'):
-        return value[1:-1].replace('\\"', '"').replace("\\\\", "\\")
-    return value
 
 
 @contextmanager

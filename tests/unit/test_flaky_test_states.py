@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from pulumi_datadog_testing.client import DatadogClient
+from pulumi_datadog_testing.errors import FlakyTestsNotFoundError, FlakyUpdateError
 from pulumi_datadog_testing.resources._base import UNKNOWN
-from pulumi_datadog_testing.resources._flaky import FlakyTestsNotFoundError, FlakyUpdateError
 from pulumi_datadog_testing.resources.flaky_test_states import FlakyTestStatesProvider
 from tests.unit._flaky_fake import REPO, FakeFlakyAPI, serving
 

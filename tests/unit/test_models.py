@@ -13,6 +13,7 @@ from datadog_api_client.v2 import models as dd
 from pydantic import ValidationError
 
 from pulumi_datadog_testing import models as m
+from pulumi_datadog_testing.identity import service_settings_id
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "api_examples"
 
@@ -30,9 +31,7 @@ def test_service_settings_seed_examples_round_trip() -> None:
     settings = m.ServiceSettingsResponse.model_validate(response)
     assert settings.data.id == "github.com/datadog/shopist::shopist::prod"
     assert settings.data.attributes.pr_comments_enabled is True
-    assert (
-        m.service_settings_id("github.com/datadog/shopist", "shopist", "prod") == settings.data.id
-    )
+    assert service_settings_id("github.com/datadog/shopist", "shopist", "prod") == settings.data.id
 
 
 def test_partial_update_sends_only_declared_fields_and_keeps_false() -> None:

@@ -18,13 +18,13 @@ from hypothesis import strategies as st
 
 from pulumi_datadog_testing.client import DatadogClient
 from pulumi_datadog_testing.errors import DatadogAPIError, ForbiddenError
+from pulumi_datadog_testing.identity import service_settings_id
 from pulumi_datadog_testing.models import (
     INHERITABLE_SETTINGS,
     SERVICE_SETTING_NAMES,
     WIRE_CONTEXT,
     ServiceSettingsGetRequest,
     ServiceSettingsUpdateRequest,
-    service_settings_id,
 )
 from pulumi_datadog_testing.resources.service_settings import (
     SETTINGS_PATH,
@@ -203,6 +203,16 @@ def test_create_error_names_the_settings_and_leaves_nothing_changed(
     assert api.overrides == {}
 
 
+def test_a_conflict_names_the_settings_once(
+    provider: ServiceSettingsProvider, api: FakeSettingsAPI
+) -> None:
+    api.fail_with = 409
+    with pytest.raises(DatadogAPIError) as raised:
+        provider.create(inputs(code_coverage_enabled=True))
+    assert raised.value.status == 409
+    assert str(raised.value).count(repr(SETTINGS_ID)) == 1, str(raised.value)
+
+
 def test_create_whose_patch_may_have_been_applied_puts_the_settings_back(
     provider: ServiceSettingsProvider, api: FakeSettingsAPI
 ) -> None:
@@ -212,6 +222,8 @@ def test_create_whose_patch_may_have_been_applied_puts_the_settings_back(
         provider.create(inputs(code_coverage_enabled=False, early_flake_detection_enabled=True))
     assert raised.value.status == 503
     assert str(raised.value).endswith("; the settings were put back as they were")
+    cause = raised.value.__cause__
+    assert isinstance(cause, DatadogAPIError) and "put back" not in str(cause)  # not mutated
     sent = api.sent()
     assert [method for method, _ in sent] == ["POST", *["PATCH"] * 5]
     assert sent[-1] == (

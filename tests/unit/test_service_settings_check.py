@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 
+from pulumi_datadog_testing.identity import parse_service_settings_id
 from pulumi_datadog_testing.models import ServiceSettings as WireSettings
 from pulumi_datadog_testing.resources._base import UNKNOWN
 from pulumi_datadog_testing.resources.service_settings import (
     PriorValue,
     ServiceSettingsProvider,
-    parse_settings_id,
     record_prior,
     restore_attributes,
 )
@@ -175,8 +175,8 @@ def test_diff_reports_a_declared_pr_comments_change() -> None:
 # ---------------------------------------------------------------------------------- ids
 
 
-def test_parse_settings_id() -> None:
-    assert parse_settings_id("github.com/acme/shop::checkout::prod") == (
+def test_parse_service_settings_id() -> None:
+    assert parse_service_settings_id("github.com/acme/shop::checkout::prod") == (
         "github.com/acme/shop",
         "checkout",
         "prod",
@@ -186,7 +186,7 @@ def test_parse_settings_id() -> None:
 @pytest.mark.parametrize("bad", ["", "a::b", "a::b::c::d", "a::::c", "github.com/acme/shop"])
 def test_parse_settings_id_names_the_expected_form(bad: str) -> None:
     with pytest.raises(ValueError, match="repository_id::service_name::env"):
-        parse_settings_id(bad)
+        parse_service_settings_id(bad)
 
 
 # -------------------------------------------------------------------- record / restore

@@ -20,11 +20,14 @@ import jsonpatch
 import pytest
 
 from pulumi_datadog_testing.client import DatadogClient
-from pulumi_datadog_testing.errors import BadRequestError, NotFoundError
-from pulumi_datadog_testing.resources import synthetics_suite as mod
-from pulumi_datadog_testing.resources.synthetics_suite import (
+from pulumi_datadog_testing.errors import (
+    BadRequestError,
+    NotFoundError,
     SuiteAdoptionError,
     SuiteChangedError,
+)
+from pulumi_datadog_testing.resources import synthetics_suite as mod
+from pulumi_datadog_testing.resources.synthetics_suite import (
     SyntheticsSuiteProvider,
 )
 from tests.unit.test_synthetics_suite_check import PROVIDER, TESTS

@@ -122,7 +122,8 @@ from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..models import FlakyState, ServiceSettingFlags
+from ..identity import FlakyState
+from ..models import ServiceSettingFlags
 
 __all__ = [
     "DEFAULT_MAX_BULK_TESTS",

@@ -23,7 +23,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from ..models import FlakySort, FlakyState, FlakyTestsSearchRequest, UpdateFlakyTestsRequest
+from ..identity import FlakyState
+from ..models import FlakySort, FlakyTestsSearchRequest, UpdateFlakyTestsRequest
 from .api_errors import ApiError
 from .query import FREE_TEXT, CompiledQuery, QuerySyntaxError, compile_query
 from .store import Store

@@ -16,7 +16,7 @@ import string
 from collections.abc import Iterable, Iterator
 from typing import Any, Final
 
-from ..models import FLAKY_STATES, FlakyState
+from ..identity import FLAKY_STATES, FlakyState
 from .admin_models import SeedFlakyTestsRequest, SeedTest
 
 __all__ = ["REFERENCE_TS", "from_specs", "generate", "test_id"]

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ..identity import DEFAULT_ENV, service_settings_id
 from ..models import (
     INHERITABLE_SETTINGS,
     SERVICE_SETTING_NAMES,
@@ -24,7 +25,6 @@ from ..models import (
     ServiceSettingsIdentity,
     ServiceSettingsResponse,
     ServiceSettingsUpdate,
-    service_settings_id,
 )
 from .admin_models import EmulatorConfig
 from .api_errors import ApiError
@@ -51,7 +51,7 @@ class ServiceSettingsService:
                     f"data.attributes: {name} and {name}_inherit cannot both be set "
                     f"(set a value to override, or {name}_inherit: true to inherit)"
                 )
-        env = attrs.env or "none"
+        env = attrs.env or DEFAULT_ENV
         key = service_settings_id(attrs.repository_id, attrs.service_name, env)
         with self._store.transaction():
             doc = self._store.get(_TABLE, key) or {

@@ -22,6 +22,7 @@ through) makes the policy raise ``PolicyConfigError`` naming the key.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Final
 
 from pulumi_policy import EnforcementLevel, Policy
@@ -70,6 +71,7 @@ __all__ = [
     "FLAKY_STATE_JUSTIFICATION",
     "FLAKY_TEST_QUARANTINE_CAP",
     "PACK_NAME",
+    "POLICIES",
     "POLICY_FACTORIES",
     "REQUIRED_SERVICE_SETTINGS",
     "SUITE_ALERTING_THRESHOLD",
@@ -84,6 +86,7 @@ __all__ = [
     "FlakyTestQuarantineCapConfig",
     "PolicyConfig",
     "PolicyConfigError",
+    "PolicySpec",
     "RequiredServiceSettingsConfig",
     "SuiteAlertingThresholdConfig",
     "SuiteCriticalTestConfig",
@@ -111,38 +114,50 @@ __all__ = [
 PACK_NAME: Final = "datadog-testing-guardrails"
 """The name of the ready pack (``policy-pack/``) that composes every policy below."""
 
+
+@dataclass(frozen=True)
+class PolicySpec:
+    """One policy of the library: its factory and the pydantic model of its config."""
+
+    factory: Callable[..., Policy]
+    """``factory(enforcement_level=...)`` returns a new instance of the policy."""
+    config: type[PolicyConfig]
+    """The model of its config (the source of its JSON schema and defaults)."""
+
+
+POLICIES: Final[dict[str, PolicySpec]] = {
+    REQUIRED_SERVICE_SETTINGS: PolicySpec(required_service_settings, RequiredServiceSettingsConfig),
+    TIA_REQUIRES_CODE_COVERAGE: PolicySpec(
+        tia_requires_code_coverage, TiaRequiresCodeCoverageConfig
+    ),
+    UNIQUE_SERVICE_SETTINGS: PolicySpec(unique_service_settings, UniqueServiceSettingsConfig),
+    FLAKY_TEST_QUARANTINE_CAP: PolicySpec(flaky_test_quarantine_cap, FlakyTestQuarantineCapConfig),
+    FLAKY_STATE_JUSTIFICATION: PolicySpec(flaky_state_justification, FlakyStateJustificationConfig),
+    UNIQUE_FLAKY_TESTS: PolicySpec(unique_flaky_tests, UniqueFlakyTestsConfig),
+    UNIQUE_FLAKY_TEST_POLICIES: PolicySpec(
+        unique_flaky_test_policies, UniqueFlakyTestPoliciesConfig
+    ),
+    SUITE_CRITICAL_TEST: PolicySpec(suite_critical_test, SuiteCriticalTestConfig),
+    SUITE_ALERTING_THRESHOLD: PolicySpec(suite_alerting_threshold, SuiteAlertingThresholdConfig),
+    SUITE_OWNER_TAG: PolicySpec(suite_owner_tag, SuiteOwnerTagConfig),
+}
+"""Every policy of the library by name, in the ready pack's order: the one table that the
+library (``all_policies``, ``default_config``) and the pack (``policy-pack/__main__.py``) read."""
+
 POLICY_FACTORIES: Final[dict[str, Callable[..., Policy]]] = {
-    REQUIRED_SERVICE_SETTINGS: required_service_settings,
-    TIA_REQUIRES_CODE_COVERAGE: tia_requires_code_coverage,
-    UNIQUE_SERVICE_SETTINGS: unique_service_settings,
-    FLAKY_TEST_QUARANTINE_CAP: flaky_test_quarantine_cap,
-    FLAKY_STATE_JUSTIFICATION: flaky_state_justification,
-    UNIQUE_FLAKY_TESTS: unique_flaky_tests,
-    UNIQUE_FLAKY_TEST_POLICIES: unique_flaky_test_policies,
-    SUITE_CRITICAL_TEST: suite_critical_test,
-    SUITE_ALERTING_THRESHOLD: suite_alerting_threshold,
-    SUITE_OWNER_TAG: suite_owner_tag,
+    name: spec.factory for name, spec in POLICIES.items()
 }
 """Policy name → factory (``factory(enforcement_level=...)``), in the pack's order."""
 
 CONFIG_MODELS: Final[dict[str, type[PolicyConfig]]] = {
-    REQUIRED_SERVICE_SETTINGS: RequiredServiceSettingsConfig,
-    TIA_REQUIRES_CODE_COVERAGE: TiaRequiresCodeCoverageConfig,
-    UNIQUE_SERVICE_SETTINGS: UniqueServiceSettingsConfig,
-    FLAKY_TEST_QUARANTINE_CAP: FlakyTestQuarantineCapConfig,
-    FLAKY_STATE_JUSTIFICATION: FlakyStateJustificationConfig,
-    UNIQUE_FLAKY_TESTS: UniqueFlakyTestsConfig,
-    UNIQUE_FLAKY_TEST_POLICIES: UniqueFlakyTestPoliciesConfig,
-    SUITE_CRITICAL_TEST: SuiteCriticalTestConfig,
-    SUITE_ALERTING_THRESHOLD: SuiteAlertingThresholdConfig,
-    SUITE_OWNER_TAG: SuiteOwnerTagConfig,
+    name: spec.config for name, spec in POLICIES.items()
 }
 """Policy name → the pydantic model of its config (the source of its JSON schema)."""
 
 
 def all_policies() -> list[Policy]:
     """A new instance of every policy of the library, each at its default enforcement level."""
-    return [factory() for factory in POLICY_FACTORIES.values()]
+    return [spec.factory() for spec in POLICIES.values()]
 
 
 def default_config() -> dict[str, dict[str, Any]]:
@@ -151,6 +166,6 @@ def default_config() -> dict[str, dict[str, Any]]:
     result: dict[str, dict[str, Any]] = {}
     for policy in all_policies():
         level = policy.enforcement_level or EnforcementLevel.ADVISORY
-        defaults = CONFIG_MODELS[policy.name]().model_dump(mode="json")
+        defaults = POLICIES[policy.name].config().model_dump(mode="json")
         result[policy.name] = {"enforcementLevel": level.value, **defaults}
     return result

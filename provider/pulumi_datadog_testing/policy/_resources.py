@@ -9,36 +9,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Any
 
-from ..models import SERVICE_SETTING_NAMES, ServiceSettingName
+from ..identity import DEFAULT_ENV
+from ..models import SERVICE_SETTING_NAMES
 from ..type_tokens import ResourceKind
 from ._props import UNKNOWN, Unknown
 
 __all__ = [
-    "DEFAULT_ENV",
-    "SERVICE_SETTINGS_FLAGS",
-    "FlakyState",
     "FlakyTestPoliciesView",
     "FlakyTestStateView",
     "FlakyTestStatesView",
     "ResourceRef",
-    "ServiceSettingFlag",
     "ServiceSettingsView",
     "SyntheticsSuiteView",
     "TestKey",
 ]
-
-DEFAULT_ENV: Final = "none"
-"""The ``env`` of service settings declared without one (the API's default)."""
-
-ServiceSettingFlag = ServiceSettingName
-"""The optional booleans of ServiceSettings; an absent one is not managed by Pulumi."""
-
-SERVICE_SETTINGS_FLAGS: Final = SERVICE_SETTING_NAMES
-
-FlakyState = Literal["active", "quarantined", "disabled", "fixed"]
-"""The states of a flaky test."""
 
 Text = str | Unknown | None
 """A string property: its value, ``UNKNOWN`` during preview, or ``None`` when absent."""
@@ -81,7 +67,7 @@ class ServiceSettingsView:
             repository_id=_text(props, "repository_id"),
             service_name=_text(props, "service_name"),
             env=DEFAULT_ENV if env is None else env,
-            flags={flag: props.get(flag) for flag in SERVICE_SETTINGS_FLAGS},
+            flags={flag: props.get(flag) for flag in SERVICE_SETTING_NAMES},
         )
 
 

@@ -10,12 +10,12 @@ from typing import Annotated, Any
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
 from pydantic import Field, field_validator
 
+from ..identity import FlakyState
 from ..type_tokens import ResourceKind
 from ._base import StackResource, Violation, join_or, listing, py, resource_policy, stack_policy
 from ._config import PolicyConfig
 from ._props import UNKNOWN, Unknown
 from ._resources import (
-    FlakyState,
     FlakyTestPoliciesView,
     FlakyTestStatesView,
     FlakyTestStateView,

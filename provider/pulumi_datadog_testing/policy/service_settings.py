@@ -8,11 +8,13 @@ from typing import Any
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
 from pydantic import Field
 
+from ..identity import DEFAULT_ENV
+from ..models import ServiceSettingName
 from ..type_tokens import ResourceKind
 from ._base import StackResource, Violation, py, resource_policy, stack_policy
 from ._config import PolicyConfig
 from ._props import UNKNOWN
-from ._resources import DEFAULT_ENV, ResourceRef, ServiceSettingFlag, ServiceSettingsView
+from ._resources import ResourceRef, ServiceSettingsView
 
 __all__ = [
     "REQUIRED_SERVICE_SETTINGS",
@@ -35,7 +37,7 @@ UNIQUE_SERVICE_SETTINGS = "unique-service-settings"
 
 
 class RequiredServiceSettingsConfig(PolicyConfig):
-    required: dict[str, dict[ServiceSettingFlag, bool]] = Field(
+    required: dict[str, dict[ServiceSettingName, bool]] = Field(
         default={
             "prod": {"early_flake_detection_enabled": True, "auto_test_retries_enabled": True}
         },

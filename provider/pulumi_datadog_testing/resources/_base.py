@@ -146,12 +146,10 @@ def write_or_undo(write: Callable[[], None], undo: Callable[[], None], *, what: 
         try:
             undo()
         except DatadogError as undo_error:
-            error.message += (
-                f"; putting back {what} failed too ({undo_error}): check them on Datadog"
-            )
+            outcome = f"putting back {what} failed too ({undo_error}): check them on Datadog"
         else:
-            error.message += f"; {what} were put back as they were"
-        raise
+            outcome = f"{what} were put back as they were"
+        raise error.with_message(f"{error.message}; {outcome}") from error
 
 
 def _unpicklable_types() -> tuple[type, ...]:

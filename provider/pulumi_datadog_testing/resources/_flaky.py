@@ -31,9 +31,14 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeVar
 from pulumi.dynamic import CheckFailure, CheckResult, DiffResult
 from pydantic import BaseModel
 
-from ..errors import DatadogAPIError, DatadogError, UnexpectedResponseError
+from ..errors import (
+    DatadogAPIError,
+    FlakyTestsNotFoundError,
+    FlakyUpdateError,
+    UnexpectedResponseError,
+)
+from ..identity import FlakyState, quote_query_value
 from ..models import (
-    FlakyState,
     FlakyTest,
     FlakyTestsSearchRequest,
     FlakyTestsSearchResponse,
@@ -50,8 +55,6 @@ __all__ = [
     "MAX_QUERY_CHARS",
     "SEARCH_PAGE_LIMIT",
     "FlakyProvider",
-    "FlakyTestsNotFoundError",
-    "FlakyUpdateError",
     "Managed",
     "apply_all_or_nothing",
     "check_test_ids",
@@ -60,7 +63,6 @@ __all__ = [
     "fqn",
     "id_queries",
     "managed_of",
-    "quote",
     "read_tests",
     "reconcile",
     "repository_clause",
@@ -85,37 +87,12 @@ T = TypeVar("T")
 States = dict[str, FlakyState]
 
 
-class FlakyUpdateError(DatadogError):
-    """A bulk state change failed for some tests; every change it made was rolled back
-    (``rollback_failures`` lists tests that could not be set back)."""
-
-    def __init__(
-        self, message: str, failures: Mapping[str, str], rollback_failures: Mapping[str, str]
-    ) -> None:
-        super().__init__(message)
-        self.failures = dict(failures)
-        self.rollback_failures = dict(rollback_failures)
-
-
-class FlakyTestsNotFoundError(DatadogError):
-    """Test ids that a search of the repository did not return; nothing was changed."""
-
-    def __init__(self, message: str, missing: Sequence[str]) -> None:
-        super().__init__(message)
-        self.missing = list(missing)
-
-
 # ------------------------------------------------------------------------------ queries
-
-
-def quote(value: str) -> str:
-    """A search-query string literal: ``"..."`` with ``\\`` and ``"`` escaped."""
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def repository_clause(repository_id: str) -> str:
     """The query term that scopes a search to one repository."""
-    return f"@git.repository.id_v2:{quote(repository_id)}"
+    return f"@git.repository.id_v2:{quote_query_value(repository_id)}"
 
 
 def id_queries(
@@ -128,7 +105,7 @@ def id_queries(
     batch: list[str] = []
     length = len(head) + 1
     for test_id in test_ids:
-        term = quote(test_id) if not test_id.isalnum() else test_id
+        term = quote_query_value(test_id) if not test_id.isalnum() else test_id
         extra = len(term) + (4 if batch else 0)  # " OR "
         if batch and length + extra > max_chars:
             queries.append(head + " OR ".join(batch) + ")")
@@ -350,8 +327,7 @@ def apply_all_or_nothing(
         target, len(changes), sent.failed, sent.error, undo, rollback_failed, not_sent
     )
     if sent.error is not None and not sent.failed:
-        sent.error.message = message
-        raise sent.error
+        raise sent.error.with_message(message) from sent.error
     raise FlakyUpdateError(message, sent.failed, rollback_failed)
 
 

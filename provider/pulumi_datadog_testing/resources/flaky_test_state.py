@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, Final
+from typing import Any, Final
 
 import pulumi
 from pulumi.dynamic import (
@@ -30,30 +30,27 @@ from pulumi.dynamic import (
     Resource,
     UpdateResult,
 )
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator
 
-from ..errors import DatadogConfigError, DatadogError
-from ..models import FlakyState, FlakyTest
+from ..errors import FlakyTestSelectorError, FlakyTestsNotFoundError
+from ..identity import (
+    FlakyState,
+    NonEmptyStr,
+    flaky_test_state_id,
+    parse_flaky_test_state_id,
+    quote_query_value,
+)
+from ..models import FlakyTest
 from ..type_tokens import MODULE, ResourceKind
 from . import _flaky
 from ._base import has_unknowns, props_of
 
-__all__ = ["FlakyTestSelectorError", "FlakyTestState", "FlakyTestStateArgs", "FlakyTestStateInputs"]
+__all__ = ["FlakyTestState", "FlakyTestStateArgs", "FlakyTestStateInputs"]
 
 SELECTOR: Final = ("module", "suite", "name")
 OUTPUTS: Final = ("previous_state", "fqn", "test_module", "test_suite", "test_name")
 """Properties the provider computes (``test_id`` is also an output: the resolved id)."""
 MAX_CANDIDATES_SHOWN: Final = 20
-
-NonEmptyStr = Annotated[str, Field(min_length=1)]
-
-
-class FlakyTestSelectorError(DatadogError):
-    """A module/suite/name selector matched no test or several tests; nothing was changed."""
-
-    def __init__(self, message: str, candidates: list[str]) -> None:
-        super().__init__(message)
-        self.candidates = candidates
 
 
 class FlakyTestStateInputs(BaseModel):
@@ -134,7 +131,9 @@ class FlakyTestStateProvider(_flaky.FlakyProvider):
             target=_target(inputs),
             known={test.id: test},
         )
-        return CreateResult(f"{inputs.repository_id}::{test.id}", _outputs(inputs, test, managed))
+        return CreateResult(
+            flaky_test_state_id(inputs.repository_id, test.id), _outputs(inputs, test, managed)
+        )
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         inputs = _parse(news)
@@ -168,12 +167,7 @@ class FlakyTestStateProvider(_flaky.FlakyProvider):
         )
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        repository_id, sep, test_id = id_.rpartition("::")
-        if not sep or not repository_id or not test_id:
-            raise DatadogConfigError(
-                f"FlakyTestState id {id_!r} is not '<repository_id>::<test_id>' "
-                "(e.g. 'github.com/acme/shop::4eb1887a8adb1847')"
-            )
+        repository_id, test_id = parse_flaky_test_state_id(id_)
         target = f"FlakyTestState {test_id!r} of repository {repository_id!r}"
         found = _flaky.read_tests(self.client, repository_id, [test_id], target=target)
         if test_id not in found:
@@ -203,7 +197,7 @@ class FlakyTestStateProvider(_flaky.FlakyProvider):
                 self.client, inputs.repository_id, [inputs.test_id], target=target
             )
             if inputs.test_id not in found:
-                raise _flaky.FlakyTestsNotFoundError(
+                raise FlakyTestsNotFoundError(
                     f"{target}: test id {inputs.test_id} not found among the flaky tests of "
                     f"repository {inputs.repository_id!r}; check test_id and repository_id — "
                     "nothing was changed",
@@ -213,7 +207,7 @@ class FlakyTestStateProvider(_flaky.FlakyProvider):
         selector = inputs.selector()
         query = " ".join(
             [_flaky.repository_clause(inputs.repository_id)]
-            + [f"@test.{k}:{_flaky.quote(v)}" for k, v in selector.items()]
+            + [f"@test.{k}:{quote_query_value(v)}" for k, v in selector.items()]
         )
         hits = _flaky.search(self.client, query, target=target)
         matches = [

@@ -34,7 +34,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, Final
+from typing import Any, Final
 
 import pulumi
 from pulumi.dynamic import (
@@ -45,10 +45,11 @@ from pulumi.dynamic import (
     Resource,
     UpdateResult,
 )
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator
 
-from ..errors import DatadogConfigError
-from ..models import FlakyState, FlakyTest
+from ..errors import InvalidResourceIdError
+from ..identity import FlakyState, NonEmptyStr
+from ..models import FlakyTest
 from ..type_tokens import MODULE, ResourceKind
 from . import _flaky
 from ._base import has_unknowns, props_of
@@ -57,8 +58,6 @@ __all__ = ["FlakyTestStates", "FlakyTestStatesArgs", "FlakyTestStatesInputs"]
 
 OUTPUTS: Final = ("previous_states", "test_ids", "pending_test_ids")
 """Properties the provider computes (``states`` is also an output: the last known states)."""
-
-NonEmptyStr = Annotated[str, Field(min_length=1)]
 
 
 class FlakyTestStatesInputs(BaseModel):
@@ -167,7 +166,7 @@ class FlakyTestStatesProvider(_flaky.FlakyProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         if not props.get("repository_id"):
-            raise DatadogConfigError(
+            raise InvalidResourceIdError(
                 f"FlakyTestStates {id_!r} cannot be adopted by id: declare it with states or "
                 "query; create records each test's current state and leaves tests already in "
                 "their state untouched"

@@ -39,7 +39,13 @@ import pulumi
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from ..errors import DatadogAPIError, NotFoundError
+from ..errors import DatadogAPIError, InvalidResourceIdError, NotFoundError
+from ..identity import (
+    DEFAULT_ENV,
+    ID_SEPARATOR,
+    parse_service_settings_id,
+    service_settings_id,
+)
 from ..models import (
     INHERITABLE_SETTINGS,
     SERVICE_SETTING_NAMES,
@@ -49,7 +55,6 @@ from ..models import (
     ServiceSettingsResponse,
     ServiceSettingsUpdate,
     ServiceSettingsUpdateRequest,
-    service_settings_id,
 )
 from ..models import ServiceSettings as WireSettings
 from ..type_tokens import MODULE, ResourceKind
@@ -64,7 +69,6 @@ from ._base import (
 )
 
 __all__ = [
-    "DEFAULT_ENV",
     "IDENTITY_FIELDS",
     "PR_COMMENTS",
     "SETTINGS_PATH",
@@ -73,16 +77,13 @@ __all__ = [
     "ServiceSettingsArgs",
     "ServiceSettingsInputs",
     "ServiceSettingsProvider",
-    "parse_settings_id",
     "record_prior",
     "restore_attributes",
 ]
 
 SETTINGS_PATH: Final = "/api/v2/ci/test-optimization/settings/service"
-DEFAULT_ENV: Final = "none"
 IDENTITY_FIELDS: Final = ("repository_id", "service_name", "env")
 PR_COMMENTS: Final = "pr_comments_enabled"
-_SEPARATOR: Final = "::"
 _PRIOR: Final = "prior"
 _PRIOR_EXISTED: Final = "prior_existed"
 PR_COMMENTS_WARNING: Final = (
@@ -92,8 +93,8 @@ PR_COMMENTS_WARNING: Final = (
 
 
 def _no_separator(value: str) -> str:
-    if _SEPARATOR in value:
-        raise ValueError(f"must not contain {_SEPARATOR!r} (it separates the parts of the id)")
+    if ID_SEPARATOR in value:
+        raise ValueError(f"must not contain {ID_SEPARATOR!r} (it separates the parts of the id)")
     return value
 
 
@@ -170,17 +171,6 @@ def restore_attributes(prior: Mapping[str, PriorValue]) -> dict[str, bool]:
         elif before.value is not None:
             attributes[name] = before.value
     return attributes
-
-
-def parse_settings_id(settings_id: str) -> tuple[str, str, str]:
-    """Split ``repository_id::service_name::env``; ``ValueError`` naming the expected form."""
-    parts = settings_id.split(_SEPARATOR)
-    if len(parts) != 3 or not all(parts):
-        raise ValueError(
-            f"ServiceSettings id {settings_id!r} is not of the form "
-            "'repository_id::service_name::env' (e.g. 'github.com/acme/shop::checkout::prod')"
-        )
-    return parts[0], parts[1], parts[2]
 
 
 def _differs(old: Any, new: Any) -> bool:
@@ -302,17 +292,17 @@ class ServiceSettingsProvider(DatadogResourceProvider):
 
     def _observe(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """``ResourceOptions(id=...)`` / ``ServiceSettings.get``: read without managing."""
-        repository_id, service_name, env = parse_settings_id(id_)
+        repository_id, service_name, env = parse_service_settings_id(id_)
         from_id = {"repository_id": repository_id, "service_name": service_name, "env": env}
         inputs = _inputs_of({**from_id, **strip_provider(props)}, outputs=False)
         if inputs.id != id_:
-            raise ValueError(
+            raise InvalidResourceIdError(
                 f"ServiceSettings id {id_!r} does not match the declared repository_id, "
                 f"service_name and env ({inputs.id!r}); declare the same service or fix the id"
             )
         current = self._get(inputs)
         if current is None:
-            raise ValueError(
+            raise InvalidResourceIdError(
                 f"ServiceSettings {id_!r}: the service has no settings in Datadog to read; "
                 "remove `id=` to create and manage them"
             )
@@ -332,7 +322,7 @@ class ServiceSettingsProvider(DatadogResourceProvider):
                     body=ServiceSettingsGetRequest.of(inputs.identity()),
                     response_model=ServiceSettingsResponse,
                     idempotent=True,
-                    target=f"service settings {inputs.id!r}",
+                    target=_target(inputs),
                 )
         except NotFoundError:
             return None
@@ -352,7 +342,7 @@ class ServiceSettingsProvider(DatadogResourceProvider):
                 body=ServiceSettingsUpdateRequest.of(update),
                 response_model=ServiceSettingsResponse,
                 idempotent=True,  # sets absolute values: repeating it is harmless
-                target=f"service settings {inputs.id!r}",
+                target=_target(inputs),
             )
 
     @staticmethod
@@ -366,16 +356,23 @@ class ServiceSettingsProvider(DatadogResourceProvider):
         }
 
 
+def _target(inputs: ServiceSettingsInputs) -> str:
+    return f"service settings {inputs.id!r}"
+
+
 @contextmanager
 def _naming(inputs: ServiceSettingsInputs) -> Iterator[None]:
-    """Prefix an API error with the settings id (the engine only names the Pulumi resource)."""
+    """Prefix an API error with the settings id (the engine only names the Pulumi resource),
+    unless its message already names them (a 409's hint does)."""
+    target = _target(inputs)
     try:
         yield
     except NotFoundError:
         raise
     except DatadogAPIError as exc:
-        exc.message = f"service settings {inputs.id!r}: {exc.message}"
-        raise
+        if target in exc.message:
+            raise
+        raise exc.with_message(f"{target}: {exc.message}") from exc
 
 
 def _server_values(

@@ -62,7 +62,10 @@ from ..errors import (
     DatadogAPIError,
     DatadogError,
     NotFoundError,
+    SuiteAdoptionError,
+    SuiteChangedError,
 )
+from ..identity import quote_query_value
 from ..models import (
     AlertingCriticality,
     DeletedSuitesResponse,
@@ -86,15 +89,12 @@ __all__ = [
     "OUTPUT_FIELDS",
     "RECENT_WINDOW",
     "SUITES_PATH",
-    "SuiteAdoptionError",
-    "SuiteChangedError",
     "SuiteInputs",
     "SyntheticsSuite",
     "SyntheticsSuiteArgs",
     "SyntheticsSuiteOptionsArgs",
     "SyntheticsSuiteProvider",
     "SyntheticsSuiteTestArgs",
-    "changed_outside_message",
     "updated_outputs",
 ]
 
@@ -125,23 +125,6 @@ concluding that the lost create did not happen (and sending it again)."""
 _sleep: Callable[[float], None] = time.sleep
 
 _TEST_OP_FAILED = re.compile(r"\btest\b.*\bfail|\bfail\w*\b.*\btest\b", re.IGNORECASE)
-
-
-def changed_outside_message(public_id: str) -> str:
-    """The one-line error of an update whose guards no longer hold."""
-    return f"suite {public_id} changed outside Pulumi — run `pulumi refresh`"
-
-
-class SuiteChangedError(DatadogError):
-    """The suite was edited outside Pulumi since the last refresh; the update changed nothing."""
-
-    def __init__(self, public_id: str) -> None:
-        super().__init__(changed_outside_message(public_id))
-        self.public_id = public_id
-
-
-class SuiteAdoptionError(DatadogError):
-    """A create's answer was lost and several suites could be the one it made."""
 
 
 # ----------------------------------------------------------------------------- inputs
@@ -333,8 +316,7 @@ def _created_at(suite: SuiteDocument) -> datetime | None:
 
 
 def _search_query(name: str) -> str:
-    escaped = name.replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{escaped}"'
+    return quote_query_value(name)
 
 
 # ----------------------------------------------------------------------------- provider
