@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import models as m
@@ -187,7 +188,9 @@ def _datadog_routes(api: FastAPI, state: EmulatorState) -> None:
     @route("POST", FLAKY)
     async def search_flaky_tests(request: Request) -> Response:
         body = await _parse(request, m.FlakyTestsSearchRequest, json_api=True)
-        return Response(content=state.flaky.search(body), media_type="application/json")
+        # Off the event loop: a search over many tests must not hold up other clients.
+        answer = await run_in_threadpool(state.flaky.search, body)
+        return Response(content=answer, media_type="application/json")
 
     @route("PATCH", FLAKY)
     async def update_flaky_tests(request: Request) -> Response:

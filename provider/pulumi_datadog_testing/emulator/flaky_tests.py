@@ -33,6 +33,10 @@ __all__ = ["DEFAULT_PAGE_LIMIT", "FlakyRecord", "FlakyTests", "search_values"]
 
 DEFAULT_PAGE_LIMIT: Final = 10
 MAX_PAGE_LIMIT: Final = 1000
+SEARCH_TIME_LIMIT: Final = 10.0
+"""Seconds one search may scan before it is refused as too expensive (a safety net behind
+the query limits: with them, no query comes near it)."""
+_CHECK_EVERY: Final = 1024
 _HISTORY = "history"
 _INTERNAL: Final = frozenset({"id", "repository_id", _HISTORY})
 
@@ -260,7 +264,14 @@ class FlakyTests:
         )
         selected: list[FlakyRecord] = []
         by_id, predicate = self._by_id, query.predicate
-        for index in walk:
+        deadline = time.monotonic() + SEARCH_TIME_LIMIT
+        for scanned, index in enumerate(walk, 1):
+            if scanned % _CHECK_EVERY == 0 and time.monotonic() > deadline:
+                raise ApiError.bad_request(
+                    f"data.attributes.filter.query: search took longer than "
+                    f"{SEARCH_TIME_LIMIT:g}s; narrow the query",
+                    json_api=True,
+                )
             record = by_id[ids[index]]
             if predicate(record.search_values):
                 if len(selected) == limit:

@@ -25,6 +25,11 @@ adjacent terms — then ``OR``)::
 is a closure tree; value groups made only of exact values become one ``frozenset``
 membership test, and a top-level ``fingerprint_fqn:(id1 OR id2 …)`` is exposed as
 ``candidate_ids`` so a search over many tests can look those ids up directly.
+
+Cost is bounded before anything is evaluated: a query longer than ``MAX_QUERY_CHARS``,
+nested deeper than ``MAX_QUERY_DEPTH`` (parentheses, ``NOT`` and ``-`` each add a level)
+or with more than ``MAX_QUERY_TERMS`` terms (an all-exact value group counts as one) is a
+``QueryLimitError`` naming the limit; wildcards match in linear time (``wildcard.py``).
 """
 
 from __future__ import annotations
@@ -34,9 +39,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final, Protocol
 
+from .wildcard import ANY_CHAR, STAR, Wildcard
+
 __all__ = [
+    "MAX_QUERY_CHARS",
+    "MAX_QUERY_DEPTH",
+    "MAX_QUERY_TERMS",
     "SEARCH_KEYS",
     "CompiledQuery",
+    "QueryLimitError",
     "QuerySyntaxError",
     "Searchable",
     "compile_query",
@@ -57,6 +68,13 @@ SEARCH_KEYS: Final = (
 )
 """The search keys the API documents, in its order."""
 
+MAX_QUERY_CHARS: Final = 32_768
+"""Longest query accepted (the provider's own queries stay under 8,000 characters)."""
+MAX_QUERY_DEPTH: Final = 32
+"""Deepest nesting of parentheses, ``NOT`` and ``-`` accepted."""
+MAX_QUERY_TERMS: Final = 512
+"""Most terms per query; a group of exact values (``key:(a OR b …)``) counts as one."""
+
 FREE_TEXT: Final = "__fqn__"
 """The pseudo key a bare value (free text) is matched against."""
 
@@ -73,6 +91,14 @@ class QuerySyntaxError(ValueError):
 
     def __init__(self, message: str, position: int) -> None:
         super().__init__(f"invalid search query at character {position + 1}: {message}")
+        self.position = position
+
+
+class QueryLimitError(QuerySyntaxError):
+    """A query beyond one of the cost limits; the message names the limit."""
+
+    def __init__(self, message: str, position: int = 0) -> None:
+        ValueError.__init__(self, f"search query too complex: {message}")
         self.position = position
 
 
@@ -168,43 +194,40 @@ _WILD_OR_ESCAPE: Final = re.compile(r"[*?\\]")
 
 @dataclass(frozen=True, slots=True)
 class _Value:
-    """One value: exact text, or a wildcard pattern."""
+    """One value: exact text, or a wildcard pattern (matched in linear time)."""
 
     exact: str | None
-    pattern: re.Pattern[str] | None = None
+    pattern: Wildcard | None = None
 
     @property
     def is_any(self) -> bool:
-        return self.pattern is not None and self.pattern.pattern == r"(?s:.*)\Z"
+        return self.pattern is not None and self.pattern.matches_anything
 
 
 def _bare_value(raw: str) -> _Value:
     if not _WILD_OR_ESCAPE.search(raw):  # the common case (e.g. a 1000-id group): exact
         return _Value(exact=raw)
-    parts: list[str] = []
-    literal: list[str] = []
+    chars: list[str] = []
     wild = False
     i = 0
     while i < len(raw):
         ch = raw[i]
         if ch == "\\" and i + 1 < len(raw):
-            parts.append(re.escape(raw[i + 1]))
-            literal.append(raw[i + 1])
+            chars.append(raw[i + 1])  # escaped: literal, even "*" and "?"
             i += 2
             continue
         if ch == "*":
-            parts.append(".*")
+            chars.append(STAR)
             wild = True
         elif ch == "?":
-            parts.append(".")
+            chars.append(ANY_CHAR)
             wild = True
         else:
-            parts.append(re.escape(ch))
-            literal.append(ch)
+            chars.append(ch)
         i += 1
     if not wild:
-        return _Value(exact="".join(literal))
-    return _Value(exact=None, pattern=re.compile(f"(?s:{''.join(parts)})\\Z"))
+        return _Value(exact="".join(chars))
+    return _Value(exact=None, pattern=Wildcard.parse(chars, raw))
 
 
 # --------------------------------------------------------------------------- parser
@@ -215,6 +238,28 @@ class _Parser:
     tokens: list[_Token]
     index: int = 0
     candidate_ids: frozenset[str] | None = field(default=None)
+    depth: int = 0
+    terms: int = 0
+    group_values: int = 0
+
+    def nested(self, token: _Token) -> None:
+        """Enter one more level of nesting at ``token``; refuse beyond the limit."""
+        self.depth += 1
+        if self.depth > MAX_QUERY_DEPTH:
+            raise QueryLimitError(
+                f"nested deeper than {MAX_QUERY_DEPTH} levels of parentheses, NOT and '-' "
+                f"(at character {token.pos + 1})",
+                token.pos,
+            )
+
+    def counted(self, token: _Token, weight: int = 1) -> None:
+        self.terms += weight
+        if self.terms > MAX_QUERY_TERMS:
+            raise QueryLimitError(
+                f"more than {MAX_QUERY_TERMS} terms (at character {token.pos + 1}); "
+                "group exact values as key:(a OR b ...)",
+                token.pos,
+            )
 
     def peek(self) -> _Token:
         return self.tokens[self.index]
@@ -255,14 +300,18 @@ class _Parser:
             self.take()
             if self.peek().kind in ("OR", "AND", ")", "END"):
                 raise QuerySyntaxError(f"'{token.text}' must be followed by a term", token.pos)
+            self.nested(token)
             inner = self.unary(leaf)
+            self.depth -= 1
             return lambda values: not inner(values)
         if token.kind == "(":
             self.take()
             if self.peek().kind == ")":
                 raise QuerySyntaxError("empty parentheses", token.pos)
+            self.nested(token)
             inner = self.or_expr(leaf)
             self.expect_close(token)
+            self.depth -= 1
             return inner
         return leaf()
 
@@ -275,6 +324,8 @@ class _Parser:
     # Leaves.
     def term(self) -> Predicate:
         token = self.take()
+        if token.kind in ("KEY", "WORD", "QUOTED"):
+            self.counted(token)
         if token.kind == "KEY":
             return self.keyed(token)
         if token.kind in ("WORD", "QUOTED"):
@@ -299,13 +350,21 @@ class _Parser:
             opening = self.take()
             if self.peek().kind == ")":
                 raise QuerySyntaxError(f"empty value group for '{key}'", opening.pos)
-            group_start = self.index
-            inner = self.or_expr(lambda: self.value_leaf(key))
+            group_start, self.group_values = self.index, 0
+            self.nested(opening)
+            inner = self.or_expr(lambda: self.group_value(key))
+            self.depth -= 1
             exact = _exact_alternatives(self.tokens[group_start : self.index])
             self.expect_close(opening)
             if exact is not None:
-                return _membership(key, exact)
+                return _membership(key, exact)  # one set lookup, whatever its size
+            self.counted(opening, weight=self.group_values - 1)
             return inner
+        return self.value_leaf(key)
+
+    def group_value(self, key: str) -> Predicate:
+        """One value inside ``key:( … )`` (counted once the group is known not exact)."""
+        self.group_values += 1
         return self.value_leaf(key)
 
     def value_leaf(self, key: str) -> Predicate:
@@ -372,7 +431,7 @@ def _match(key: str, value: _Value) -> Predicate:
         return lambda values: bool(values.get(key))
     pattern = value.pattern
     assert pattern is not None
-    return lambda values: any(pattern.match(v) for v in values.get(key, ()))
+    return lambda values: any(pattern.fullmatch(v) for v in values.get(key, ()))
 
 
 def _membership(key: str, wanted: frozenset[str]) -> Predicate:
@@ -411,6 +470,11 @@ class CompiledQuery:
 def compile_query(text: str | None) -> CompiledQuery:
     """Parse ``text`` (``None``, empty or ``*`` match everything); raise ``QuerySyntaxError``."""
     source = (text or "").strip()
+    if len(source) > MAX_QUERY_CHARS:
+        raise QueryLimitError(
+            f"{len(source):,} characters long; the limit is {MAX_QUERY_CHARS:,} "
+            "(split the search into several queries)"
+        )
     if source in ("", "*"):
         return CompiledQuery(text=source or "*", predicate=_always, candidate_ids=None)
     tokens = _tokenize(source)

@@ -27,7 +27,6 @@ no suites but the tag facet counts and ``total``.
 from __future__ import annotations
 
 import copy
-import fnmatch
 import secrets
 import shlex
 import string
@@ -43,6 +42,7 @@ from pydantic import ValidationError
 from ..models import WIRE_CONTEXT, JsonPatchOperation, SuiteRequest, SyntheticsSuite
 from .api_errors import ApiError, describe_validation_error
 from .store import Store
+from .wildcard import Wildcard
 
 __all__ = ["NOT_FOUND", "SuitesService"]
 
@@ -227,9 +227,19 @@ def _parse_sort(sort: str | None) -> tuple[str, bool]:
     return field, order == "desc"
 
 
+MAX_SEARCH_QUERY: Final = 4096
+"""Longest suite search query accepted."""
+
+
 def _compile_search(query: str) -> Any:
     """Free text (case-insensitive, on the name), ``tag:<tag>`` (exact, ``*`` wildcards),
-    ``name:<glob>`` and ``public_id:<id>``; terms are ANDed, ``-`` negates a term."""
+    ``name:<glob>`` and ``public_id:<id>``; terms are ANDed, ``-`` negates a term.
+    Globs (``*``, ``?``) match in linear time; the query is at most ``MAX_SEARCH_QUERY``
+    characters."""
+    if len(query) > MAX_SEARCH_QUERY:
+        raise ApiError.bad_request(
+            f"query: {len(query):,} characters long; the limit is {MAX_SEARCH_QUERY:,}"
+        )
     try:
         terms = shlex.split(query)
     except ValueError as exc:
@@ -253,13 +263,16 @@ def _compile_search(query: str) -> Any:
 
 
 def _tag_check(pattern: str) -> Any:
-    return lambda suite: any(fnmatch.fnmatchcase(t, pattern) for t in suite.get("tags", []))
+    glob = Wildcard.glob(pattern)
+    return lambda suite: any(glob.fullmatch(t) for t in suite.get("tags", []))
 
 
 def _glob_check(field: str, pattern: str, *, lower: bool) -> Any:
+    glob = Wildcard.glob(pattern)
+
     def check(suite: dict[str, Any]) -> bool:
         value = str(suite.get(field, ""))
-        return fnmatch.fnmatchcase(value.lower() if lower else value, pattern)
+        return glob.fullmatch(value.lower() if lower else value)
 
     return check
 
