@@ -1,6 +1,7 @@
 """The ``pulumi-datadog-testing`` console script: one entry, a subcommand per tool.
 
     pulumi-datadog-testing emulator [--host H] [--port N] [--api-key K] [--app-key K] [--db PATH] ...
+    pulumi-datadog-testing policy-pack [--folder] [--init DIR [--name NAME] [--force]]
 
 ``--help`` lists the subcommands; ``COMMAND --help`` lists a subcommand's options. Each
 subcommand lives in its own module under ``commands/`` (see its docstring for the contract).
@@ -16,7 +17,7 @@ from types import ModuleType
 
 __all__ = ["COMMANDS", "main"]
 
-COMMANDS: tuple[str, ...] = ("emulator",)
+COMMANDS: tuple[str, ...] = ("emulator", "policy_pack")
 """Modules under ``pulumi_datadog_testing.commands``, in the order ``--help`` lists them."""
 
 

@@ -1,16 +1,21 @@
 """The ready policy pack through the real CLI: mandatory violations stop preview before any
-API call, advisory ones warn and let ``up`` proceed, and a config file changes the outcome."""
+API call, advisory ones warn and let ``up`` proceed, a config file changes the outcome, and
+a config that only tunes thresholds never downgrades a policy — for the repository's pack,
+the pack `pulumi-datadog-testing policy-pack` prints, a starter pack and a custom pack."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
 from pulumi import automation as auto
 
+from pulumi_datadog_testing.policy.pack import starter_pack_files
 from tests.support.emulator import datadog_calls, emulator_stack
-from tests.support.engine import ROOT, PulumiSandbox
+from tests.support.engine import ROOT, VENV_BIN, PulumiSandbox
 
 pytestmark = pytest.mark.e2e
 PROGRAM = Path(__file__).parent / "programs" / "policy_cases"
@@ -90,4 +95,82 @@ def test_config_file_changes_the_outcome(pulumi_sandbox, emulator, tmp_path: Pat
     printed: list[str] = []
     stack.preview(policy_packs=[PACK], policy_pack_configs=[relaxed], on_output=printed.append)
     assert "[advisory]  required-service-settings" in "\n".join(printed)
+    assert datadog_calls(emulator) == []
+
+
+# --- a policy keeps its declared level unless a config sets "enforcementLevel" -------------
+
+THRESHOLD_ONLY = {
+    "required-service-settings": {
+        "required": {
+            "prod": {"auto_test_retries_enabled": True, "early_flake_detection_enabled": True}
+        }
+    }
+}
+"""Tunes the mandatory policy's threshold without naming a level (the default, restated)."""
+
+CUSTOM_PACK = """
+from pulumi_policy import EnforcementLevel, PolicyPack
+from pulumi_datadog_testing.policy import required_service_settings, suite_owner_tag
+
+PolicyPack(
+    name="acme-ci-guardrails",
+    policies=[required_service_settings(), suite_owner_tag()],
+    enforcement_level=EnforcementLevel.ADVISORY,
+    initial_config=INITIAL_CONFIG,
+)
+"""
+
+
+def _assert_mandatory_failure(stack, pack: str, configs: list[str] | None = None) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(auto.CommandError) as failed:
+        stack.preview(
+            policy_packs=[pack], policy_pack_configs=configs or [], on_output=lambda _: None
+        )
+    text = str(failed.value)
+    assert "[mandatory]  required-service-settings" in text, text[-3000:]
+    assert "[advisory]  required-service-settings" not in text
+
+
+def test_threshold_only_config_file_keeps_the_policy_mandatory(  # type: ignore[no-untyped-def]
+    pulumi_sandbox, emulator, tmp_path: Path
+) -> None:
+    stack = _stack(pulumi_sandbox, emulator, "mandatory")
+    _assert_mandatory_failure(stack, PACK, [_write_config(tmp_path, THRESHOLD_ONLY)])
+    assert datadog_calls(emulator) == []
+
+
+def test_a_library_factory_in_a_custom_pack_keeps_mandatory_with_threshold_only_initial_config(  # type: ignore[no-untyped-def]
+    pulumi_sandbox, emulator, tmp_path: Path
+) -> None:
+    """The README's "your own pack" shape with pulumi_policy.PolicyPack itself: tuning a
+    threshold in initial_config must not turn the policy advisory (pulumi-policy sends an
+    unset level as advisory; the library fixes that on import)."""
+    pack = tmp_path / "acme-pack"
+    files = starter_pack_files("acme-ci-guardrails", pack.name)
+    pack.mkdir()
+    for name in ("PulumiPolicy.yaml", "run"):
+        (pack / name).write_text(files[name].text)
+    (pack / "run").chmod(0o755)
+    (pack / "__main__.py").write_text(CUSTOM_PACK.replace("INITIAL_CONFIG", repr(THRESHOLD_ONLY)))
+    stack = _stack(pulumi_sandbox, emulator, "mandatory")
+    _assert_mandatory_failure(stack, str(pack / "run"))
+    # a config file that only tunes thresholds keeps it mandatory as well
+    _assert_mandatory_failure(stack, str(pack / "run"), [_write_config(tmp_path, THRESHOLD_ONLY)])
+    assert datadog_calls(emulator) == []
+
+
+def test_the_printed_ready_pack_and_a_starter_pack_enforce_mandatory(  # type: ignore[no-untyped-def]
+    pulumi_sandbox, emulator, tmp_path: Path
+) -> None:
+    env = {**os.environ, "PULUMI_DATADOG_TESTING_CACHE_DIR": str(tmp_path / "cache")}
+    cli = [str(VENV_BIN / "pulumi-datadog-testing"), "policy-pack"]
+    printed = subprocess.run(cli, env=env, capture_output=True, text=True, check=True)
+    ready = printed.stdout.strip()
+    assert ready.startswith(str(tmp_path / "cache")) and ready.endswith("/run")
+    starter = tmp_path / "guardrails"
+    subprocess.run([*cli, "--init", str(starter)], env=env, capture_output=True, check=True)
+    stack = _stack(pulumi_sandbox, emulator, "mandatory")
+    _assert_mandatory_failure(stack, ready, [_write_config(tmp_path, THRESHOLD_ONLY)])
+    _assert_mandatory_failure(stack, str(starter / "run"))
     assert datadog_calls(emulator) == []

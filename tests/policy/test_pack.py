@@ -1,18 +1,15 @@
 """The ready pack in policy-pack/: composition, files, example config and README table.
 
-``PolicyPack(...)`` starts a gRPC server and blocks, so the composition is read by importing
-``__main__.py`` under another module name (its ``if __name__ == "__main__"`` guard keeps the
-pack from starting). The pack's real process is exercised in test_pack_process.py.
+The folder is what ``pulumi_datadog_testing.policy.pack`` writes; the pack's real process
+(its policies, schemas and levels as served) is exercised in test_pack_process.py.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import jsonschema
@@ -27,39 +24,26 @@ from pulumi_datadog_testing.policy import (
     default_config,
 )
 from pulumi_datadog_testing.policy._config import load_config
+from pulumi_datadog_testing.policy.pack import ready_pack_files
 from tests.policy.harness import wire
 from tests.policy.test_config_schemas import engine_schema
 
 PACK = Path(__file__).resolve().parents[2] / "policy-pack"
 
 
-def load_pack_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "datadog_testing_guardrails_pack", PACK / "__main__.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def test_the_folder_is_the_library_ready_pack() -> None:
+    """policy-pack/ holds exactly what the library writes (launcher choosing Python at run time),
+    so the pack in the repository and the one `policy-pack` materialises cannot drift."""
+    for name, file in ready_pack_files().items():
+        assert (PACK / name).read_text() == file.text, name
+        assert os.access(PACK / name, os.X_OK) == file.executable, name
 
 
-def test_pack_composes_exactly_the_library_policies() -> None:
-    composed = load_pack_module().build_policies()
-    library = all_policies()
-    assert [p.name for p in composed] == [p.name for p in library] == list(POLICY_FACTORIES)
-    for mine, theirs in zip(composed, library, strict=True):
-        assert type(mine) is type(theirs)
-        assert mine.enforcement_level == theirs.enforcement_level
-        assert mine.description == theirs.description
-        assert mine.config_schema is not None and theirs.config_schema is not None
-        assert mine.config_schema.properties == theirs.config_schema.properties
-
-
-def test_pack_main_only_assembles_and_names_the_pack() -> None:
+def test_pack_main_only_starts_the_library_pack() -> None:
     source = (PACK / "__main__.py").read_text()
-    assert "PolicyPack(\n        name=PACK_NAME," in source
+    assert "from pulumi_datadog_testing.policy.pack import serve" in source
+    assert re.findall(r"^def (\w+)", source, re.MULTILINE) == []
     assert PACK_NAME == "datadog-testing-guardrails"
-    assert re.findall(r"^def (\w+)", source, re.MULTILINE) == ["build_policies"]
 
 
 def test_pulumi_policy_yaml_is_minimal_python() -> None:
@@ -73,7 +57,8 @@ def test_launcher_is_executable_and_runs_this_folder_with_pulumi_policy() -> Non
     assert os.access(launcher, os.X_OK)
     text = launcher.read_text()
     assert text.startswith("#!/bin/sh\n")
-    assert 'exec "${PULUMI_PYTHON_CMD:-python3}" -u -m pulumi.policy "$@" "$here"' in text
+    assert "python=${PULUMI_PYTHON_CMD:-}" in text
+    assert 'exec "${python:-python3}" -u -m pulumi.policy "$@" "$here"' in text
 
 
 def test_requirements_list_the_policy_sdk_and_the_package() -> None:

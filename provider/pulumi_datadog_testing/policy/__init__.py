@@ -15,7 +15,9 @@ Importing this module never constructs a ``PolicyPack`` (that starts a gRPC serv
 so policies can be unit-tested by calling ``policy.validate(args, report_violation)``.
 
 Values unknown during preview are never judged: a policy checks what is known and skips the
-rest. A config the schema does not allow (including unknown keys, which the engine lets
+rest. A policy keeps its declared level unless a config sets ``enforcementLevel``
+explicitly (importing this module fixes pulumi-policy's ``initial_config`` downgrade, see
+``_levels``). A config the schema does not allow (including unknown keys, which the engine lets
 through) makes the policy raise ``PolicyConfigError`` naming the key.
 """
 
@@ -28,6 +30,7 @@ from typing import Any, Final
 from pulumi_policy import EnforcementLevel, Policy
 
 from ._config import PolicyConfig, PolicyConfigError
+from ._levels import keep_declared_levels
 from ._props import UNKNOWN, Unknown, plain
 from .flaky_tests import (
     FLAKY_STATE_JUSTIFICATION,
@@ -153,6 +156,8 @@ CONFIG_MODELS: Final[dict[str, type[PolicyConfig]]] = {
     name: spec.config for name, spec in POLICIES.items()
 }
 """Policy name → the pydantic model of its config (the source of its JSON schema)."""
+
+keep_declared_levels()  # initial_config entries without "enforcementLevel" never downgrade
 
 
 def all_policies() -> list[Policy]:
