@@ -9,7 +9,7 @@ pulumi-policy's runner (``python -m pulumi.policy <args> <folder>``). Pass ``...
 official Pulumi install whose language host starts folder packs.
 
 - ``serve()`` is the ready pack (``datadog-testing-guardrails``): ``all_policies()`` — the one
-  table ``POLICY_FACTORIES`` — at their declared levels.
+  table ``POLICIES`` — at their declared levels.
 - ``materialise_ready_pack()`` writes the ready pack into the user cache, keyed by package
   version and Python, idempotently and safely under concurrent calls (each file is written
   to a temporary name and renamed over; identical content is left alone).
