@@ -31,6 +31,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, ResourceProvider
+from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 from pydantic import BaseModel, SecretStr, ValidationError
 
@@ -206,8 +207,15 @@ def strip_provider(props: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def is_unknown(value: Any) -> bool:
-    """Whether ``value`` is the engine's "unknown during preview" sentinel."""
-    return isinstance(value, str) and value == UNKNOWN
+    """Whether ``value`` is not known yet (preview: it comes from an output of a resource that
+    is still to be created or updated).
+
+    The dynamic-provider server deserializes ``check``/``diff`` properties with
+    ``keep_unknowns=True``, so an unknown value — top level, a list item or a map value —
+    arrives as a ``pulumi.output.Unknown`` instance; the wire sentinel string ``UNKNOWN``
+    is accepted too (raw properties, older SDKs).
+    """
+    return isinstance(value, Unknown) or (isinstance(value, str) and value == UNKNOWN)
 
 
 def has_unknowns(value: Any) -> bool:
