@@ -120,21 +120,38 @@ def required_permission(method: str, path: str) -> str | None:
 class Redactor:
     """Replaces every known secret value in a text by ``***``.
 
-    Built from the API and application keys; applied to everything that can end up in a
-    message or a log line, including text a server echoed back.
+    Built from the credentials (API/application keys, bearer token); applied to everything
+    that can end up in a message or a log line, including text a server echoed back.
+    Ordinary text is never rewritten: a secret is replaced only where it stands as a whole
+    token (no letter or digit right before or after it), and a value shorter than
+    ``MIN_SECRET_LENGTH`` is not a credential at all (Datadog's keys have 32 and 40
+    characters) — replacing a one-letter "key" inside words would corrupt every message.
     """
+
+    MIN_SECRET_LENGTH = 8
 
     def __init__(self, secrets: Iterable[str]) -> None:
         # Longest first, so a secret containing another is replaced whole.
-        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+        kept = sorted(
+            {s for s in secrets if len(s) >= self.MIN_SECRET_LENGTH}, key=len, reverse=True
+        )
+        self._count = len(kept)
+        self._pattern = re.compile("|".join(map(_whole_token, kept))) if kept else None
 
     def __call__(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, _REDACTED)
-        return text
+        if self._pattern is None:
+            return text
+        return self._pattern.sub(_REDACTED, text)
 
     def __repr__(self) -> str:
-        return f"Redactor({len(self._secrets)} secrets)"
+        return f"Redactor({self._count} secrets)"
+
+
+def _whole_token(secret: str) -> str:
+    """A regex matching ``secret`` not glued to a letter or digit on an alphanumeric edge."""
+    before = "(?<![A-Za-z0-9])" if re.match("[A-Za-z0-9]", secret[0]) else ""
+    after = "(?![A-Za-z0-9])" if re.match("[A-Za-z0-9]", secret[-1]) else ""
+    return f"{before}{re.escape(secret)}{after}"
 
 
 class DatadogError(Exception):

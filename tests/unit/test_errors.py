@@ -247,6 +247,25 @@ def test_credentials_echoed_by_the_server_are_redacted() -> None:
 
 
 def test_redactor_replaces_longest_secret_first() -> None:
-    redact = Redactor(["abc", "abcdef", ""])
-    assert redact("x abcdef y abc") == "x *** y ***"
-    assert "abc" not in repr(redact)
+    redact = Redactor(["abcd1234", "abcd1234-ef56", ""])
+    assert redact("x abcd1234-ef56 y abcd1234") == "x *** y ***"
+    assert "abcd" not in repr(redact)
+
+
+@pytest.mark.parametrize("key", ["y", "t", "e", "flaky", "1234567"])
+def test_redactor_ignores_values_too_short_to_be_keys(key: str) -> None:
+    text = "PATCH /api/v2/test/flaky-test-management/tests failed: 403 Forbidden (retry 1/3)"
+    assert Redactor([key])(text) == text
+
+
+def test_redactor_replaces_whole_tokens_only() -> None:
+    key = "5f2a9c0e"
+    redact = Redactor([key])
+    assert redact(f"key={key}; DD-API-KEY: {key}, '{key}'") == "key=***; DD-API-KEY: ***, '***'"
+    ordinary = f"sha {key}77 and x{key} and {key}abc"
+    assert redact(ordinary) == ordinary
+
+
+def test_redactor_secret_with_symbol_edges_matches_anywhere() -> None:
+    token = "-tok.en/with+symbols="
+    assert Redactor([token])(f"Bearer{token}x") == "Bearer***x"
