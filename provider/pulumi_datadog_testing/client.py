@@ -115,8 +115,7 @@ class DatadogClient:
             headers={
                 "Accept": "application/json",
                 "User-Agent": user_agent(),
-                "DD-API-KEY": settings.api_key.get_secret_value(),
-                "DD-APPLICATION-KEY": settings.app_key.get_secret_value(),
+                **settings.auth_headers(),
             },
         )
 

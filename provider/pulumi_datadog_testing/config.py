@@ -9,6 +9,12 @@ the environment of the ``pulumi`` command, then the default:
 - API key (secret): ``datadog:apiKey``; env ``DD_API_KEY`` or ``DATADOG_API_KEY``. Required.
 - Application key (secret): ``datadog:appKey``; env ``DD_APP_KEY`` or ``DATADOG_APP_KEY``.
   Required.
+- Bearer token (secret): ``datadog:bearerToken``; env ``DD_BEARER_TOKEN``. An OAuth or
+  personal access token sent as ``Authorization: Bearer``, *instead of* the two keys: with a
+  token the keys are not required, and not sent even when set.
+- ``datadog:validate`` (pulumi-datadog's key, default true): ``false`` turns off the check
+  that credentials are present when the provider is configured, so ``pulumi preview`` runs in
+  pipelines without secrets (the first API call still needs them).
 - API URL: ``datadog:apiUrl`` (a full URL, e.g. ``https://api.datadoghq.eu/`` or a local
   emulator) or ``datadog-testing:site`` (a site name, e.g. ``datadoghq.eu``); env
   ``DD_HOST``/``DATADOG_HOST`` (URL) or ``DD_SITE`` (site). Default
@@ -35,7 +41,8 @@ Rules:
   because anything else would send the keys in clear text.
 - Within one level (stack config, or environment) a URL and a site that point at
   different hosts are an error rather than a silent choice; across levels, stack config wins.
-- Missing keys produce one error naming both the config keys and the environment variables.
+- Missing keys produce one error naming both the config keys and the environment variables
+  (``MissingCredentialsError``; any other problem is a plain ``DatadogConfigError``).
 - ``Settings`` keeps the keys as ``SecretStr``: they never appear in ``repr``/``str``, and a
   ``Settings`` object refuses to be pickled, so it cannot end up in Pulumi state.
 """
@@ -49,14 +56,15 @@ from collections.abc import Mapping
 from typing import Any, NoReturn, Protocol
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
-from .errors import DatadogConfigError, Redactor
+from .errors import DatadogConfigError, MissingCredentialsError, Redactor
 from .sites import DEFAULT_SITE, api_url_for_site
 
 __all__ = [
     "API_KEY_ENV",
     "APP_KEY_ENV",
+    "BEARER_TOKEN_ENV",
     "CONFIG_NAMESPACE",
     "HOST_ENV",
     "SITE_ENV",
@@ -64,6 +72,7 @@ __all__ = [
     "Settings",
     "load_settings",
     "validate_api_url",
+    "validation_enabled",
 ]
 
 CONFIG_NAMESPACE = "datadog-testing"
@@ -71,6 +80,8 @@ CONFIG_NAMESPACE = "datadog-testing"
 
 API_KEY_CONFIG = "datadog:apiKey"
 APP_KEY_CONFIG = "datadog:appKey"
+BEARER_TOKEN_CONFIG = "datadog:bearerToken"
+VALIDATE_CONFIG = "datadog:validate"
 API_URL_CONFIG = "datadog:apiUrl"
 SITE_CONFIG = f"{CONFIG_NAMESPACE}:site"
 MAX_RETRIES_CONFIG = f"{CONFIG_NAMESPACE}:maxRetries"
@@ -85,6 +96,7 @@ DD_RETRY_TIMEOUT_CONFIG = "datadog:httpClientRetryTimeout"
 
 API_KEY_ENV = ("DD_API_KEY", "DATADOG_API_KEY")
 APP_KEY_ENV = ("DD_APP_KEY", "DATADOG_APP_KEY")
+BEARER_TOKEN_ENV = ("DD_BEARER_TOKEN",)
 HOST_ENV = ("DD_HOST", "DATADOG_HOST")
 SITE_ENV = "DD_SITE"
 
@@ -104,12 +116,14 @@ class ConfigSource(Protocol):
 
 
 class Settings(BaseModel):
-    """Everything the client needs, resolved and validated. Keys are ``SecretStr``."""
+    """Everything the client needs, resolved and validated. Credentials are ``SecretStr``:
+    a bearer token, or both keys."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    api_key: SecretStr
-    app_key: SecretStr
+    api_key: SecretStr | None = None
+    app_key: SecretStr | None = None
+    bearer_token: SecretStr | None = None
     api_url: str = Field(description="API base URL without trailing slash")
     max_retries: int = Field(DEFAULT_MAX_RETRIES, ge=0)
     retry_timeout_seconds: float = Field(DEFAULT_RETRY_TIMEOUT, ge=0)
@@ -120,9 +134,30 @@ class Settings(BaseModel):
         description="Where each setting came from (config key or env var name), for messages",
     )
 
+    @model_validator(mode="after")
+    def _credentials(self) -> Settings:
+        if self.bearer_token is None and (self.api_key is None or self.app_key is None):
+            raise ValueError("Settings need a bearer token or both an API and an application key")
+        return self
+
+    def _secrets(self) -> list[str]:
+        found = (self.api_key, self.app_key, self.bearer_token)
+        return [secret.get_secret_value() for secret in found if secret is not None]
+
     def redactor(self) -> Redactor:
-        """A ``Redactor`` for this configuration's keys."""
-        return Redactor((self.api_key.get_secret_value(), self.app_key.get_secret_value()))
+        """A ``Redactor`` for this configuration's credentials."""
+        return Redactor(self._secrets())
+
+    def auth_headers(self) -> dict[str, str]:
+        """The authentication headers of every request: the bearer token when there is one
+        (the keys are then not sent), else the API and application keys."""
+        if self.bearer_token is not None:
+            return {"Authorization": f"Bearer {self.bearer_token.get_secret_value()}"}
+        assert self.api_key is not None and self.app_key is not None  # _credentials
+        return {
+            "DD-API-KEY": self.api_key.get_secret_value(),
+            "DD-APPLICATION-KEY": self.app_key.get_secret_value(),
+        }
 
     def __getstate__(self) -> NoReturn:
         raise TypeError(
@@ -146,6 +181,7 @@ def load_settings(
 
     api_key = lookup.first((API_KEY_CONFIG,), API_KEY_ENV)
     app_key = lookup.first((APP_KEY_CONFIG,), APP_KEY_ENV)
+    bearer_token = lookup.first((BEARER_TOKEN_CONFIG,), BEARER_TOKEN_ENV)
     missing = [
         f"{label} (stack config `{key}`, or env {' / '.join(names)})"
         for value, label, key, names in (
@@ -154,13 +190,16 @@ def load_settings(
         )
         if value is None
     ]
-    if missing:
+    missing_credentials = bool(missing) and bearer_token is None
+    if missing_credentials:
         problems.append(
             "Datadog credentials are missing: set "
             + " and ".join(missing)
-            + ", e.g. `pulumi config set --secret datadog:apiKey <key>`"
+            + f", or a bearer token (stack config `{BEARER_TOKEN_CONFIG}`, or env "
+            + " / ".join(BEARER_TOKEN_ENV)
+            + "), e.g. `pulumi config set --secret datadog:apiKey <key>`"
         )
-    for name, found in (("api_key", api_key), ("app_key", app_key)):
+    for name, found in (("api_key", api_key), ("app_key", app_key), ("bearer_token", bearer_token)):
         if found is not None:
             sources[name] = found[0]
 
@@ -201,15 +240,30 @@ def load_settings(
                 f"{DD_RETRY_ENABLED_CONFIG}: expected true or false, got {retry_enabled!r}"
             )
 
-    if problems or api_key is None or app_key is None or api_url is None:
-        raise DatadogConfigError("; ".join(problems))
+    if problems or api_url is None:
+        only_credentials = missing_credentials and len(problems) == 1
+        raise (MissingCredentialsError if only_credentials else DatadogConfigError)(
+            "; ".join(problems)
+        )
     return Settings(
-        api_key=SecretStr(api_key[1]),
-        app_key=SecretStr(app_key[1]),
+        api_key=SecretStr(api_key[1]) if api_key else None,
+        app_key=SecretStr(app_key[1]) if app_key else None,
+        bearer_token=SecretStr(bearer_token[1]) if bearer_token else None,
         api_url=api_url,
         sources=sources,
         **numbers,
     )
+
+
+def validation_enabled(config: ConfigSource | Mapping[str, Any] | None) -> bool:
+    """``datadog:validate`` (default true); ``DatadogConfigError`` unless true or false."""
+    raw = _Lookup(config, {}).config(VALIDATE_CONFIG)
+    if raw is None:
+        return True
+    text = str(raw).strip().lower()
+    if text not in ("true", "false"):
+        raise DatadogConfigError(f"{VALIDATE_CONFIG}: expected true or false, got {raw!r}")
+    return text == "true"
 
 
 def validate_api_url(url: str, *, source: str = API_URL_CONFIG) -> str:

@@ -5,6 +5,8 @@ act on, with credentials redacted::
 
     DatadogError                    base of everything below
     ├── DatadogConfigError          bad or missing configuration (raised before any request)
+    │   └── MissingCredentialsError no credentials (the only problem); datadog:validate=false
+    │                               defers it from preview to the first API call
     ├── InvalidResourceIdError      an id passed to ``get``/``ResourceOptions(id=)`` is malformed
     ├── FlakyTestSelectorError      a module/suite/name selector matched zero or several tests
     ├── FlakyTestsNotFoundError     test ids a search of the repository did not return
@@ -50,6 +52,7 @@ __all__ = [
     "FlakyUpdateError",
     "ForbiddenError",
     "InvalidResourceIdError",
+    "MissingCredentialsError",
     "NotFoundError",
     "RateLimitedError",
     "Redactor",
@@ -160,6 +163,11 @@ class DatadogError(Exception):
 
 class DatadogConfigError(DatadogError, ValueError):
     """The provider configuration is missing or invalid; nothing was sent to Datadog."""
+
+
+class MissingCredentialsError(DatadogConfigError):
+    """No credentials are configured (and nothing else is wrong with the configuration);
+    ``datadog:validate: false`` defers this error from preview to the first API call."""
 
 
 class InvalidResourceIdError(DatadogError, ValueError):

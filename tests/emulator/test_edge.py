@@ -32,6 +32,9 @@ RATE_LIMIT_HEADERS = (
         {"DD-API-KEY": "", "DD-APPLICATION-KEY": ""},
         "wrong api key",
         "wrong app key",
+        "wrong bearer token",
+        {"Authorization": "Bearer"},
+        "token as basic auth",
     ],
 )
 def test_missing_or_wrong_keys_are_403(emulator: EmulatorServer, headers: object) -> None:
@@ -40,6 +43,10 @@ def test_missing_or_wrong_keys_are_403(emulator: EmulatorServer, headers: object
         headers = {**good, "DD-API-KEY": good["DD-API-KEY"] + "x"}
     elif headers == "wrong app key":
         headers = {**good, "DD-APPLICATION-KEY": good["DD-APPLICATION-KEY"] + "x"}
+    elif headers == "wrong bearer token":
+        headers = {"Authorization": f"Bearer {emulator.bearer_token}x"}
+    elif headers == "token as basic auth":
+        headers = {"Authorization": f"Basic {emulator.bearer_token}"}
     assert isinstance(headers, dict)
     for method, path, body in (
         ("PATCH", SETTINGS, settings_patch(code_coverage_enabled=True)),
@@ -53,6 +60,37 @@ def test_missing_or_wrong_keys_are_403(emulator: EmulatorServer, headers: object
     # nothing was applied
     api = httpx.Client(base_url=emulator.url, headers=good)
     assert api.post(SETTINGS, json=settings_get()).status_code == 404
+
+
+def test_the_configured_bearer_token_replaces_the_keys(emulator: EmulatorServer) -> None:
+    bearer = {"Authorization": f"Bearer {emulator.bearer_token}"}
+    with httpx.Client(base_url=emulator.url, headers=bearer) as api:
+        assert api.patch(SETTINGS, json=settings_patch(code_coverage_enabled=True)).is_success
+        assert api.post(SETTINGS, json=settings_get()).json()["data"]["attributes"][
+            "code_coverage_enabled"
+        ]
+    assert emulator.bearer_token not in json.dumps([c.model_dump() for c in emulator.calls()])
+    assert emulator.bearer_token not in emulator.logs()
+
+
+@pytest.mark.parametrize(
+    ("options", "authorization", "accepted"),
+    [
+        ({}, "Bearer anything", True),  # open emulator: any non-empty credential
+        ({"api_key": "k" * 32}, "Bearer anything", False),  # keys set, no token configured
+        ({"bearer_token": "t" * 32}, "Bearer " + "t" * 32, True),
+        ({"bearer_token": "t" * 32}, "bearer " + "t" * 32, True),  # scheme is case-insensitive
+        ({"bearer_token": "t" * 32}, "Bearer " + "t" * 31, False),
+    ],
+)
+def test_bearer_token_rules(options: dict[str, str], authorization: str, accepted: bool) -> None:
+    from pulumi_datadog_testing.emulator.state import EmulatorOptions, EmulatorState
+
+    state = EmulatorState(EmulatorOptions(**options))
+    try:
+        assert state.authorized(None, None, authorization) is accepted
+    finally:
+        state.close()
 
 
 def test_admin_paths_need_no_keys_and_get_no_rate_limit_headers(emulator: EmulatorServer) -> None:

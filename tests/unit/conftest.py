@@ -27,6 +27,7 @@ DATADOG_ENV_VARS = (
     "DD_HOST",
     "DATADOG_HOST",
     "DD_SITE",
+    "DD_BEARER_TOKEN",
 )
 
 Handler = Callable[[httpx.Request], httpx.Response]

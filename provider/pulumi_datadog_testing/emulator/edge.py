@@ -82,7 +82,11 @@ class DatadogEdge:
         it, and the latency injected before it (seconds)."""
         state = self.state
         headers = _headers(scope)
-        if not state.authorized(headers.get(b"dd-api-key"), headers.get(b"dd-application-key")):
+        if not state.authorized(
+            headers.get(b"dd-api-key"),
+            headers.get(b"dd-application-key"),
+            headers.get(b"authorization"),
+        ):
             return await _answer(send, 403, ["Forbidden"], state.limiter.peek(path)), None, 0.0
         verdict = state.limiter.hit(path)
         if not verdict.allowed:

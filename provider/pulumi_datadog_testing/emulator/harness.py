@@ -10,6 +10,7 @@ was never stopped)::
     with EmulatorServer() as emulator:               # random keys, temporary SQLite file
         emulator.url                                 # "http://127.0.0.1:43121"
         emulator.api_key, emulator.app_key           # DD-API-KEY / DD-APPLICATION-KEY
+        emulator.bearer_token                        # or Authorization: Bearer <token>
         emulator.env()                               # {"DD_HOST", "DD_API_KEY", "DD_APP_KEY"}
         emulator.seed_flaky_tests("github.com/acme/shop", 500, seed=7)
         emulator.set_faults({"kind": "drop", "method": "PATCH"})
@@ -19,11 +20,12 @@ was never stopped)::
 
 API (keyword-only constructor arguments, all optional)::
 
-    EmulatorServer(*, api_key=None, app_key=None, db=None, port=0, pr_comments_mode=None,
+    EmulatorServer(*, api_key=None, app_key=None, bearer_token=None, db=None, port=0,
+                   pr_comments_mode=None,
                    rate_limit=None, rate_limit_period=None, max_bulk_tests=None,
                    log_file=None, startup_timeout=30.0, extra_args=())
     .start() -> Self    .stop(timeout=15.0)    .restart()    .close()    .detach() -> pid
-    .url .api_key .app_key .port .pid .db_path .log_path .running .admin (EmulatorAdmin)
+    .url .api_key .app_key .bearer_token .port .pid .db_path .log_path .running .admin (EmulatorAdmin)
     .env() -> dict[str, str]    .headers() -> dict[str, str]   .logs() -> str
     .health() -> Health
     .calls(method=None, path=None, *, clear=False) -> list[RecordedCall]   .clear_calls()
@@ -85,6 +87,7 @@ __all__ = ["EmulatorAdmin", "EmulatorError", "EmulatorServer"]
 
 API_KEY_ENV = "DD_EMULATOR_API_KEY"
 APP_KEY_ENV = "DD_EMULATOR_APP_KEY"
+BEARER_TOKEN_ENV = "DD_EMULATOR_BEARER_TOKEN"
 
 
 class EmulatorError(RuntimeError):
@@ -199,7 +202,8 @@ class EmulatorAdmin:
 class EmulatorServer:
     """The emulator as a subprocess on a free loopback port (see the module docstring).
 
-    Arguments (all optional): ``api_key``/``app_key`` (default: random), ``db`` (SQLite
+    Arguments (all optional): ``api_key``/``app_key``/``bearer_token`` (default: random;
+    the emulator accepts the two keys or the token), ``db`` (SQLite
     file; default: a temporary file), ``port`` (default 0: free port, kept across
     ``restart()``), ``pr_comments_mode``, ``rate_limit``/``rate_limit_period``,
     ``max_bulk_tests`` (start-up config), ``log_file`` (the process's stdout+stderr; default:
@@ -211,6 +215,7 @@ class EmulatorServer:
         *,
         api_key: str | None = None,
         app_key: str | None = None,
+        bearer_token: str | None = None,
         db: str | os.PathLike[str] | None = None,
         port: int = 0,
         pr_comments_mode: PrCommentsMode | None = None,
@@ -223,6 +228,7 @@ class EmulatorServer:
     ) -> None:
         self.api_key = api_key or f"emu-api-{secrets.token_hex(12)}"
         self.app_key = app_key or f"emu-app-{secrets.token_hex(16)}"
+        self.bearer_token = bearer_token or f"emu-token-{secrets.token_hex(16)}"
         self.host = "127.0.0.1"
         self.port = port
         self._workdir = Path(tempfile.mkdtemp(prefix="dd-emulator-"))
@@ -277,7 +283,12 @@ class EmulatorServer:
             "--host", self.host, "--port", str(self.port),
             "--db", str(self.db_path), "--port-file", str(port_file), *self._args,
         ]  # fmt: skip
-        env = {**os.environ, API_KEY_ENV: self.api_key, APP_KEY_ENV: self.app_key}
+        env = {
+            **os.environ,
+            API_KEY_ENV: self.api_key,
+            APP_KEY_ENV: self.app_key,
+            BEARER_TOKEN_ENV: self.bearer_token,
+        }
         with open(self.log_path, "ab") as log:
             self._proc = subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env

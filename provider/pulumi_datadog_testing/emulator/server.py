@@ -35,6 +35,7 @@ logger = logging.getLogger("pulumi_datadog_testing.emulator")
 DEFAULT_PORT = 8126
 API_KEY_ENV = "DD_EMULATOR_API_KEY"
 APP_KEY_ENV = "DD_EMULATOR_APP_KEY"
+BEARER_TOKEN_ENV = "DD_EMULATOR_BEARER_TOKEN"
 
 
 def build_parser(
@@ -67,6 +68,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--app-key",
         default=os.environ.get(APP_KEY_ENV),
         help=f"accepted DD-APPLICATION-KEY (or ${APP_KEY_ENV}; unset: any non-empty key)",
+    )
+    parser.add_argument(
+        "--bearer-token",
+        default=os.environ.get(BEARER_TOKEN_ENV),
+        help=f"accepted 'Authorization: Bearer' token (or ${BEARER_TOKEN_ENV}; unset: any "
+        "non-empty token when no key is set either)",
     )
     parser.add_argument(
         "--db", default=MEMORY, help="SQLite file for the state (default: in memory)"
@@ -121,6 +128,7 @@ def run(args: argparse.Namespace) -> int:
         port=args.port,
         api_key=args.api_key or None,
         app_key=args.app_key or None,
+        bearer_token=args.bearer_token or None,
         db=args.db,
         overrides=overrides,
         port_file=args.port_file,
@@ -135,6 +143,7 @@ def serve(
     api_key: str | None,
     app_key: str | None,
     db: str,
+    bearer_token: str | None = None,
     overrides: EmulatorConfigPatch,
     port_file: Path | None = None,
 ) -> None:
@@ -145,7 +154,13 @@ def serve(
     from .state import EmulatorOptions
 
     app = create_app(
-        EmulatorOptions(api_key=api_key, app_key=app_key, db=db, config_overrides=overrides)
+        EmulatorOptions(
+            api_key=api_key,
+            app_key=app_key,
+            bearer_token=bearer_token,
+            db=db,
+            config_overrides=overrides,
+        )
     )
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # proto=IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on accepted sockets whose
@@ -160,6 +175,8 @@ def serve(
         tmp.write_text(str(bound))
         tmp.replace(port_file)
     keys = "configured keys" if api_key and app_key else "any non-empty keys"
+    if bearer_token:
+        keys += " or the configured bearer token"
     logger.info(
         "Datadog API emulator on http://%s:%d (state: %s; accepting %s)",
         host if family == socket.AF_INET else f"[{host}]",

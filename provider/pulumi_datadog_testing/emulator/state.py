@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import itertools
 import json
+import secrets
 import threading
 import time
 from dataclasses import dataclass, field
@@ -39,10 +40,13 @@ _CONFIG_KEY = "config"
 @dataclass(frozen=True)
 class EmulatorOptions:
     """Start-up options (the command line). Keys ``None``: any non-empty key is accepted.
+    ``bearer_token``: the accepted ``Authorization: Bearer`` token (``None``: any non-empty
+    token, but only when no key is configured either).
     ``config`` overrides: applied on top of the persisted config at every start."""
 
     api_key: str | None = None
     app_key: str | None = None
+    bearer_token: str | None = None
     db: str = MEMORY
     config_overrides: EmulatorConfigPatch = field(default_factory=EmulatorConfigPatch)
 
@@ -187,7 +191,17 @@ class EmulatorState:
     def close(self) -> None:
         self.store.close()
 
-    def authorized(self, api_key: str | None, app_key: str | None) -> bool:
+    def authorized(
+        self, api_key: str | None, app_key: str | None, authorization: str | None = None
+    ) -> bool:
+        """Whether a call's credentials are accepted: a bearer token (``Authorization:
+        Bearer <token>``) or the two keys, each checked against the configured value."""
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() == "bearer" and token.strip():
+            wanted_token = self.options.bearer_token
+            if wanted_token is not None:
+                return secrets.compare_digest(token.strip(), wanted_token)
+            return self.options.api_key is None and self.options.app_key is None
         expected = (self.options.api_key, self.options.app_key)
         for given, wanted in zip((api_key, app_key), expected, strict=True):
             if not given or (wanted is not None and given != wanted):

@@ -12,9 +12,12 @@ How credentials reach a provider without entering Pulumi state:
 - ``DatadogResourceProvider.configure`` resolves ``Settings`` (stack config, then the
   process environment) into a process-level holder in this module, and the single pooled
   ``DatadogClient`` is built from it on first use. If ``configure`` never ran (older engines,
-  direct calls in tests), settings come from the environment alone. A configuration error is
-  kept and raised by the first call that needs the API, so ``check``/``diff``/preview work
-  without credentials.
+  direct calls in tests), settings come from the environment alone.
+- A configuration error found by ``configure`` (unknown site, ``http://`` to a non-loopback
+  host, malformed URL, missing credentials, bad numbers) is reported by every ``check`` as a
+  failure of the resource, so ``pulumi preview`` fails with the one-line message before any
+  API call — as pulumi-datadog fails them at configure. ``datadog:validate: false`` exempts
+  missing credentials only: the preview runs, and the first API call raises the error.
 - ``__getstate__`` refuses to pickle a provider holding a client, ``Settings`` or secret.
 """
 
@@ -35,8 +38,8 @@ from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 from pydantic import BaseModel, SecretStr, ValidationError
 
-from ..config import ConfigSource, Settings, load_settings
-from ..errors import DatadogAPIError, DatadogConfigError, DatadogError
+from ..config import ConfigSource, Settings, load_settings, validation_enabled
+from ..errors import DatadogAPIError, DatadogConfigError, DatadogError, MissingCredentialsError
 
 if TYPE_CHECKING:
     from ..client import DatadogClient
@@ -47,6 +50,7 @@ __all__ = [
     "DatadogResourceProvider",
     "check_failures",
     "check_inputs",
+    "config_failures",
     "configure_process",
     "has_unknowns",
     "is_unknown",
@@ -72,6 +76,7 @@ class _ProcessState:
         self.configured = False
         self.settings: Settings | None = None
         self.error: DatadogConfigError | None = None
+        self.blocking: DatadogConfigError | None = None
         self.client: DatadogClient | None = None
 
 
@@ -83,17 +88,36 @@ def configure_process(
 ) -> None:
     """Resolve settings from stack config (then ``env``, default ``os.environ``) for this process.
 
-    Never raises for bad configuration: the error is raised by the first API use instead.
+    Never raises for bad configuration: the error is raised by the first API use, and —
+    unless it is only missing credentials with ``datadog:validate: false`` — reported by
+    ``config_failures`` (so ``check`` fails the preview).
     """
+    blocking: DatadogConfigError | None = None
     try:
         settings, error = load_settings(config, env), None
     except DatadogConfigError as exc:
         settings, error = None, exc
+        blocking = exc
+    try:
+        validate = validation_enabled(config)
+    except DatadogConfigError as exc:
+        validate, blocking = True, exc
+    if isinstance(blocking, MissingCredentialsError) and not validate:
+        blocking = None
     with _STATE.lock:
         if _STATE.client is not None and settings != _STATE.settings:
             _STATE.client.close()
             _STATE.client = None
         _STATE.settings, _STATE.error, _STATE.configured = settings, error, True
+        _STATE.blocking = blocking
+
+
+def config_failures() -> list[CheckFailure]:
+    """The configuration error ``configure`` found, as a ``check`` failure of the resource
+    (no property: the engine prints "<type> resource '<name>' has a problem: <message>")."""
+    with _STATE.lock:
+        blocking = _STATE.blocking
+    return [] if blocking is None else [CheckFailure("", str(blocking))]
 
 
 def shared_settings() -> Settings:
@@ -111,7 +135,7 @@ def _settings_locked() -> Settings:
         _STATE.configured = True
     if _STATE.settings is None:
         assert _STATE.error is not None
-        raise DatadogConfigError(str(_STATE.error))
+        raise type(_STATE.error)(str(_STATE.error))
     return _STATE.settings
 
 
@@ -235,15 +259,17 @@ def check_inputs(
     Drops ``__provider`` and the ``ignore`` keys (e.g. output placeholders). Returns the
     model (``None`` if invalid or partly unknown) and a ``CheckResult`` whose inputs are the
     validated values (``exclude_none``), or the raw inputs when something is unknown or
-    invalid. Failures caused only by preview unknowns are not reported.
+    invalid. Failures caused only by preview unknowns are not reported; a configuration
+    error found by ``configure`` is (``config_failures``).
     """
     props = {k: v for k, v in strip_provider(news).items() if k not in ignore}
+    failures = config_failures()
     try:
         parsed = model.model_validate(props)
     except ValidationError as exc:
-        return None, CheckResult(props, check_failures(exc, model, props))
-    if has_unknowns(props):
-        return None, CheckResult(props, [])
+        return None, CheckResult(props, failures + check_failures(exc, model, props))
+    if has_unknowns(props) or failures:
+        return None, CheckResult(props, failures)
     return parsed, CheckResult(parsed.model_dump(mode="json", exclude_none=True), [])
 
 
