@@ -139,6 +139,7 @@ def test_health_counts_objects(emulator: EmulatorServer, api: httpx.Client) -> N
         "flaky_tests": 7,
         "suites": 1,
         "calls": 2,
+        "call_body_bytes": sum(c.body_bytes for c in emulator.calls()),
     }
 
 
@@ -156,6 +157,7 @@ def test_reset_forgets_objects_calls_faults_and_config(
         "flaky_tests": 0,
         "suites": 0,
         "calls": 0,
+        "call_body_bytes": 0,
     }
     assert emulator.faults() == []
     defaults = emulator.org_defaults()

@@ -1,7 +1,7 @@
 """A local Datadog API: Test Optimization service settings and policies, flaky tests and
 Synthetics suites, persisted in SQLite, with fault injection and a call log.
 
-- Start it: ``python -m pulumi_datadog_testing.emulator --port 8126 --api-key K --app-key K``
+- Start it: ``python -m pulumi_datadog_testing.emulator --port 8711 --api-key K --app-key K``
   (or ``pulumi-datadog-testing emulator ...``); see ``server.py`` for every option.
 - From Python/tests: ``EmulatorServer`` runs it as a subprocess on a free loopback port and
   ``EmulatorAdmin`` drives its admin surface (``/_emulator/...``, bodies in

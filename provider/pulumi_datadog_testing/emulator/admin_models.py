@@ -1,7 +1,9 @@
 """Pydantic models of the emulator's admin surface (``/_emulator/...``) — and its reference.
 
 Everything here is emulator-only (none of it is a Datadog API). Admin paths need no keys,
-get no rate-limit headers and are not in the call log. Bodies are JSON; unknown fields,
+get no rate-limit headers and are not in the call log; they answer only requests addressed
+to a loopback host (403 otherwise), and ``POST``/``PUT``/``PATCH`` need
+``Content-Type: application/json`` even without a body (415). Bodies are JSON; unknown fields,
 wrong types and out-of-range values are ``400 {"errors": ["<field>: <problem>", ...]}``.
 ``EmulatorAdmin``/``EmulatorServer`` (``harness.py``) speak these models.
 
@@ -12,7 +14,7 @@ Endpoints
     {"status": "ok", "version": "0.1.0", "database": ":memory:" | "<sqlite path>",
      "uptime_seconds": 12.3,
      "counts": {"service_settings": 1, "policies": 0, "flaky_tests": 250, "suites": 2,
-                "calls": 17}}
+                "calls": 17, "call_body_bytes": 5120}}   # bodies held by the call log
 
 ``POST /_emulator/seed/flaky-tests`` ← ``SeedFlakyTestsRequest`` → ``SeededFlakyTests``::
 
@@ -49,12 +51,14 @@ explicit tests, each with its own ``repository_id``: ``{"tests": [{"repository_i
 (404 when unknown).
 
 ``GET /_emulator/calls[?method=PATCH&path=/api/...&clear=true]`` → ``CallsResponse``
-(oldest first, the last 10,000; ``clear=true`` empties the log in the same step);
-``DELETE /_emulator/calls`` → 204::
+(oldest first; ``clear=true`` empties the log in the same step); ``DELETE /_emulator/calls``
+→ 204. The log is bounded: the last 10,000 calls, the first 256 KiB of each body and
+32 MiB of bodies in all (older calls go first); 403s keep no body, 413s none either::
 
     {"calls": [{"seq": 1, "time": 1795424059.8, "method": "PATCH",
                 "path": "/api/v2/ci/test-optimization/settings/service",
-                "query": {}, "body": {...request JSON...}, "status": 200,
+                "query": {}, "body": {...request JSON...}, "body_bytes": 412,
+                "body_truncated": false, "status": 200,
                 "fault": null, "duration_ms": 1.2, "injected_latency_ms": 0.0}]}
 
   Headers (so keys) are never recorded; query parameters named like keys show ``"***"``;
@@ -328,6 +332,11 @@ class RecordedCall(_Admin):
     path: str
     query: dict[str, str | list[str]]
     body: Any = None
+    """The JSON body; text when it is not JSON or was cut (only its first 256 KiB are kept)."""
+    body_bytes: int = 0
+    """Size of the body as received (or as declared, for a refused 413)."""
+    body_truncated: bool = False
+    """``true`` when ``body`` holds only the start of the body (or none of it: 413, 403)."""
     status: int | None
     """``null`` when no HTTP answer was sent (``drop``/``hang`` faults)."""
     fault: FaultKind | None = None

@@ -290,6 +290,7 @@ def _admin_routes(api: FastAPI, state: EmulatorState) -> None:
                     "flaky_tests": len(state.flaky),
                     "suites": state.store.count("suites"),
                     "calls": len(state.calls),
+                    "call_body_bytes": state.calls.retained_bytes,
                 },
             )
         )

@@ -1,13 +1,17 @@
-"""The ASGI layer in front of the Datadog routes: auth, rate limits, faults, call log, logs.
+"""The ASGI layer in front of the routes: guards, auth, rate limits, faults, call log, logs.
 
-For every request under ``/api/`` (a Datadog path), in this order:
+For every request, first (``guard.py``): a ``Host`` (and ``Origin``) that is not a loopback
+name or address → 403; a body larger than the limit (``--max-body-bytes``) → 413, read no
+further; an admin ``POST``/``PUT``/``PATCH`` without a JSON content type → 415. Then, for
+every request under ``/api/`` (a Datadog path), in this order:
 
 1. ``DD-API-KEY`` and ``DD-APPLICATION-KEY`` are checked → 403 ``{"errors": ["Forbidden"]}``.
 2. The rate-limit budget is charged → 429 with the ``X-RateLimit-*`` headers when spent.
 3. Fault rules are drawn (latency, 429 bursts, errors, dropped or hanging connections).
 4. The route runs; its answer gets the ``X-RateLimit-*`` headers.
 5. The call (method, path, query, body, status — never headers, so never keys) is
-   recorded for ``GET /_emulator/calls``, and one log line is written.
+   recorded for ``GET /_emulator/calls`` (bodies bounded, see ``CallLog``), and one log
+   line is written.
 
 Admin paths (``/_emulator/...``) only get the log line. A "dropped" answer is a real
 connection abort: the client sees a transport error, not an HTTP status.
@@ -23,6 +27,7 @@ from typing import Any
 
 from .api_errors import error_body
 from .faults import Decision
+from .guard import read_body, refuse_before_body, refuse_content_type
 from .ratelimit import headers as ratelimit_headers
 from .ratelimit import limit_name
 from .state import EmulatorState, parse_query
@@ -54,13 +59,46 @@ class DatadogEdge:
         started = time.perf_counter()
         path: str = scope["path"]
         method: str = scope["method"]
-        if not path.startswith(_API_PREFIX):
-            status = await _run(self.app, scope, receive, send)
+        datadog = path.startswith(_API_PREFIX)
+        options = self.state.options
+        headers = _headers(scope)
+        refusal = refuse_before_body(headers, listen_host=options.listen_host, admin=not datadog)
+        body = b""
+        size = 0
+        if refusal is None:
+            body, size, refusal = await read_body(receive, headers, options.max_body_bytes)
+        if refusal is None and not datadog:
+            refusal = refuse_content_type(method, headers)
+        if refusal is not None:
+            status: int | None = await _answer(send, refusal.status, [refusal.message], [])
+            if datadog and refusal.status == 413:
+                self._record(scope, method, path, b"", refusal.size, status, None, started, 0.0)
             _log(method, path, scope, status, started, None)
             return
-        body = await _read_body(receive)
         replay = _replayer(body, receive)
-        status, fault, latency_s = await self._datadog_call(scope, method, path, body, replay, send)
+        if not datadog:
+            status = await _run(self.app, scope, replay, send)
+            _log(method, path, scope, status, started, None)
+            return
+        status, fault, latency_s = await self._datadog_call(
+            scope, headers, method, path, replay, send
+        )
+        kept = body if status != 403 else b""  # an unauthenticated body is not worth keeping
+        self._record(scope, method, path, kept, size, status, fault, started, latency_s)
+        _log(method, path, scope, status, started, fault)
+
+    def _record(
+        self,
+        scope: Scope,
+        method: str,
+        path: str,
+        body: bytes,
+        size: int,
+        status: int | None,
+        fault: Any,
+        started: float,
+        latency_s: float,
+    ) -> None:
         elapsed_ms = (time.perf_counter() - started) * 1000
         self.state.calls.record(
             time=time.time(),
@@ -68,20 +106,25 @@ class DatadogEdge:
             path=path,
             query_string=_query_string(scope),
             body=body,
+            body_bytes=size,
             status=status,
             fault=fault,
             duration_ms=round(elapsed_ms, 3),
             injected_latency_ms=round(latency_s * 1000, 3),
         )
-        _log(method, path, scope, status, started, fault)
 
     async def _datadog_call(
-        self, scope: Scope, method: str, path: str, body: bytes, receive: Receive, send: Send
+        self,
+        scope: Scope,
+        headers: dict[bytes, str],
+        method: str,
+        path: str,
+        receive: Receive,
+        send: Send,
     ) -> tuple[int | None, Any, float]:
         """Serve one Datadog-path call: status sent (None: no answer), the fault that shaped
         it, and the latency injected before it (seconds)."""
         state = self.state
-        headers = _headers(scope)
         if not state.authorized(
             headers.get(b"dd-api-key"),
             headers.get(b"dd-application-key"),
@@ -191,18 +234,6 @@ async def _wait_for_disconnect(receive: Receive, seconds: float) -> None:
         await asyncio.wait_for(disconnected(), timeout=seconds)
     except TimeoutError:
         pass
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
 
 
 def _replayer(body: bytes, receive: Receive) -> Receive:

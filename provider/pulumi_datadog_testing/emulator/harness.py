@@ -119,7 +119,9 @@ class EmulatorAdmin:
         params: Mapping[str, str | None] | None = None,
     ) -> Any:
         content = body.model_dump_json(exclude_unset=True).encode() if body is not None else None
-        headers = {"Content-Type": "application/json"} if content is not None else {}
+        # Admin writes need a JSON content type even without a body (guard.py).
+        writes = content is not None or method in ("POST", "PUT", "PATCH")
+        headers = {"Content-Type": "application/json"} if writes else {}
         query = {k: v for k, v in (params or {}).items() if v is not None}
         response = self._http.request(
             method, f"/_emulator{path}", content=content, headers=headers, params=query

@@ -1,20 +1,26 @@
 """Command line and server loop of the emulator.
 
-    python -m pulumi_datadog_testing.emulator --host 127.0.0.1 --port 8126 \\
+    python -m pulumi_datadog_testing.emulator --host 127.0.0.1 --port 8711 \\
         --api-key K --app-key K [--db state.sqlite] [--pr-comments-mode seeds|current] \\
-        [--bulk-max N] [--rate-limit N --rate-limit-period S] [--quiet]
+        [--bulk-max N] [--rate-limit N --rate-limit-period S] [--max-body-bytes N] [--quiet]
 
 (also ``pulumi-datadog-testing emulator ...``). Serves with uvicorn on one worker, one log
 line per request, and stops cleanly on Ctrl-C / SIGTERM (in-flight requests finish, the
 SQLite file is closed). Keys may come from ``DD_EMULATOR_API_KEY`` /
 ``DD_EMULATOR_APP_KEY`` instead of the command line; key values are never logged.
+
+The default port, 8711, is one no Datadog component uses (the Agent takes 8125 for
+DogStatsD, 8126 for APM, 5000–5012 for its own endpoints, 6062/6162 for the process agent).
+A start-up problem — the port in use, a database that is corrupt, not SQLite, locked by
+another process or in a place that cannot be written — is one line on stderr saying what
+to do, and exit status 1 (2 for a bad command line).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import ipaddress
+import errno
 import logging
 import os
 import signal
@@ -26,13 +32,14 @@ from pathlib import Path
 from typing import Any
 
 from .admin_models import EmulatorConfigPatch, RateLimitConfig
-from .store import MEMORY
+from .guard import DEFAULT_MAX_BODY_BYTES, is_loopback
+from .store import MEMORY, StoreError
 
-__all__ = ["build_parser", "main", "serve"]
+__all__ = ["DEFAULT_PORT", "StartupError", "build_parser", "main", "serve"]
 
 logger = logging.getLogger("pulumi_datadog_testing.emulator")
 
-DEFAULT_PORT = 8126
+DEFAULT_PORT = 8711
 API_KEY_ENV = "DD_EMULATOR_API_KEY"
 APP_KEY_ENV = "DD_EMULATOR_APP_KEY"
 BEARER_TOKEN_ENV = "DD_EMULATOR_BEARER_TOKEN"
@@ -92,6 +99,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         help="max tests per bulk flaky-test state PATCH (default 1000)",
     )
+    parser.add_argument(
+        "--max-body-bytes",
+        type=int,
+        default=DEFAULT_MAX_BODY_BYTES,
+        help=f"larger request bodies get a 413 (default {DEFAULT_MAX_BODY_BYTES:,})",
+    )
     parser.add_argument("--port-file", type=Path, help="write the bound port to this file")
     parser.add_argument("--quiet", action="store_true", help="no per-request log lines")
     parser.add_argument(
@@ -99,6 +112,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="allow --host to be a non-loopback address (the emulator has no real security)",
     )
+
+
+class StartupError(RuntimeError):
+    """The emulator cannot start; the message is one line saying what to do."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -113,27 +130,39 @@ def run(args: argparse.Namespace) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    if not args.allow_non_loopback and not _is_loopback(args.host):
-        logger.error(
-            "refusing to listen on %s: use a loopback address or --allow-non-loopback", args.host
+    if not args.allow_non_loopback and not is_loopback(args.host):
+        return _fail(
+            f"refusing to listen on {args.host}: use a loopback address (127.0.0.1, ::1, "
+            "localhost) or pass --allow-non-loopback",
+            status=2,
         )
-        return 2
+    if args.max_body_bytes < 1:
+        return _fail(f"--max-body-bytes must be at least 1, got {args.max_body_bytes}", status=2)
     overrides = EmulatorConfigPatch(
         pr_comments_mode=args.pr_comments_mode,
         max_bulk_tests=args.max_bulk_tests,
         rate_limit=_rate_limit(args),
     )
-    serve(
-        host=args.host,
-        port=args.port,
-        api_key=args.api_key or None,
-        app_key=args.app_key or None,
-        bearer_token=args.bearer_token or None,
-        db=args.db,
-        overrides=overrides,
-        port_file=args.port_file,
-    )
+    try:
+        serve(
+            host=args.host,
+            port=args.port,
+            api_key=args.api_key or None,
+            app_key=args.app_key or None,
+            bearer_token=args.bearer_token or None,
+            db=args.db,
+            overrides=overrides,
+            port_file=args.port_file,
+            max_body_bytes=args.max_body_bytes,
+        )
+    except (StartupError, StoreError) as exc:
+        return _fail(str(exc))
     return 0
+
+
+def _fail(message: str, *, status: int = 1) -> int:
+    print(f"emulator: error: {message}", file=sys.stderr)
+    return status
 
 
 def serve(
@@ -146,29 +175,33 @@ def serve(
     bearer_token: str | None = None,
     overrides: EmulatorConfigPatch,
     port_file: Path | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
 ) -> None:
-    """Bind, serve with uvicorn, return after a clean shutdown."""
+    """Bind, open the state, serve with uvicorn, return after a clean shutdown.
+
+    ``StartupError`` (port) or ``StoreError`` (database): nothing was served."""
     import uvicorn
 
     from .app import create_app
     from .state import EmulatorOptions
 
-    app = create_app(
-        EmulatorOptions(
-            api_key=api_key,
-            app_key=app_key,
-            bearer_token=bearer_token,
-            db=db,
-            config_overrides=overrides,
-        )
-    )
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    # proto=IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on accepted sockets whose
-    # proto says TCP; without it every answer (headers, then body) waits ~40 ms for the
-    # client's delayed ACK (Nagle), capping a keep-alive client at ~25 requests/s.
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    sock = _bind(family, host, port)
+    try:
+        app = create_app(
+            EmulatorOptions(
+                api_key=api_key,
+                app_key=app_key,
+                bearer_token=bearer_token,
+                db=db,
+                config_overrides=overrides,
+                max_body_bytes=max_body_bytes,
+                listen_host=host,
+            )
+        )
+    except BaseException:
+        sock.close()
+        raise
     bound = sock.getsockname()[1]
     if port_file is not None:
         tmp = port_file.with_suffix(port_file.suffix + ".tmp")
@@ -236,10 +269,29 @@ def _rate_limit(args: argparse.Namespace) -> RateLimitConfig | None:
     )
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
+def _bind(family: socket.AddressFamily, host: str, port: int) -> socket.socket:
+    """A listening-ready TCP socket on ``host:port``, or a ``StartupError`` saying what to do."""
+    # proto=IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on accepted sockets whose
+    # proto says TCP; without it every answer (headers, then body) waits ~40 ms for the
+    # client's delayed ACK (Nagle), capping a keep-alive client at ~25 requests/s.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        where = f"{host}:{port}" if family == socket.AF_INET else f"[{host}]:{port}"
+        if exc.errno == errno.EADDRINUSE:
+            raise StartupError(
+                f"port {port} on {host} is already in use — stop the program using it, or "
+                "pass another --port (--port 0 picks a free one)"
+            ) from None
+        if exc.errno == errno.EACCES:
+            raise StartupError(
+                f"no permission to listen on {where} — pass a --port above 1023"
+            ) from None
+        detail = exc.strerror or str(exc)
+        raise StartupError(
+            f"cannot listen on {where} ({detail}) — check --host and --port"
+        ) from None
+    return sock

@@ -21,19 +21,32 @@ from .admin_models import (
 )
 from .faults import FaultRegistry
 from .flaky_tests import FlakyTests
+from .guard import DEFAULT_MAX_BODY_BYTES
 from .policies import PoliciesService
 from .ratelimit import RateLimiter
 from .service_settings import ServiceSettingsService
 from .store import MEMORY, Store
 from .suites import SuitesService
 
-__all__ = ["CALL_LOG_SIZE", "CallLog", "EmulatorOptions", "EmulatorState", "parse_query"]
+__all__ = [
+    "CALL_LOG_BODY_BYTES",
+    "CALL_LOG_SIZE",
+    "CALL_LOG_TOTAL_BYTES",
+    "CallLog",
+    "EmulatorOptions",
+    "EmulatorState",
+    "parse_query",
+]
 
 CALL_LOG_SIZE: Final = 10_000
+"""Most calls kept (the oldest go first)."""
+CALL_LOG_BODY_BYTES: Final = 256 * 1024
+"""Most bytes of one request body kept (the rest is cut; the original size is kept)."""
+CALL_LOG_TOTAL_BYTES: Final = 32 * 1024 * 1024
+"""Most body bytes kept over all recorded calls (the oldest calls go first)."""
 _SECRET_PARAMS: Final = frozenset(
     {"api_key", "application_key", "dd-api-key", "dd-application-key"}
 )
-_MAX_RECORDED_BODY: Final = 1_000_000
 _CONFIG_KEY = "config"
 
 
@@ -49,6 +62,9 @@ class EmulatorOptions:
     bearer_token: str | None = None
     db: str = MEMORY
     config_overrides: EmulatorConfigPatch = field(default_factory=EmulatorConfigPatch)
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    listen_host: str = "127.0.0.1"
+    """The address served (``guard.py``: the ``Host`` values answered besides loopback)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,10 +77,15 @@ class _Call:
     path: str
     query_string: str
     body: bytes
+    body_bytes: int
     status: int | None
     fault: FaultKind | None
     duration_ms: float
     injected_latency_ms: float
+
+    @property
+    def truncated(self) -> bool:
+        return len(self.body) < self.body_bytes
 
     def decoded(self) -> RecordedCall:
         return RecordedCall(
@@ -73,7 +94,9 @@ class _Call:
             method=self.method,
             path=self.path,
             query=parse_query(self.query_string),
-            body=_decoded_body(self.body),
+            body=_decoded_body(self.body, truncated=self.truncated),
+            body_bytes=self.body_bytes,
+            body_truncated=self.truncated,
             status=self.status,
             fault=self.fault,
             duration_ms=self.duration_ms,
@@ -82,13 +105,31 @@ class _Call:
 
 
 class CallLog:
-    """The most recent Datadog-path calls (bounded, in memory). Recording keeps the raw
-    query string and body; they are parsed when the log is read, off the request path."""
+    """The most recent Datadog-path calls, in memory and bounded three ways: at most
+    ``size`` calls, ``body_limit`` bytes of each body (cut, the original size kept) and
+    ``total_bytes`` of bodies in all — so no stream of calls, however large or
+    unauthenticated, grows the process. Recording keeps the raw query string and body;
+    they are parsed when the log is read, off the request path."""
 
-    def __init__(self, size: int = CALL_LOG_SIZE) -> None:
-        self._calls: collections.deque[_Call] = collections.deque(maxlen=size)
+    def __init__(
+        self,
+        size: int = CALL_LOG_SIZE,
+        *,
+        body_limit: int = CALL_LOG_BODY_BYTES,
+        total_bytes: int = CALL_LOG_TOTAL_BYTES,
+    ) -> None:
+        self._calls: collections.deque[_Call] = collections.deque()
+        self._size = size
+        self._body_limit = body_limit
+        self._total_limit = total_bytes
+        self._retained = 0
         self._seq = itertools.count(1)
         self._lock = threading.Lock()
+
+    @property
+    def retained_bytes(self) -> int:
+        """Body bytes held now (at most ``total_bytes``)."""
+        return self._retained
 
     def record(
         self,
@@ -102,14 +143,24 @@ class CallLog:
         fault: FaultKind | None,
         duration_ms: float,
         injected_latency_ms: float = 0.0,
+        body_bytes: int | None = None,
     ) -> None:
+        """Record one call; ``body_bytes`` is the size received (default ``len(body)``)
+        when ``body`` holds less than that (e.g. nothing, for a refused call)."""
+        size = len(body) if body_bytes is None else max(body_bytes, len(body))
+        kept = body[: self._body_limit]
         with self._lock:
             self._calls.append(
                 _Call(
-                    next(self._seq), time, method, path, query_string, body, status, fault,
-                    duration_ms, injected_latency_ms,
+                    next(self._seq), time, method, path, query_string[:self._body_limit], kept,
+                    size, status, fault, duration_ms, injected_latency_ms,
                 )
             )  # fmt: skip
+            self._retained += len(kept)
+            while self._calls and (
+                len(self._calls) > self._size or self._retained > self._total_limit
+            ):
+                self._retained -= len(self._calls.popleft().body)
 
     def __len__(self) -> int:
         return len(self._calls)
@@ -122,6 +173,7 @@ class CallLog:
             calls = list(self._calls)
             if clear:
                 self._calls.clear()
+                self._retained = 0
         wanted = method.upper() if method is not None else None
         return [
             c.decoded()
@@ -132,6 +184,7 @@ class CallLog:
     def clear(self) -> None:
         with self._lock:
             self._calls.clear()
+            self._retained = 0
 
 
 def parse_query(raw: str) -> dict[str, str | list[str]]:
@@ -143,10 +196,13 @@ def parse_query(raw: str) -> dict[str, str | list[str]]:
     }
 
 
-def _decoded_body(body: bytes) -> Any:
+def _decoded_body(body: bytes, *, truncated: bool) -> Any:
+    """The body as JSON when it is complete JSON, else as text (a cut body: its start)."""
     if not body:
         return None
-    text = body[:_MAX_RECORDED_BODY].decode("utf-8", "replace")
+    text = body.decode("utf-8", "replace")
+    if truncated:
+        return text
     try:
         return json.loads(text)
     except ValueError:

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, Final
 
-__all__ = ["MEMORY", "Store"]
+__all__ = ["MEMORY", "Store", "StoreError"]
 
 MEMORY: Final = ":memory:"
 
@@ -32,18 +32,61 @@ CREATE TABLE IF NOT EXISTS suites (public_id TEXT PRIMARY KEY, doc TEXT NOT NULL
 _DATA_TABLES: Final = ("service_settings", "policies", "flaky_tests", "suites")
 
 
-class Store:
-    """Rows of JSON documents in SQLite; all methods are thread-safe."""
+class StoreError(RuntimeError):
+    """The database cannot be used; the message is one line saying what to do."""
 
-    def __init__(self, path: str = MEMORY) -> None:
+
+def _open_problem(path: str, exc: sqlite3.Error) -> StoreError:
+    detail = " ".join(str(exc).split()) or type(exc).__name__  # one line
+    text = detail.lower()
+    if "locked" in text or "busy" in text:
+        advice = (
+            "it is locked by another process — stop the other program (another emulator?) "
+            "using it, or pass another --db"
+        )
+    elif "not a database" in text or "malformed" in text or "corrupt" in text:
+        advice = (
+            "it is not an SQLite database or it is corrupt — move it aside (the emulator "
+            "creates a new one) or pass another --db"
+        )
+    elif "unable to open" in text or "readonly" in text or "read-only" in text:
+        advice = (
+            "it cannot be created or written — check that its folder exists and is writable, "
+            "or pass another --db"
+        )
+    else:
+        advice = "pass another --db, or move this file aside"
+    return StoreError(f"cannot use {path!r} as the emulator's database ({detail}): {advice}")
+
+
+class Store:
+    """Rows of JSON documents in SQLite; all methods are thread-safe.
+
+    Opening checks the file (``PRAGMA quick_check``) and writes the schema, so a corrupt,
+    foreign, locked or unwritable database is a ``StoreError`` at start-up, not mid-request.
+    """
+
+    def __init__(self, path: str = MEMORY, *, busy_timeout: float = 5.0) -> None:
         self.path = path
         self._lock = threading.RLock()
         self._depth = 0
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        if path != MEMORY:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+        try:
+            self._db = sqlite3.connect(
+                path, check_same_thread=False, isolation_level=None, timeout=busy_timeout
+            )
+        except sqlite3.Error as exc:
+            raise _open_problem(path, exc) from None
+        try:
+            if path != MEMORY:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                (verdict,) = self._db.execute("PRAGMA quick_check(1)").fetchone()
+                if verdict != "ok":
+                    raise sqlite3.DatabaseError(f"database disk image is malformed: {verdict}")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            self._db.close()
+            raise _open_problem(path, exc) from None
 
     def close(self) -> None:
         with self._lock:
