@@ -1,6 +1,7 @@
 """SyntheticsSuite with the real Pulumi CLI against the emulator.
 
-Lifecycle (create, zero-call preview, one-tag update = guard + one op, refresh, destroy), an
+Lifecycle (create, zero-call preview, one-tag update = guard + one op, refresh, destroy), drift
+found by refresh named per property in the next preview and restored by one guarded patch, an
 out-of-band edit that makes the next update fail and change nothing, a lost create answer
 that leaves exactly one suite (in state), a suite deleted outside Pulumi dropped by refresh,
 and bad inputs rejected before any call. Names and tags carry JSON-Pointer-hostile ``~``/``/``.
@@ -218,3 +219,48 @@ def test_get_reads_an_existing_suite_without_managing_it(
     stack.destroy(**QUIET)
     assert datadog_calls(emulator) == []  # read-only: never deleted
     assert [s["public_id"] for s in suites_on_server(emulator)] == [created["public_id"]]
+
+
+def test_drift_found_by_refresh_is_named_per_property_and_restored(
+    pulumi_sandbox: PulumiSandbox, emulator: Any
+) -> None:
+    emulator_stack(pulumi_sandbox, emulator, PROGRAM, config=CONFIG)
+    cwd = pulumi_sandbox.root / "program"
+
+    def cli(*args: str) -> str:
+        done = pulumi_sandbox.cli(*args, "--stack", "test", cwd=cwd, check=False)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    cli("up", "--yes")
+    public_id = json.loads(cli("stack", "output", "--json"))["public_id"]
+
+    # Edited outside Pulumi: the name, one tag and the threshold.
+    with api(emulator) as http:
+        edit = [
+            {"op": "replace", "path": "/name", "value": "renamed outside"},
+            {"op": "add", "path": "/tags/-", "value": "owner:someone-else"},
+            {"op": "replace", "path": "/options/alerting_threshold", "value": 0.9},
+        ]
+        body = {"data": {"type": "suites_json_patch", "attributes": {"json_patch": edit}}}
+        http.patch(f"{SUITES}/{public_id}/jsonpatch", json=body).raise_for_status()
+
+    cli("refresh", "--yes")
+    emulator.clear_calls()
+    preview = cli("preview", "--diff")
+    assert f'~ name   : "renamed outside" => "{NAME}"' in preview, preview
+    assert '~ [1]: "owner:someone-else" => "team:shop~/x"' in preview, preview  # a sorted set
+    assert "~ alerting_threshold: 0.9 => 0.5" in preview, preview
+    assert "~ message" not in preview and "~ tests" not in preview
+    assert emulator.calls() == []
+
+    # up restores them with one guarded minimal patch (guards = the refreshed values).
+    cli("up", "--yes")
+    (patch,) = [c.body["data"]["attributes"]["json_patch"] for c in emulator.calls(method="PATCH")]
+    assert {"op": "test", "path": "/name", "value": "renamed outside"} in patch
+    assert {"op": "replace", "path": "/name", "value": NAME} in patch
+    assert {"op": "replace", "path": "/options/alerting_threshold", "value": 0.5} in patch
+    restored = suite_on_server(emulator, public_id)
+    assert (restored["name"], sorted(restored["tags"])) == (NAME, sorted(TAGS))
+    assert restored["options"] == {"alerting_threshold": 0.5}
+    cli("preview", "--expect-no-changes")

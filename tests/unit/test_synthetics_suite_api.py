@@ -175,7 +175,16 @@ def test_create_posts_the_inputs_and_returns_datadog_values(
         )
     ]
     assert public_id == "sui-te0-001"
-    assert outs == {**INPUTS, "public_id": public_id, "monitor_id": 140000000}
+    assert outs == {
+        **INPUTS,
+        "public_id": public_id,
+        "monitor_id": 140000000,
+        "managed_paths": [
+            "name", "message", "tags", "tests", "options",
+            *(f"tests/{t['public_id']}/alerting_criticality" for t in TESTS),
+            "options/alerting_threshold",
+        ],
+    }  # fmt: skip
 
 
 def test_create_omits_unmanaged_fields(
@@ -278,6 +287,51 @@ def test_read_returns_datadog_values(provider: SyntheticsSuiteProvider, api: Fak
     result = provider.read(public_id, {**outs, "__provider": PROVIDER})
     assert result.id == public_id
     assert result.outs == {**outs, "tags": [*INPUTS["tags"], "added:outside"]}
+
+
+def test_refresh_reports_drift_as_inputs_in_the_declared_shape(
+    provider: SyntheticsSuiteProvider, api: FakeSuitesAPI
+) -> None:
+    result = provider.create(
+        {"name": "n", "tags": ["b", "a"], "tests": [{"public_id": "abc-def-001"}]}
+    )
+    public_id, outs = result.id, result.outs
+    assert outs is not None and outs["managed_paths"] == ["name", "tags", "tests"]
+    on_server = api.suites[public_id]
+    on_server["tags"].append("added:outside")
+    on_server["message"] = "not managed"
+    on_server["tests"].append({"public_id": "xyz-out-001", "alerting_criticality": "ignore"})
+    read = provider.read(public_id, {**outs, "__provider": PROVIDER})
+    # Undeclared message and criticality stay out; the test added outside is reported whole.
+    assert read.inputs == {
+        "name": "n",
+        "tags": ["a", "added:outside", "b"],
+        "tests": [
+            {"public_id": "abc-def-001"},
+            {"public_id": "xyz-out-001", "alerting_criticality": "ignore"},
+        ],
+    }
+    assert read.outs is not None and read.outs["managed_paths"] == outs["managed_paths"]
+
+
+def test_refresh_keeps_declared_option_and_criticality_keys(
+    provider: SyntheticsSuiteProvider, api: FakeSuitesAPI
+) -> None:
+    public_id, outs = create(provider)
+    api.suites[public_id]["options"]["alerting_threshold"] = 0.9
+    api.suites[public_id]["tests"][0]["alerting_criticality"] = "ignore"
+    read = provider.read(public_id, {**outs, "__provider": PROVIDER})
+    assert read.inputs is not None
+    assert read.inputs["options"] == {"alerting_threshold": 0.9}
+    assert read.inputs["tests"][0] == {**TESTS[0], "alerting_criticality": "ignore"}
+    assert read.inputs["message"] == INPUTS["message"]
+
+
+def test_read_by_get_reports_no_inputs(
+    provider: SyntheticsSuiteProvider, api: FakeSuitesAPI
+) -> None:
+    public_id, _ = create(provider)
+    assert provider.read(public_id, {"__provider": PROVIDER}).inputs is None
 
 
 def test_read_of_deleted_suite_reports_it_gone(

@@ -8,7 +8,11 @@ Wire calls (``/api/v2/synthetics/suites``):
   is exactly the desired one, whose managed fields all equal the desired values and that
   were created at most ``RECENT_WINDOW`` before the POST. One → adopted (no duplicate);
   none → the POST is sent again; several → an error naming them (nothing adopted blindly).
-- **read** ``GET /{public_id}``; 404 → gone (empty id: refresh drops it from state).
+- **read** ``GET /{public_id}``; 404 → gone (empty id: refresh drops it from state). A
+  refresh also makes Datadog's values of the *declared* fields (output ``managed_paths``
+  records which: fields, per-test keys, option keys) the inputs in state, so the next preview
+  names each drifted property (``~ tags: [...] => [...]``) and ``up`` puts the declared values
+  back with the guarded minimal patch.
 - **update** ``PATCH /{public_id}/jsonpatch`` with ``suite_patch.make_patch(old outputs, new
   inputs)``: only changed paths, ``test`` guards first. When a guard fails (the suite was
   edited outside Pulumi since the last refresh) the API rejects the whole patch and the update
@@ -212,6 +216,50 @@ class SuiteInputs(BaseModel):
 # ------------------------------------------------------------------ documents and diffs
 
 
+MANAGED_PATHS: Final = "managed_paths"
+"""Output: which fields, per-test keys (``tests/<public_id>/<key>``) and option keys
+(``options/<key>``) the inputs declare — what a refresh reports back as inputs."""
+
+
+def managed_paths(inputs: Mapping[str, Any]) -> list[str]:
+    """The declared paths of validated suite ``inputs`` (see ``MANAGED_PATHS``)."""
+    paths = [k for k in FIELDS if inputs.get(k) is not None]
+    for test in inputs.get("tests") or []:
+        paths += [f"tests/{test['public_id']}/{k}" for k in test if k != "public_id"]
+    paths += [f"options/{k}" for k in inputs.get("options") or {}]
+    return paths
+
+
+def refreshed_inputs(outputs: Mapping[str, Any], paths: Sequence[str]) -> dict[str, Any]:
+    """Datadog's values (``outputs``) in the shape of the declared inputs (``paths``): the
+    inputs a refresh records, so the engine diffs them against the program's per property.
+    A test added outside Pulumi is reported whole."""
+    declared = set(paths)
+    inputs: dict[str, Any] = {}
+    for field in FIELDS:
+        value = outputs.get(field)
+        if field not in declared or value is None:
+            continue
+        if field == "tags":
+            value = sorted(set(value))
+        elif field == "tests":
+            value = [_declared_test(test, declared) for test in value]
+        elif field == "options":
+            value = {k: v for k, v in value.items() if f"options/{k}" in declared}
+        inputs[field] = value
+    return inputs
+
+
+def _declared_test(test: Mapping[str, Any], declared: set[str]) -> dict[str, Any]:
+    public_id = test.get("public_id")
+    known = any(p.startswith(f"tests/{public_id}/") for p in declared)
+    return {
+        k: v
+        for k, v in test.items()
+        if k == "public_id" or not known or f"tests/{public_id}/{k}" in declared
+    }
+
+
 def outputs_of(suite: SuiteDocument, public_id: str) -> dict[str, Any]:
     """Resource outputs from a suite as Datadog returned it."""
     return {
@@ -342,6 +390,7 @@ class SyntheticsSuiteProvider(DatadogResourceProvider):
         inputs = SuiteInputs.model_validate(
             {k: v for k, v in strip_provider(props).items() if k in FIELDS}
         )
+        inputs_dump = inputs.model_dump(mode="json", exclude_none=True)
         recovery = _CreateRecovery(self, inputs, datetime.now(UTC))
         response = self.client.request(
             "POST",
@@ -359,20 +408,28 @@ class SyntheticsSuiteProvider(DatadogResourceProvider):
                 "public_id; check Datadog for the suite and adopt it with SyntheticsSuite.get"
             )
         logger.info("created synthetics suite %s (%r)", public_id, inputs.name)
-        return CreateResult(public_id, outputs_of(response.data.attributes, public_id))
+        outputs = outputs_of(response.data.attributes, public_id)
+        return CreateResult(public_id, {**outputs, MANAGED_PATHS: managed_paths(inputs_dump)})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         suite = self._get(id_)
         if suite is None:
             logger.info("synthetics suite %s is gone", id_)
             return ReadResult("", {})
-        return ReadResult(id_, outputs_of(suite, id_))
+        outputs = outputs_of(suite, id_)
+        paths = props.get(MANAGED_PATHS)
+        if not isinstance(paths, list):  # SyntheticsSuite.get, or a state written before it
+            return ReadResult(id_, outputs)
+        refreshed = refreshed_inputs(outputs, [str(p) for p in paths])
+        return ReadResult(id_, {**outputs, MANAGED_PATHS: paths}, refreshed)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         olds, news = strip_provider(olds), strip_provider(news)
         patch = suite_patch(id_, olds, news)
         if not patch:
-            return UpdateResult({k: olds.get(k) for k in OUTPUT_FIELDS})
+            return UpdateResult(
+                {**{k: olds.get(k) for k in OUTPUT_FIELDS}, MANAGED_PATHS: managed_paths(news)}
+            )
         logger.info("patching synthetics suite %s: %s", id_, "; ".join(describe_patch(patch)))
         from ..client import format_path  # the HTTP stack loads on the first call only
 
@@ -390,7 +447,10 @@ class SyntheticsSuiteProvider(DatadogResourceProvider):
             if self._guard_failed(id_, patch, exc):
                 raise SuiteChangedError(id_) from None
             raise
-        return UpdateResult(updated_outputs(olds, outputs_of(response.data.attributes, id_), patch))
+        written = outputs_of(response.data.attributes, id_)
+        return UpdateResult(
+            {**updated_outputs(olds, written, patch), MANAGED_PATHS: managed_paths(news)}
+        )
 
     def delete(self, id_: str, _props: dict[str, Any]) -> None:
         try:
