@@ -32,6 +32,7 @@ _EXPORTS: dict[str, str] = {
     "AutoQuarantineRuleArgs": "resources.flaky_test_policies",
     "BranchRuleArgs": "resources.flaky_test_policies",
     "DisabledArgs": "resources.flaky_test_policies",
+    "FlakyTestEntryArgs": "resources.flaky_test_states",
     "FailureRateRuleArgs": "resources.flaky_test_policies",
     "QuarantinedArgs": "resources.flaky_test_policies",
     "SyntheticsSuiteOptionsArgs": "resources.synthetics_suite",
@@ -45,6 +46,7 @@ __all__ = [
     "BranchRuleArgs",
     "DisabledArgs",
     "FailureRateRuleArgs",
+    "FlakyTestEntryArgs",
     "FlakyTestPolicies",
     "FlakyTestPoliciesArgs",
     "FlakyTestState",
@@ -74,7 +76,11 @@ if TYPE_CHECKING:  # pragma: no cover - for IDEs and type checkers
         QuarantinedArgs,
     )
     from .resources.flaky_test_state import FlakyTestState, FlakyTestStateArgs
-    from .resources.flaky_test_states import FlakyTestStates, FlakyTestStatesArgs
+    from .resources.flaky_test_states import (
+        FlakyTestEntryArgs,
+        FlakyTestStates,
+        FlakyTestStatesArgs,
+    )
     from .resources.service_settings import ServiceSettings, ServiceSettingsArgs
     from .resources.synthetics_suite import (
         SyntheticsSuite,

@@ -94,6 +94,7 @@ def test_default_enforcement_levels() -> None:
         "unique-service-settings": EnforcementLevel.MANDATORY,
         "flaky-test-quarantine-cap": EnforcementLevel.MANDATORY,
         "flaky-state-justification": EnforcementLevel.MANDATORY,
+        "flaky-quarantine-expiry": EnforcementLevel.MANDATORY,
         "unique-flaky-tests": EnforcementLevel.MANDATORY,
         "unique-flaky-test-policies": EnforcementLevel.MANDATORY,
         "suite-critical-test": EnforcementLevel.MANDATORY,

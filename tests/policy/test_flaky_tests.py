@@ -246,7 +246,8 @@ def test_justification_bulk_lists_the_tests_needing_a_reason() -> None:
         (
             f"FlakyTestStates 'legacy' sets 13 test(s) to disabled or fixed ({listed} and 3 more) "
             "without a reason; set reason= in the resource args — one justification (e.g. a ticket "
-            f"link) covers the whole set {JUSTIFY}"
+            "link) covers the whole set — or a test's own reason in its states entry "
+            f"{JUSTIFY}"
         )
     ]
 

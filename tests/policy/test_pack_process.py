@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -214,3 +215,32 @@ def test_pack_runs_stack_policies(pack: analyzer_pb2_grpc.AnalyzerStub) -> None:
             ),
         ),
     ]
+
+
+def test_expiry_fails_past_the_date_and_warns_before_it_at_advisory_level(
+    pack: analyzer_pb2_grpc.AnalyzerStub,
+) -> None:
+    """One mandatory policy, two levels on the wire: the engine fails preview on the expired
+    quarantine and only warns about the one expiring soon."""
+    today = datetime.now(UTC).date()
+    soon, past = (today + timedelta(days=3)).isoformat(), (today - timedelta(days=2)).isoformat()
+    props = {
+        "repository_id": "github.com/acme/shop",
+        "reason": "SHOP-1",
+        "states": {
+            "00000000000000aa": {"state": "quarantined", "expires": soon},
+            "00000000000000bb": {"state": "disabled", "expires": past, "owner": "@acme/cart"},
+        },
+    }
+    configure(pack, {})
+    diagnostics = analyze(pack, FLAKY_TEST_STATES, "legacy", props)
+    assert [(d.policyName, d.enforcementLevel) for d in diagnostics] == [
+        ("flaky-quarantine-expiry", analyzer_pb2.MANDATORY),
+        ("flaky-quarantine-expiry", analyzer_pb2.ADVISORY),
+    ]
+    assert "'00000000000000bb' (disabled, expired" in diagnostics[0].message
+    assert "'00000000000000aa' (quarantined until" in diagnostics[1].message
+    # configured advisory, both are warnings
+    configure(pack, {"flaky-quarantine-expiry": {"enforcementLevel": "advisory"}})
+    diagnostics = analyze(pack, FLAKY_TEST_STATES, "legacy", props)
+    assert [d.enforcementLevel for d in diagnostics] == [analyzer_pb2.ADVISORY] * 2

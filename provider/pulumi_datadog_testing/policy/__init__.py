@@ -30,17 +30,20 @@ from typing import Any, Final
 from pulumi_policy import EnforcementLevel, Policy
 
 from ._config import PolicyConfig, PolicyConfigError
-from ._levels import keep_declared_levels
+from ._levels import allow_advisory_reports, keep_declared_levels
 from ._props import UNKNOWN, Unknown, plain
 from .flaky_tests import (
+    FLAKY_QUARANTINE_EXPIRY,
     FLAKY_STATE_JUSTIFICATION,
     FLAKY_TEST_QUARANTINE_CAP,
     UNIQUE_FLAKY_TEST_POLICIES,
     UNIQUE_FLAKY_TESTS,
+    FlakyQuarantineExpiryConfig,
     FlakyStateJustificationConfig,
     FlakyTestQuarantineCapConfig,
     UniqueFlakyTestPoliciesConfig,
     UniqueFlakyTestsConfig,
+    flaky_quarantine_expiry,
     flaky_state_justification,
     flaky_test_quarantine_cap,
     unique_flaky_test_policies,
@@ -71,6 +74,7 @@ from .synthetics import (
 
 __all__ = [
     "CONFIG_MODELS",
+    "FLAKY_QUARANTINE_EXPIRY",
     "FLAKY_STATE_JUSTIFICATION",
     "FLAKY_TEST_QUARANTINE_CAP",
     "PACK_NAME",
@@ -85,6 +89,7 @@ __all__ = [
     "UNIQUE_FLAKY_TEST_POLICIES",
     "UNIQUE_SERVICE_SETTINGS",
     "UNKNOWN",
+    "FlakyQuarantineExpiryConfig",
     "FlakyStateJustificationConfig",
     "FlakyTestQuarantineCapConfig",
     "PolicyConfig",
@@ -101,6 +106,7 @@ __all__ = [
     "Unknown",
     "all_policies",
     "default_config",
+    "flaky_quarantine_expiry",
     "flaky_state_justification",
     "flaky_test_quarantine_cap",
     "plain",
@@ -136,6 +142,7 @@ POLICIES: Final[dict[str, PolicySpec]] = {
     UNIQUE_SERVICE_SETTINGS: PolicySpec(unique_service_settings, UniqueServiceSettingsConfig),
     FLAKY_TEST_QUARANTINE_CAP: PolicySpec(flaky_test_quarantine_cap, FlakyTestQuarantineCapConfig),
     FLAKY_STATE_JUSTIFICATION: PolicySpec(flaky_state_justification, FlakyStateJustificationConfig),
+    FLAKY_QUARANTINE_EXPIRY: PolicySpec(flaky_quarantine_expiry, FlakyQuarantineExpiryConfig),
     UNIQUE_FLAKY_TESTS: PolicySpec(unique_flaky_tests, UniqueFlakyTestsConfig),
     UNIQUE_FLAKY_TEST_POLICIES: PolicySpec(
         unique_flaky_test_policies, UniqueFlakyTestPoliciesConfig
@@ -158,6 +165,7 @@ CONFIG_MODELS: Final[dict[str, type[PolicyConfig]]] = {
 """Policy name → the pydantic model of its config (the source of its JSON schema)."""
 
 keep_declared_levels()  # initial_config entries without "enforcementLevel" never downgrade
+allow_advisory_reports()  # a mandatory policy may also warn (flaky-quarantine-expiry)
 
 
 def all_policies() -> list[Policy]:

@@ -24,10 +24,12 @@ from pulumi_policy import (
 
 from ..type_tokens import ResourceKind, kind_of
 from ._config import PolicyConfig, config_schema, load_config
+from ._levels import advisory_reporter
 from ._props import plain
 from ._resources import ResourceRef
 
 __all__ = [
+    "Advisory",
     "StackResource",
     "Violation",
     "join_or",
@@ -46,6 +48,13 @@ class StackResource:
 
     ref: ResourceRef
     props: Mapping[str, Any]
+
+
+class Advisory(str):
+    """A message a resource check reports as a warning (advisory level) even when its policy
+    is mandatory — e.g. a quarantine that expires soon, where failing preview comes later."""
+
+    __slots__ = ()
 
 
 class Violation(NamedTuple):
@@ -90,7 +99,10 @@ def resource_policy(
         if ref is None:
             return
         for message in check(ref, plain(args.props), parsed):
-            report_violation(message, None)
+            if isinstance(message, Advisory):
+                advisory_reporter(report_violation)(str(message), None)
+            else:
+                report_violation(message, None)
 
     return ResourceValidationPolicy(
         name=name,

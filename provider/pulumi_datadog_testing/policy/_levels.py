@@ -15,6 +15,13 @@ level the pack itself reports for that policy (its own level, else the pack's de
 drops an ``"all"`` entry without a level (whose only meaning is a level for every policy).
 The policy library applies it on import, so any pack that composes these factories — with
 ``pulumi_policy.PolicyPack`` directly — gets it, for all of its policies.
+
+``allow_advisory_reports()`` lets a mandatory policy also *warn*: the engine takes the level
+of each diagnostic from the diagnostic itself, but pulumi-policy binds one level per policy
+into the ``report_violation`` it passes. The wrapped factory attaches ``.advisory`` — a
+reporter at advisory level — to the reporter of a mandatory policy (``advisory_reporter``
+reads it). ``flaky-quarantine-expiry`` uses it to warn before a quarantine expires and fail
+once it has.
 """
 
 from __future__ import annotations
@@ -26,7 +33,12 @@ from typing import Any, Final
 from pulumi_policy import EnforcementLevel
 from pulumi_policy import policy as _sdk
 
-__all__ = ["keep_declared_levels", "keeps_declared_levels"]
+__all__ = [
+    "advisory_reporter",
+    "allow_advisory_reports",
+    "keep_declared_levels",
+    "keeps_declared_levels",
+]
 
 _MARK: Final = "__pulumi_datadog_testing_keeps_levels__"
 _INITIAL_CONFIG: Final = "_PolicyAnalyzerServicer__initial_config"  # name-mangled private
@@ -64,3 +76,45 @@ def keeps_declared_levels() -> bool:
     """Whether the patch is in place (the library applies it on import)."""
     servicer = getattr(_sdk, "_PolicyAnalyzerServicer", None)
     return bool(getattr(getattr(servicer, "GetAnalyzerInfo", None), _MARK, False))
+
+
+def allow_advisory_reports() -> None:
+    """Patch pulumi-policy's reporter factory (once per process; idempotent)."""
+    servicer = getattr(_sdk, "_PolicyAnalyzerServicer", None)
+    original: Callable[..., Any] | None = getattr(servicer, "_create_report_violation", None)
+    if servicer is None or original is None or getattr(original, _MARK, False):
+        return
+
+    @functools.wraps(original)
+    def create_report_violation(
+        self: Any,
+        response: Any,
+        policy_name: str,
+        policy_description: str,
+        enforcement_level: EnforcementLevel,
+        severity: Any = None,
+    ) -> Any:
+        report = original(
+            self, response, policy_name, policy_description, enforcement_level, severity
+        )
+        if enforcement_level == EnforcementLevel.MANDATORY:
+            report.advisory = original(
+                self,
+                response,
+                policy_name,
+                policy_description,
+                EnforcementLevel.ADVISORY,
+                severity,
+            )
+        return report
+
+    setattr(create_report_violation, _MARK, True)
+    servicer._create_report_violation = create_report_violation
+
+
+def advisory_reporter(report_violation: Callable[..., None]) -> Callable[..., None]:
+    """Where a policy's warnings go: the advisory reporter attached to a mandatory policy's
+    ``report_violation``, else ``report_violation`` itself (a policy configured advisory
+    warns at its own level)."""
+    advisory: Callable[..., None] = getattr(report_violation, "advisory", report_violation)
+    return advisory

@@ -8,15 +8,19 @@ type (the type itself was already decided by its type token).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Final
 
 from ..identity import DEFAULT_ENV
 from ..models import SERVICE_SETTING_NAMES
 from ..type_tokens import ResourceKind
 from ._props import UNKNOWN, Unknown
 
+NOTE_KEYS: Final = ("expires", "owner", "reason")
+"""What a flaky-test state may carry besides the state (kept in Pulumi state only)."""
+
 __all__ = [
+    "NOTE_KEYS",
     "FlakyTestPoliciesView",
     "FlakyTestStateView",
     "FlakyTestStatesView",
@@ -99,6 +103,8 @@ class FlakyTestStateView:
     """The test it manages; ``UNKNOWN`` if its id or selector is not known yet."""
     state: Text
     reason: Text
+    expires: Text = None
+    owner: Text = None
 
     @classmethod
     def of(cls, ref: ResourceRef, props: Mapping[str, Any]) -> FlakyTestStateView:
@@ -109,6 +115,8 @@ class FlakyTestStateView:
             key=_single_test_key(repository_id, props),
             state=_text(props, "state"),
             reason=_text(props, "reason"),
+            expires=_text(props, "expires"),
+            owner=_text(props, "owner"),
         )
 
 
@@ -133,17 +141,33 @@ class FlakyTestStatesView:
     ref: ResourceRef
     repository_id: Text
     states: Mapping[str, str | Unknown] | Unknown
-    """test id → state; ``UNKNOWN`` when the whole map is not known yet."""
+    """test id → state; ``UNKNOWN`` when the whole map is not known yet. A value given as an
+    object (``{"state": ..., "expires": ...}``) contributes its ``state`` here."""
     reason: Text
+    notes: Mapping[str, Mapping[str, Text]] = field(default_factory=dict)
+    """test id → its own ``expires``/``owner``/``reason`` (object values only)."""
+    expires: Text = None
+    owner: Text = None
+    query: Text = None
+    state: Text = None
+    """Query form: the state every matching test gets."""
 
     @classmethod
     def of(cls, ref: ResourceRef, props: Mapping[str, Any]) -> FlakyTestStatesView:
         raw = props.get("states")
         states: Mapping[str, str | Unknown] | Unknown
+        notes: dict[str, Mapping[str, Text]] = {}
         if raw is UNKNOWN:
             states = UNKNOWN
         elif isinstance(raw, Mapping):
-            states = {str(k): v if v is UNKNOWN else str(v) for k, v in raw.items()}
+            states = {}
+            for key, value in raw.items():
+                if isinstance(value, Mapping):
+                    state = _text(value, "state")
+                    states[str(key)] = "" if state is None else state
+                    notes[str(key)] = {k: _text(value, k) for k in NOTE_KEYS}
+                else:
+                    states[str(key)] = value if value is UNKNOWN else str(value)
         else:
             states = {}
         return cls(
@@ -151,7 +175,17 @@ class FlakyTestStatesView:
             repository_id=_text(props, "repository_id"),
             states=states,
             reason=_text(props, "reason"),
+            notes=notes,
+            expires=_text(props, "expires"),
+            owner=_text(props, "owner"),
+            query=_text(props, "query"),
+            state=_text(props, "state"),
         )
+
+    def note(self, test_id: str, key: str) -> Text:
+        """A test's own ``expires``/``owner``/``reason``, else the resource's."""
+        own = self.notes.get(test_id, {}).get(key)
+        return own if own is not None else getattr(self, key)
 
     def keyed_states(self) -> Iterator[tuple[TestKey, str | Unknown]]:
         """(test, state) for every entry, when the repository and the map are known."""

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
@@ -12,7 +14,16 @@ from pydantic import Field, field_validator
 
 from ..identity import FlakyState
 from ..type_tokens import ResourceKind
-from ._base import StackResource, Violation, join_or, listing, py, resource_policy, stack_policy
+from ._base import (
+    Advisory,
+    StackResource,
+    Violation,
+    join_or,
+    listing,
+    py,
+    resource_policy,
+    stack_policy,
+)
 from ._config import PolicyConfig
 from ._props import UNKNOWN, Unknown
 from ._resources import (
@@ -24,14 +35,17 @@ from ._resources import (
 )
 
 __all__ = [
+    "FLAKY_QUARANTINE_EXPIRY",
     "FLAKY_STATE_JUSTIFICATION",
     "FLAKY_TEST_QUARANTINE_CAP",
     "UNIQUE_FLAKY_TESTS",
     "UNIQUE_FLAKY_TEST_POLICIES",
+    "FlakyQuarantineExpiryConfig",
     "FlakyStateJustificationConfig",
     "FlakyTestQuarantineCapConfig",
     "UniqueFlakyTestPoliciesConfig",
     "UniqueFlakyTestsConfig",
+    "flaky_quarantine_expiry",
     "flaky_state_justification",
     "flaky_test_quarantine_cap",
     "unique_flaky_test_policies",
@@ -40,6 +54,7 @@ __all__ = [
 
 FLAKY_TEST_QUARANTINE_CAP = "flaky-test-quarantine-cap"
 FLAKY_STATE_JUSTIFICATION = "flaky-state-justification"
+FLAKY_QUARANTINE_EXPIRY = "flaky-quarantine-expiry"
 UNIQUE_FLAKY_TESTS = "unique-flaky-tests"
 UNIQUE_FLAKY_TEST_POLICIES = "unique-flaky-test-policies"
 
@@ -190,18 +205,25 @@ def _check_justification(
             )
         return
     bulk = FlakyTestStatesView.of(ref, props)
-    if bulk.states is UNKNOWN or bulk.reason is UNKNOWN:
+    if bulk.states is UNKNOWN:
         return
     flagged = sorted(test_id for test_id, state in bulk.states.items() if state in needs)
-    if not flagged:
+    # a test's own reason (object value) justifies it; the others share the resource's
+    reasons = {test_id: bulk.note(test_id, "reason") for test_id in flagged}
+    if any(reason is UNKNOWN for reason in reasons.values()):
         return
-    problem = _reason_problem(bulk.reason, config)
-    if problem:
-        states = sorted({str(bulk.states[test_id]) for test_id in flagged})
+    problems: dict[str, list[str]] = defaultdict(list)
+    for test_id in flagged:
+        reason = reasons[test_id]
+        problem = _reason_problem(None if isinstance(reason, Unknown) else reason, config)
+        if problem:
+            problems[problem].append(test_id)
+    for problem, test_ids in problems.items():
+        states = sorted({str(bulk.states[test_id]) for test_id in test_ids})
         yield (
-            f"{ref} sets {len(flagged)} test(s) to {join_or(states)} ({listing(flagged)}) "
+            f"{ref} sets {len(test_ids)} test(s) to {join_or(states)} ({listing(test_ids)}) "
             f"{problem}; set reason= in the resource args — one justification (e.g. a ticket "
-            f"link) covers the whole set {hint}"
+            f"link) covers the whole set — or a test's own reason in its states entry {hint}"
         )
 
 
@@ -220,6 +242,143 @@ def flaky_state_justification(
         check=_check_justification,
         enforcement_level=enforcement_level,
         remediation_steps="Add reason= (e.g. a ticket link) to the resource args.",
+    )
+
+
+# --- flaky-quarantine-expiry ---------------------------------------------------------------
+
+
+class FlakyQuarantineExpiryConfig(PolicyConfig):
+    warn_days: int = Field(
+        default=7,
+        ge=0,
+        description=(
+            "warn (advisory) when a quarantine expires within this many days; 0: only on "
+            "its last day."
+        ),
+    )
+    require_expires: bool = Field(
+        default=False,
+        description="every test in one of 'checked_states' must have an 'expires' date.",
+    )
+    checked_states: list[FlakyState] = Field(
+        default=["quarantined", "disabled"],
+        min_length=1,
+        description="the states whose 'expires' is checked.",
+    )
+
+
+today: Callable[[], date] = lambda: datetime.now(UTC).date()
+"""The current date (UTC) the expiry is judged against; tests replace it."""
+
+
+@dataclass(frozen=True)
+class _Quarantine:
+    """One test (or the tests of a query) in a checked state, with its notes."""
+
+    label: str
+    state: str
+    expires: str | Unknown | None
+    owner: str | Unknown | None
+
+
+def _quarantines(
+    ref: ResourceRef, props: Mapping[str, Any], checked: set[str]
+) -> Iterator[_Quarantine]:
+    if ref.kind is ResourceKind.FLAKY_TEST_STATE:
+        single = FlakyTestStateView.of(ref, props)
+        if isinstance(single.state, str) and single.state in checked:
+            label = str(single.key) if isinstance(single.key, TestKey) else "its test"
+            yield _Quarantine(label, single.state, single.expires, single.owner)
+        return
+    bulk = FlakyTestStatesView.of(ref, props)
+    if bulk.query is not None:
+        if isinstance(bulk.state, str) and bulk.state in checked:
+            label = f"the tests matching query {py(bulk.query)}"
+            yield _Quarantine(label, bulk.state, bulk.expires, bulk.owner)
+        return
+    if bulk.states is UNKNOWN:
+        return
+    for test_id, state in sorted(bulk.states.items()):
+        if isinstance(state, str) and state in checked:
+            yield _Quarantine(
+                f"'{test_id}'", state, bulk.note(test_id, "expires"), bulk.note(test_id, "owner")
+            )
+
+
+def _owned(item: _Quarantine) -> str:
+    return f", owner {item.owner}" if isinstance(item.owner, str) and item.owner else ""
+
+
+def _check_expiry(
+    ref: ResourceRef, props: Mapping[str, Any], config: FlakyQuarantineExpiryConfig
+) -> Iterator[str]:
+    now = today()
+    expired: list[str] = []
+    soon: list[str] = []
+    missing: list[str] = []
+    invalid: list[str] = []
+    for item in _quarantines(ref, props, set(config.checked_states)):
+        if item.expires is UNKNOWN:
+            continue
+        if item.expires is None:
+            if config.require_expires:
+                missing.append(f"{item.label} ({item.state}{_owned(item)})")
+            continue
+        try:
+            ends = date.fromisoformat(str(item.expires))
+        except ValueError:
+            invalid.append(f"{item.label} (expires={py(item.expires)})")
+            continue
+        left = (ends - now).days
+        if left < 0:
+            expired.append(
+                f"{item.label} ({item.state}, expired {item.expires}, {-left} day(s) ago"
+                f"{_owned(item)})"
+            )
+        elif left <= config.warn_days:
+            when = "today is its last day" if left == 0 else f"{left} day(s) left"
+            soon.append(f"{item.label} ({item.state} until {item.expires}, {when}{_owned(item)})")
+    policy = f"policy '{FLAKY_QUARANTINE_EXPIRY}'"
+    if expired:
+        yield (
+            f"{ref} keeps {len(expired)} test(s) quarantined or disabled past their expiry: "
+            f"{listing(expired)}; fix the test(s) and set them 'active', or review the "
+            f"quarantine and move expires= to a later date ({policy})"
+        )
+    if invalid:
+        yield f"{ref} has expires= that is not an ISO date (YYYY-MM-DD): {listing(invalid)}"
+    if missing:
+        yield (
+            f"{ref} quarantines or disables {len(missing)} test(s) without expires=: "
+            f"{listing(missing)}; set expires='YYYY-MM-DD' (the last day the quarantine may "
+            f"last) ({policy} config 'require_expires')"
+        )
+    if soon:
+        yield Advisory(
+            f"{ref}: the quarantine of {len(soon)} test(s) expires within "
+            f"{config.warn_days} day(s): {listing(soon)}; after that day preview fails — fix "
+            f"the test(s) or review and move expires= ({policy} config 'warn_days')"
+        )
+
+
+def flaky_quarantine_expiry(
+    enforcement_level: EnforcementLevel = EnforcementLevel.MANDATORY,
+) -> ResourceValidationPolicy:
+    """Quarantines that lapse: fail past ``expires``, warn ``warn_days`` before it."""
+    return resource_policy(
+        name=FLAKY_QUARANTINE_EXPIRY,
+        description=(
+            "A flaky test may stay quarantined or disabled only until its 'expires' date; "
+            "preview warns the configured number of days before (and can require a date)."
+        ),
+        kinds=_FLAKY_KINDS,
+        config=FlakyQuarantineExpiryConfig,
+        check=_check_expiry,
+        enforcement_level=enforcement_level,
+        remediation_steps=(
+            "Fix the test and set it active, or review the quarantine and move 'expires' later."
+        ),
     )
 
 

@@ -181,6 +181,7 @@ if __name__ == "__main__":  # pulumi-policy's runner executes this file as __mai
 
 STARTER_INITIAL_CONFIG: Final[Mapping[str, Mapping[str, object]]] = {
     "flaky-test-quarantine-cap": {"max_per_repository": 20},
+    "flaky-quarantine-expiry": {"warn_days": 14},
 }
 """What the starter pack's ``initial_config`` sets (thresholds only: levels stay declared)."""
 

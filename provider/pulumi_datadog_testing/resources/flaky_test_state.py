@@ -10,8 +10,10 @@ Semantics: create records the test's current state (``previous_state``) and chan
 if it differs; update changes the state; delete puts the test back in ``previous_state`` if
 Pulumi changed it; refresh reads the state (drift becomes a pending change). Changing
 ``test_id``, ``repository_id``, or a selector that no longer matches the managed test
-replaces the resource (the old test is released). ``reason`` is a free-text justification
-kept in Pulumi state only. The id is ``<repository_id>::<test_id>``;
+replaces the resource (the old test is released). ``reason`` (a free-text justification),
+``owner`` (free text, e.g. ``@acme/payments``) and ``expires`` (an ISO date, ``YYYY-MM-DD``:
+the last day the quarantine is meant to last, checked by the ``flaky-quarantine-expiry``
+policy) are kept in Pulumi state only: never sent, and changing them makes no API call. The id is ``<repository_id>::<test_id>``;
 ``FlakyTestState.get(name, id)`` reads an existing test without changing it.
 """
 
@@ -44,6 +46,7 @@ from ..models import FlakyTest
 from ..type_tokens import MODULE, ResourceKind
 from . import _flaky
 from ._base import has_unknowns, props_of
+from ._flaky_notes import NOTE_KEYS, IsoDate
 
 __all__ = ["FlakyTestState", "FlakyTestStateArgs", "FlakyTestStateInputs"]
 
@@ -65,6 +68,8 @@ class FlakyTestStateInputs(BaseModel):
     name: NonEmptyStr | None = None
     state: FlakyState
     reason: str | None = None
+    expires: IsoDate | None = None
+    owner: str | None = None
 
     @field_validator("test_id")
     @classmethod
@@ -117,7 +122,8 @@ class FlakyTestStateProvider(_flaky.FlakyProvider):
             if any(v is not None and v != resolved[k] for k, v in selector.items()):
                 # The managed test does not match the new selector: it names another test.
                 return DiffResult(changes=True, replaces=_changed(olds, news, SELECTOR))
-        changed = _changed(olds, news, ("state", "reason", *SELECTOR))
+        # Notes (expires/owner/reason) change state only: an update that sends nothing.
+        changed = _changed(olds, news, ("state", *NOTE_KEYS, *SELECTOR))
         return DiffResult(changes=bool(changed), replaces=[], delete_before_replace=False)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -177,7 +183,7 @@ class FlakyTestStateProvider(_flaky.FlakyProvider):
         adopting = props.get("state") is None
         inputs = FlakyTestStateInputs.model_validate(
             {
-                **{k: props[k] for k in (*SELECTOR, "reason") if props.get(k) is not None},
+                **{k: props[k] for k in (*SELECTOR, *NOTE_KEYS) if props.get(k) is not None},
                 "repository_id": repository_id,
                 "test_id": None if any(props.get(k) for k in SELECTOR) else test_id,
                 "state": current,
@@ -311,6 +317,11 @@ class FlakyTestStateArgs:
     """Selector: the test's name (exact match)."""
     reason: pulumi.Input[str] | None = None
     """Why (e.g. a ticket link); kept in Pulumi state only."""
+    expires: pulumi.Input[str] | None = None
+    """ISO date (``YYYY-MM-DD``): the last day the quarantine is meant to last (the
+    ``flaky-quarantine-expiry`` policy fails preview after it); kept in Pulumi state only."""
+    owner: pulumi.Input[str] | None = None
+    """Who owns fixing the test (free text, e.g. ``@acme/payments``); kept in Pulumi state only."""
 
 
 class FlakyTestState(Resource, module=MODULE, name=ResourceKind.FLAKY_TEST_STATE):
@@ -332,6 +343,8 @@ class FlakyTestState(Resource, module=MODULE, name=ResourceKind.FLAKY_TEST_STATE
     state: pulumi.Output[str]
     """Last known state (``pulumi refresh`` updates it)."""
     reason: pulumi.Output[str | None]
+    expires: pulumi.Output[str | None]
+    owner: pulumi.Output[str | None]
     previous_state: pulumi.Output[str]
     """The state before Pulumi managed the test (restored on delete)."""
     fqn: pulumi.Output[str]
@@ -353,6 +366,8 @@ class FlakyTestState(Resource, module=MODULE, name=ResourceKind.FLAKY_TEST_STATE
         suite: pulumi.Input[str] | None = None,
         name: pulumi.Input[str] | None = None,
         reason: pulumi.Input[str] | None = None,
+        expires: pulumi.Input[str] | None = None,
+        owner: pulumi.Input[str] | None = None,
     ) -> None:
         given = {
             "repository_id": repository_id,
@@ -362,6 +377,8 @@ class FlakyTestState(Resource, module=MODULE, name=ResourceKind.FLAKY_TEST_STATE
             "suite": suite,
             "name": name,
             "reason": reason,
+            "expires": expires,
+            "owner": owner,
         }
         props = props_of(args, given, OUTPUTS)
         super().__init__(FlakyTestStateProvider(), resource_name, props, opts)

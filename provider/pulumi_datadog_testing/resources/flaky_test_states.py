@@ -25,8 +25,12 @@ Semantics (both forms; the API work is in ``_flaky``):
   query form, re-runs the query.
 - All or nothing: if any test fails, the tests already changed are set back and the error
   names every failed test and Datadog's error.
-- ``reason`` is a free-text justification kept in Pulumi state only (policies may require it
-  for ``disabled``/``fixed``).
+- ``reason`` is a free-text justification, ``owner`` free text (e.g. ``@acme/payments``) and
+  ``expires`` an ISO date (``YYYY-MM-DD``) after which the ``flaky-quarantine-expiry`` policy
+  fails preview; all three are kept in Pulumi state only (never sent; changing them makes no
+  API call). In the map form a test may carry its own: ``states={id: {"state":
+  "quarantined", "expires": "2026-12-31", "owner": "@acme/payments", "reason": "..."}}``
+  (see ``_flaky_notes``); the resource-level ones apply to tests without their own.
 """
 
 from __future__ import annotations
@@ -53,10 +57,19 @@ from ..models import FlakyTest
 from ..type_tokens import MODULE, ResourceKind
 from . import _flaky
 from ._base import has_unknowns, props_of
+from ._flaky_notes import (
+    NOTE_KEYS,
+    FlakyTestEntryArgs,
+    IsoDate,
+    StateEntry,
+    entry_state,
+    notes_map,
+    plain_states,
+)
 
-__all__ = ["FlakyTestStates", "FlakyTestStatesArgs", "FlakyTestStatesInputs"]
+__all__ = ["FlakyTestEntryArgs", "FlakyTestStates", "FlakyTestStatesArgs", "FlakyTestStatesInputs"]
 
-OUTPUTS: Final = ("previous_states", "test_ids", "pending_test_ids")
+OUTPUTS: Final = ("previous_states", "test_ids", "pending_test_ids", "test_notes")
 """Properties the provider computes (``states`` is also an output: the last known states)."""
 
 
@@ -66,17 +79,23 @@ class FlakyTestStatesInputs(BaseModel):
     model_config = ConfigDict(defer_build=True, extra="forbid", strict=True)
 
     repository_id: NonEmptyStr
-    states: dict[str, FlakyState] | None = None
+    states: dict[str, StateEntry] | None = None
     query: NonEmptyStr | None = None
     state: FlakyState | None = None
     reason: str | None = None
+    expires: IsoDate | None = None
+    owner: str | None = None
 
     @field_validator("states")
     @classmethod
-    def _ids(cls, value: dict[str, FlakyState] | None) -> dict[str, FlakyState] | None:
+    def _ids(cls, value: dict[str, StateEntry] | None) -> dict[str, StateEntry] | None:
         if value is not None:
             _flaky.check_test_ids(value)
         return value
+
+    def desired_states(self) -> dict[str, FlakyState]:
+        """The map form's ``{test_id: state}`` (notes left out)."""
+        return {test_id: entry_state(value) for test_id, value in (self.states or {}).items()}
 
 
 def form_failures(props: Mapping[str, Any]) -> list[CheckFailure]:
@@ -118,13 +137,15 @@ class FlakyTestStatesProvider(_flaky.FlakyProvider):
     form_failures = staticmethod(form_failures)
 
     def diff_tests(self, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        changed = any(news.get(k) != olds.get(k) for k in ("reason", "query", "state"))
+        # Notes (expires/owner/reason) change state only: an update that sends nothing.
+        changed = any(news.get(k) != olds.get(k) for k in ("query", "state", *NOTE_KEYS))
         if news.get("states") is not None:
             new = news["states"]
             changed = (
                 changed
                 or has_unknowns(new)
-                or _flaky.states_map(new) != _flaky.states_map(olds.get("states"))
+                or plain_states(new) != _flaky.states_map(olds.get("states"))
+                or notes_map(new) != (olds.get("test_notes") or {})
             )
         elif olds.get("query") is not None and news.get("query") is not None:
             managed = set(_flaky.states_map(olds.get("previous_states")))
@@ -189,17 +210,24 @@ class FlakyTestStatesProvider(_flaky.FlakyProvider):
             current={i: _flaky.state_of(found[i]) for i in old.previous if i in found},
         )
         outs = _outputs(inputs, managed, sorted(matched - managed.previous.keys()))
-        refreshed = inputs.model_copy(
-            update={"states": managed.current} if inputs.states is not None else {}
-        )
-        return ReadResult(id_, outs, refreshed.model_dump(exclude_none=True))
+        if kept := {i: n for i, n in (props.get("test_notes") or {}).items() if i in found}:
+            outs["test_notes"] = kept
+        refreshed = inputs.model_dump(mode="json", exclude_none=True)
+        if inputs.states is not None:
+            # the read states; a test with notes of its own keeps them (object form)
+            notes = props.get("test_notes") or {}
+            refreshed["states"] = {
+                test_id: {**notes[test_id], "state": state} if test_id in notes else state
+                for test_id, state in managed.current.items()
+            }
+        return ReadResult(id_, outs, refreshed)
 
     def _desired(
         self, inputs: FlakyTestStatesInputs, olds: Mapping[str, Any] | None
     ) -> tuple[dict[str, FlakyState], dict[str, FlakyTest]]:
         """(test id → state wanted, tests already read by the query's search)."""
         if inputs.states is not None:
-            return dict(inputs.states), {}
+            return inputs.desired_states(), {}
         assert inputs.query is not None and inputs.state is not None
         same_query = olds is not None and olds.get("query") == inputs.query
         if same_query and olds is not None and olds.get("state") == inputs.state:
@@ -240,10 +268,12 @@ def _outputs(
         "previous_states": dict(sorted(managed.previous.items())),
         "test_ids": sorted(managed.previous),
     }
-    for key in ("query", "state", "reason"):
+    for key in ("query", "state", *NOTE_KEYS):
         value = getattr(inputs, key)
         if value is not None:
             outs[key] = value
+    if inputs.states is not None and (notes := notes_map(inputs.model_dump(mode="json")["states"])):
+        outs["test_notes"] = notes
     if inputs.query is not None:
         outs["pending_test_ids"] = pending or []
     return outs
@@ -255,8 +285,9 @@ class FlakyTestStatesArgs:
 
     repository_id: pulumi.Input[str]
     """Repository the tests belong to, e.g. ``github.com/acme/shop`` (scopes every search)."""
-    states: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None = None
-    """Test id → ``active``, ``quarantined``, ``disabled`` or ``fixed``."""
+    states: pulumi.Input[Mapping[str, pulumi.Input[str | FlakyTestEntryArgs]]] | None = None
+    """Test id → ``active``, ``quarantined``, ``disabled`` or ``fixed``, or an object
+    ``{"state": ..., "expires": ..., "owner": ..., "reason": ...}`` with that test's notes."""
     query: pulumi.Input[str] | None = None
     """A flaky tests search query (e.g. ``@test.service:checkout flaky_test_state:active``);
     every matching test of the repository gets ``state``."""
@@ -264,6 +295,11 @@ class FlakyTestStatesArgs:
     """With ``query``: the state every matching test gets."""
     reason: pulumi.Input[str] | None = None
     """Why (e.g. a ticket link); kept in Pulumi state only."""
+    expires: pulumi.Input[str] | None = None
+    """ISO date (``YYYY-MM-DD``): the last day the quarantine is meant to last (the
+    ``flaky-quarantine-expiry`` policy fails preview after it); kept in Pulumi state only."""
+    owner: pulumi.Input[str] | None = None
+    """Who owns fixing the tests (free text, e.g. ``@acme/payments``); kept in Pulumi state only."""
 
 
 class FlakyTestStates(Resource, module=MODULE, name=ResourceKind.FLAKY_TEST_STATES):
@@ -282,6 +318,10 @@ class FlakyTestStates(Resource, module=MODULE, name=ResourceKind.FLAKY_TEST_STAT
     query: pulumi.Output[str | None]
     state: pulumi.Output[str | None]
     reason: pulumi.Output[str | None]
+    expires: pulumi.Output[str | None]
+    owner: pulumi.Output[str | None]
+    test_notes: pulumi.Output[dict[str, dict[str, str]] | None]
+    """Map form: the notes (expires/owner/reason) of each test that has its own."""
     previous_states: pulumi.Output[dict[str, str]]
     """Each managed test's state before Pulumi managed it (restored on delete)."""
     test_ids: pulumi.Output[list[str]]
@@ -297,10 +337,12 @@ class FlakyTestStates(Resource, module=MODULE, name=ResourceKind.FLAKY_TEST_STAT
         opts: pulumi.ResourceOptions | None = None,
         *,
         repository_id: pulumi.Input[str] | None = None,
-        states: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None = None,
+        states: pulumi.Input[Mapping[str, pulumi.Input[str | FlakyTestEntryArgs]]] | None = None,
         query: pulumi.Input[str] | None = None,
         state: pulumi.Input[str] | None = None,
         reason: pulumi.Input[str] | None = None,
+        expires: pulumi.Input[str] | None = None,
+        owner: pulumi.Input[str] | None = None,
     ) -> None:
         props = props_of(
             args,
@@ -310,6 +352,8 @@ class FlakyTestStates(Resource, module=MODULE, name=ResourceKind.FLAKY_TEST_STAT
                 "query": query,
                 "state": state,
                 "reason": reason,
+                "expires": expires,
+                "owner": owner,
             },
             OUTPUTS,
         )

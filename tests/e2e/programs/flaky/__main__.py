@@ -8,7 +8,8 @@ every step of the e2e tests:
   ``state``, ``reason``) → ``FlakyTestState("single")``
 - ``flaky-e2e:policies``: FlakyTestPolicies args without ``repository_id`` →
   ``FlakyTestPolicies("policies")``
-- ``flaky-e2e:reason``: ``reason`` of the bulk resource
+- ``flaky-e2e:reason``, ``flaky-e2e:expires``, ``flaky-e2e:owner``: notes of the bulk resource
+  (``states`` values may be objects with a test's own ``state``/``expires``/``owner``/``reason``)
 """
 
 import pulumi
@@ -28,7 +29,13 @@ states = config.get_object("states")
 if states is not None:
     bulk = FlakyTestStates(
         "bulk",
-        FlakyTestStatesArgs(repository_id=repository, states=states, reason=config.get("reason")),
+        FlakyTestStatesArgs(
+            repository_id=repository,
+            states=states,
+            reason=config.get("reason"),
+            expires=config.get("expires"),
+            owner=config.get("owner"),
+        ),
     )
     pulumi.export("bulk_states", bulk.states)
     pulumi.export("bulk_previous", bulk.previous_states)
