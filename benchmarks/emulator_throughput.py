@@ -1,10 +1,11 @@
 """Requests per second of the local Datadog API emulator on loopback, per endpoint.
 
     python benchmarks/emulator_throughput.py [--requests 3000] [--seconds 10] \\
-        [--concurrency 1] [--log] [--db PATH | --memory]
+        [--concurrency 1] [--tests 20000] [--only TEXT] [--log] [--db PATH | --memory]
 
 Starts the emulator (``EmulatorServer``: one uvicorn worker, a SQLite file by default),
-seeds 5,000 flaky tests (and prints how long that took), then drives each endpoint with
+seeds ``--tests`` flaky tests in one repository plus 5 in another (and prints how long that
+took), then drives each endpoint (``--only``: those whose name contains TEXT) with
 ``--concurrency`` keep-alive connections (``http.client`` in threads: a light client, so the
 numbers are mostly the server's) for ``--requests`` requests or ``--seconds``, whichever
 comes first, and prints requests/s, client-side latency percentiles, the median time
@@ -34,6 +35,8 @@ from urllib.parse import urlsplit
 from pulumi_datadog_testing.emulator import EmulatorServer
 
 REPO = "github.com/acme/bench"
+SMALL_REPO = "github.com/acme/small"
+"""A repository with a handful of tests beside the big one: the selective searches."""
 SETTINGS = "/api/v2/ci/test-optimization/settings/service"
 FLAKY = "/api/v2/test/flaky-test-management/tests"
 SUITES = "/api/v2/synthetics/suites"
@@ -138,9 +141,21 @@ def envelope(type_: str, attributes: dict[str, Any]) -> dict[str, Any]:
     return {"data": {"type": type_, "attributes": attributes}}
 
 
+def flaky_search(query: str, limit: int) -> Body:
+    return lambda n: (
+        "POST",
+        FLAKY,
+        envelope(
+            "search_flaky_tests_request", {"filter": {"query": query}, "page": {"limit": limit}}
+        ),
+    )
+
+
 def scenarios(ids: list[str], suite_ids: list[str]) -> list[tuple[str, Body, int]]:
     """(name, request builder, request-count divisor) for each measured endpoint."""
     fingerprints = f"fingerprint_fqn:({' OR '.join(ids[:1000])})"
+    provider_read = f'@git.repository.id_v2:"{REPO}" fingerprint_fqn:({" OR ".join(ids[-390:])})'  # what the provider sends: one repository, up to ~390 ids (8,000 characters)
+    few_ids = " OR ".join(f"fingerprint_fqn:{i}" for i in ids[100:103])
     settings_patch: Body = lambda n: (
         "PATCH",
         SETTINGS,
@@ -205,6 +220,26 @@ def scenarios(ids: list[str], suite_ids: list[str]) -> list[tuple[str, Body, int
             30,
         ),
         (
+            "flaky search, provider read (repo + 390 ids)",
+            flaky_search(provider_read, 1000),
+            10,
+        ),
+        (
+            "flaky search, selective: 5-test repository",
+            flaky_search(f'@git.repository.id_v2:"{SMALL_REPO}"', 100),
+            1,
+        ),
+        (
+            "flaky search, selective: repo + state",
+            flaky_search(f'@git.repository.id_v2:"{SMALL_REPO}" flaky_test_state:active', 100),
+            1,
+        ),
+        (
+            "flaky search, selective: 3 ids OR'd",
+            flaky_search(few_ids, 100),
+            1,
+        ),
+        (
             "flaky bulk PATCH, 100 tests",
             lambda n: (
                 "PATCH",
@@ -247,12 +282,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=3000, help="requests per endpoint")
     parser.add_argument("--seconds", type=float, default=10.0, help="time cap per endpoint")
     parser.add_argument("--concurrency", type=int, default=1, help="keep-alive connections")
+    parser.add_argument(
+        "--tests", type=int, default=20_000, help="flaky tests seeded in the big repository"
+    )
+    parser.add_argument("--only", default="", help="run the endpoints whose name contains this")
     parser.add_argument("--log", action="store_true", help="keep per-request log lines on")
     parser.add_argument("--memory", action="store_true", help="in-memory SQLite")
     parser.add_argument("--db", type=Path, help="SQLite file (default: a temporary file)")
     args = parser.parse_args(argv)
     if not 1 <= args.requests <= 1_000_000 or not 0 < args.seconds <= 600:
         parser.error("--requests must be 1..1000000 and --seconds 0..600")
+    if not 4000 <= args.tests <= 100_000:
+        parser.error("--tests must be 4000..100000 (the bulk PATCH scenario uses 4,000 ids)")
 
     extra = [] if args.log else ["--quiet"]
     if args.memory:
@@ -260,9 +301,10 @@ def main(argv: list[str] | None = None) -> int:
     with EmulatorServer(db=args.db, extra_args=extra) as server:
         headers = {**server.headers(), "Content-Type": "application/json"}
         started = time.perf_counter()
-        seeded = server.seed_flaky_tests(REPO, 5000, seed=1)
+        seeded = server.seed_flaky_tests(REPO, args.tests, seed=1, with_history=False)
         seed_seconds = time.perf_counter() - started
         ids = [t.id for t in seeded.tests]
+        server.seed_flaky_tests(SMALL_REPO, 5, seed=2, state="active")
         suite_ids = []
         for n in range(20):
             conn = http.client.HTTPConnection(server.host, server.port)
@@ -280,9 +322,11 @@ def main(argv: list[str] | None = None) -> int:
             f"emulator at {server.url}: 1 uvicorn worker, {storage}, "
             f"request log {'on' if args.log else 'off'}, {args.concurrency} connection(s)"
         )
-        print(f"{'seed 5,000 flaky tests (admin POST)':<42} {seed_seconds:9.2f} s")
+        print(f"{f'seed {args.tests:,} flaky tests (admin POST)':<42} {seed_seconds:9.2f} s")
         server.clear_calls()
         for name, body, divisor in scenarios(ids, suite_ids):
+            if args.only and args.only not in name:
+                continue
             cpu_before = cpu_seconds(server.pid)
             result = drive(
                 server.url,

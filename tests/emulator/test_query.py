@@ -6,6 +6,7 @@ documents by the same ``search_values`` the emulator uses.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -245,3 +246,34 @@ def test_any_quoted_value_matches_itself_exactly(value: str) -> None:
     query = compile_query(f"@test.name:{quote_query_value(value)}")
     assert query.matches(FlakyRecord.of(_doc("00000000000000ee", name=value)))
     assert not query.matches(FlakyRecord.of(_doc("00000000000000ee", name=value + "x")))
+
+
+@pytest.mark.parametrize(
+    ("query", "ids"),
+    [
+        ("fingerprint_fqn:a OR fingerprint_fqn:b", {"a", "b"}),  # an OR of id terms: bounded
+        ("(fingerprint_fqn:a OR fingerprint_fqn:(b OR c)) env:ci", {"a", "b", "c"}),
+        ('fingerprint_fqn:("a" OR b) -fingerprint_fqn:b', {"a", "b"}),  # NOT bounds nothing
+    ],
+)
+def test_candidate_ids_follow_and_or_structure(query: str, ids: set[str]) -> None:
+    assert compile_query(query).candidate_ids == ids
+
+
+_GROUPS: dict[str, Callable[[list[str]], bool]] = {
+    "(a OR b)": lambda s: "a" in s or "b" in s,
+    "(a OR b*)": lambda s: "a" in s or any(v.startswith("b") for v in s),
+    "(a AND b)": lambda s: "a" in s and "b" in s,
+    "(a OR NOT b)": lambda s: "a" in s or "b" not in s,
+    '("x y" OR b)': lambda s: "x y" in s or "b" in s,
+    "(OR)": lambda s: "OR" in s,
+}
+
+
+@pytest.mark.parametrize("group", list(_GROUPS))
+def test_exact_group_fast_path_matches_the_general_parse(group: str) -> None:
+    """Exact groups skip the per-value closures; every form still matches as documented."""
+    compiled = compile_query(f"@test.service:{group}")
+    for services in (["a"], ["b"], ["bx"], ["a", "b"], ["x y"], ["OR"], ["c"]):
+        record = FlakyRecord.of(_doc("00000000000000ee", services=services))
+        assert compiled.matches(record) == _GROUPS[group](services), (group, services)

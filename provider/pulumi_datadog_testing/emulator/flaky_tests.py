@@ -1,8 +1,12 @@
 """Flaky tests: search (query, sort, cursor pagination) and bulk state updates.
 
 All tests are kept in memory (as their wire documents plus precomputed search values) and
-mirrored to SQLite on every write, so a search over thousands of tests is a Python scan
-with compiled predicates, and ``fingerprint_fqn:(id1 OR id2 …)`` is a dictionary lookup.
+mirrored to SQLite on every write. A search first narrows the candidates with an index of
+the exact values of ``INDEXED_KEYS`` (repository, state; ids are the primary dictionary):
+``@git.repository.id_v2:"r" flaky_test_state:quarantined`` or ``fingerprint_fqn:(id1 OR
+id2 …)`` looks at the tests it names, not at all of them. The compiled query then decides
+on those candidates, exactly as on a full scan (``query.Narrowing`` only prunes tests that
+cannot match); a query the index cannot narrow walks the tests in sort order.
 
 Pagination is keyset-based: the opaque cursor (base64 JSON) holds the sort key of the last
 test returned plus a fingerprint of the query and sort, so pages stay consistent while
@@ -26,16 +30,21 @@ from typing import Any, Final
 from ..identity import FlakyState
 from ..models import FlakySort, FlakyTestsSearchRequest, UpdateFlakyTestsRequest
 from .api_errors import ApiError
-from .query import FREE_TEXT, CompiledQuery, QuerySyntaxError, compile_query
+from .query import FINGERPRINT, FREE_TEXT, CompiledQuery, QuerySyntaxError, compile_query
 from .store import Store
 
-__all__ = ["DEFAULT_PAGE_LIMIT", "FlakyRecord", "FlakyTests", "search_values"]
+__all__ = ["DEFAULT_PAGE_LIMIT", "INDEXED_KEYS", "FlakyRecord", "FlakyTests", "search_values"]
 
 DEFAULT_PAGE_LIMIT: Final = 10
 MAX_PAGE_LIMIT: Final = 1000
 SEARCH_TIME_LIMIT: Final = 10.0
 """Seconds one search may scan before it is refused as too expensive (a safety net behind
 the query limits: with them, no query comes near it)."""
+INDEXED_KEYS: Final = ("@git.repository.id_v2", "flaky_test_state")
+"""Search keys with an exact-value index (besides ``fingerprint_fqn``, the id itself)."""
+_SPARSE: Final = 4
+"""Use the candidates when they are at most 1/_SPARSE of all tests; denser, a walk in sort
+order reaches a page's worth of matches about as soon, without sorting them."""
 _CHECK_EVERY: Final = 1024
 _HISTORY = "history"
 _INTERNAL: Final = frozenset({"id", "repository_id", _HISTORY})
@@ -128,13 +137,46 @@ class FlakyTests:
         self._store = store
         self._lock = threading.RLock()
         self._by_id: dict[str, FlakyRecord] = {}
+        self._index: dict[str, dict[str, set[str]]] = {}
         self._orders: dict[str, tuple[list[SortKey], list[str]]] = {}
         self.reload()
 
     def reload(self) -> None:
         with self._lock:
-            self._by_id = {d["id"]: FlakyRecord.of(d) for d in self._store.all("flaky_tests")}
+            self._by_id = {}
+            self._index = {key: {} for key in INDEXED_KEYS}
+            for doc in self._store.all("flaky_tests"):
+                self._put(FlakyRecord.of(doc))
             self._orders.clear()
+
+    def _put(self, record: FlakyRecord) -> None:
+        """Store ``record`` (replacing the test's previous record) and keep the index in step."""
+        test_id = record.doc["id"]
+        old = self._by_id.get(test_id)
+        for key, by_value in self._index.items():
+            before = old.search_values[key] if old is not None else ()
+            after = record.search_values[key]
+            if before == after:
+                continue
+            for value in before:
+                ids = by_value[value]
+                ids.discard(test_id)
+                if not ids:
+                    del by_value[value]
+            for value in after:
+                by_value.setdefault(value, set()).add(test_id)
+        self._by_id[test_id] = record
+
+    def lookup(self, key: str, values: frozenset[str]) -> set[str] | frozenset[str] | None:
+        """The ids of the tests with one of ``values`` for ``key`` (``None``: not indexed)."""
+        if key == FINGERPRINT:
+            return values  # ids themselves (unknown ones are skipped when looked up)
+        by_value = self._index.get(key)
+        if by_value is None:
+            return None
+        if len(values) == 1:
+            return by_value.get(next(iter(values)), frozenset())
+        return set().union(*(by_value.get(v, ()) for v in values))
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -151,7 +193,7 @@ class FlakyTests:
             created = sum(1 for d in docs if d["id"] not in self._by_id)
             self._store.put_flaky_tests(docs)
             for doc in docs:
-                self._by_id[doc["id"]] = FlakyRecord.of(doc)
+                self._put(FlakyRecord.of(doc))
             self._orders.clear()  # new tests or new sort values
         return created, len(docs) - created
 
@@ -193,8 +235,8 @@ class FlakyTests:
                     results.append({"id": test.id, "success": True})
             if changed:
                 self._store.put_flaky_tests(changed.values())
-                for test_id, doc in changed.items():
-                    self._by_id[test_id] = FlakyRecord.of(doc)
+                for doc in changed.values():
+                    self._put(FlakyRecord.of(doc))
         return {
             "data": {
                 "id": str(uuid.uuid4()),
@@ -231,9 +273,10 @@ class FlakyTests:
         descending = sort.startswith("-")
         name = sort.lstrip("-")
         with self._lock:
-            if query.candidate_ids is not None:
+            candidates = query.candidates(self.lookup)
+            if candidates is not None and len(candidates) * _SPARSE <= len(self._by_id):
                 selected, more = self._page_of_candidates(
-                    query, name, descending=descending, after=after, limit=limit
+                    query, candidates, name, descending=descending, after=after, limit=limit
                 )
             else:
                 selected, more = self._page_in_order(
@@ -282,16 +325,16 @@ class FlakyTests:
     def _page_of_candidates(
         self,
         query: CompiledQuery,
+        candidates: Iterable[str],
         name: str,
         *,
         descending: bool,
         after: SortKey | None,
         limit: int,
     ) -> tuple[list[FlakyRecord], bool]:
-        """A query pinned to a set of ids: look them up, filter, sort, cut the page."""
-        assert query.candidate_ids is not None
+        """A query the index narrowed to a few ids: look them up, filter, sort, cut the page."""
         key = _sort_key(name)
-        pool = (r for i in query.candidate_ids if (r := self._by_id.get(i)) is not None)
+        pool = (r for i in candidates if (r := self._by_id.get(i)) is not None)
         matches = sorted((r for r in pool if query.predicate(r.search_values)), key=key)
         position = _cursor_position([key(r) for r in matches], after, descending=descending)
         if descending:

@@ -23,8 +23,12 @@ adjacent terms — then ``OR``)::
 
 ``compile_query(text)`` parses once and returns a ``CompiledQuery`` whose ``matches(test)``
 is a closure tree; value groups made only of exact values become one ``frozenset``
-membership test, and a top-level ``fingerprint_fqn:(id1 OR id2 …)`` is exposed as
-``candidate_ids`` so a search over many tests can look those ids up directly.
+membership test. Beside the closures the parser builds a ``Narrowing``: what the query's
+exact ``key:value`` terms say about which tests can match, as unions and intersections of
+"tests with one of these values for this key" (negations, wildcards and free text say
+nothing). A search resolves it against an index to look at a few candidates instead of
+every test, then runs ``matches`` on those — the narrowing only ever prunes tests that
+cannot match, so results are the same with or without it.
 
 Cost is bounded before anything is evaluated: a query longer than ``MAX_QUERY_CHARS``,
 nested deeper than ``MAX_QUERY_DEPTH`` (parentheses, ``NOT`` and ``-`` each add a level)
@@ -36,17 +40,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Final, Protocol
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
+from typing import Final, NamedTuple, Protocol
 
 from .wildcard import ANY_CHAR, STAR, Wildcard
 
 __all__ = [
+    "FINGERPRINT",
     "MAX_QUERY_CHARS",
     "MAX_QUERY_DEPTH",
     "MAX_QUERY_TERMS",
     "SEARCH_KEYS",
     "CompiledQuery",
+    "IndexLookup",
+    "Narrowing",
     "QueryLimitError",
     "QuerySyntaxError",
     "Searchable",
@@ -77,6 +85,8 @@ MAX_QUERY_TERMS: Final = 512
 
 FREE_TEXT: Final = "__fqn__"
 """The pseudo key a bare value (free text) is matched against."""
+FINGERPRINT: Final = "fingerprint_fqn"
+"""The key whose value is the test id."""
 
 
 class Searchable(Protocol):
@@ -103,6 +113,84 @@ class QueryLimitError(QuerySyntaxError):
 
 
 Predicate = Callable[[Mapping[str, tuple[str, ...]]], bool]
+
+IndexLookup = Callable[[str, frozenset[str]], AbstractSet[str] | None]
+"""An index: the ids of the tests having any of ``values`` for ``key`` (a set the caller
+only reads), or ``None`` when ``key`` is not indexed."""
+
+
+class Narrowing(Protocol):
+    """Which tests a query can match, in terms of exact key values (see the module
+    docstring). ``candidates`` is a superset of the matching tests' ids, or ``None`` when
+    the index cannot bound them (then every test is a candidate)."""
+
+    def candidates(self, lookup: IndexLookup) -> AbstractSet[str] | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _KeyIn:
+    """Tests having one of ``values`` for ``key``."""
+
+    key: str
+    values: frozenset[str]
+
+    def candidates(self, lookup: IndexLookup) -> AbstractSet[str] | None:
+        return lookup(self.key, self.values)
+
+
+@dataclass(frozen=True, slots=True)
+class _AllOf:
+    """Tests every part admits (parts the index cannot bound are left out)."""
+
+    parts: tuple[Narrowing, ...]
+
+    def candidates(self, lookup: IndexLookup) -> AbstractSet[str] | None:
+        known = [c for part in self.parts if (c := part.candidates(lookup)) is not None]
+        if not known:
+            return None
+        known.sort(key=len)
+        out = known[0]
+        for other in known[1:]:
+            if not out:
+                break
+            out = out & other
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class _AnyOf:
+    """Tests any part admits (unbounded as soon as one part is)."""
+
+    parts: tuple[Narrowing, ...]
+
+    def candidates(self, lookup: IndexLookup) -> AbstractSet[str] | None:
+        out: set[str] = set()
+        for part in self.parts:
+            found = part.candidates(lookup)
+            if found is None:
+                return None
+            out |= found
+        return out
+
+
+def _all_of(parts: Sequence[Narrowing | None]) -> Narrowing | None:
+    known = tuple(p for p in parts if p is not None)
+    return None if not known else known[0] if len(known) == 1 else _AllOf(known)
+
+
+def _any_of(parts: Sequence[Narrowing | None]) -> Narrowing | None:
+    if any(p is None for p in parts):
+        return None
+    known = tuple(p for p in parts if p is not None)
+    return known[0] if len(known) == 1 else _AnyOf(known)
+
+
+class _Expr(NamedTuple):
+    """A parsed (sub)query: its predicate and what it says about candidates."""
+
+    predicate: Predicate
+    narrowing: Narrowing | None
+
 
 # ----------------------------------------------------------------------------- lexer
 
@@ -237,7 +325,6 @@ def _bare_value(raw: str) -> _Value:
 class _Parser:
     tokens: list[_Token]
     index: int = 0
-    candidate_ids: frozenset[str] | None = field(default=None)
     depth: int = 0
     terms: int = 0
     group_values: int = 0
@@ -271,16 +358,18 @@ class _Parser:
 
     # Boolean structure, shared by the query and by value groups: ``leaf`` parses one
     # operand (a term at the top level, a value inside ``key:( … )``).
-    def or_expr(self, leaf: Callable[[], Predicate]) -> Predicate:
+    def or_expr(self, leaf: Callable[[], _Expr]) -> _Expr:
         branches = [self.and_expr(leaf)]
         while self.peek().kind == "OR":
             token = self.take()
             if self.peek().kind in ("OR", "AND", ")", "END"):
                 raise QuerySyntaxError("'OR' must be followed by a term", token.pos)
             branches.append(self.and_expr(leaf))
-        return _any(branches)
+        return _Expr(
+            _any([b.predicate for b in branches]), _any_of([b.narrowing for b in branches])
+        )
 
-    def and_expr(self, leaf: Callable[[], Predicate]) -> Predicate:
+    def and_expr(self, leaf: Callable[[], _Expr]) -> _Expr:
         parts = [self.unary(leaf)]
         while True:
             kind = self.peek().kind
@@ -292,27 +381,29 @@ class _Parser:
             elif kind in ("(", "NOT", "-", "KEY", "WORD", "QUOTED"):
                 parts.append(self.unary(leaf))
             else:
-                return _all(parts)
+                return _Expr(
+                    _all([p.predicate for p in parts]), _all_of([p.narrowing for p in parts])
+                )
 
-    def unary(self, leaf: Callable[[], Predicate]) -> Predicate:
+    def unary(self, leaf: Callable[[], _Expr]) -> _Expr:
         token = self.peek()
         if token.kind in ("NOT", "-"):
             self.take()
             if self.peek().kind in ("OR", "AND", ")", "END"):
                 raise QuerySyntaxError(f"'{token.text}' must be followed by a term", token.pos)
             self.nested(token)
-            inner = self.unary(leaf)
+            negated = self.unary(leaf).predicate
             self.depth -= 1
-            return lambda values: not inner(values)
+            return _Expr(lambda values: not negated(values), None)  # no bound on candidates
         if token.kind == "(":
             self.take()
             if self.peek().kind == ")":
                 raise QuerySyntaxError("empty parentheses", token.pos)
             self.nested(token)
-            inner = self.or_expr(leaf)
+            group = self.or_expr(leaf)
             self.expect_close(token)
             self.depth -= 1
-            return inner
+            return group
         return leaf()
 
     def expect_close(self, opening: _Token) -> None:
@@ -322,7 +413,7 @@ class _Parser:
             raise QuerySyntaxError(f"unbalanced '(' (found {where} instead of ')')", opening.pos)
 
     # Leaves.
-    def term(self) -> Predicate:
+    def term(self) -> _Expr:
         token = self.take()
         if token.kind in ("KEY", "WORD", "QUOTED"):
             self.counted(token)
@@ -330,15 +421,15 @@ class _Parser:
             return self.keyed(token)
         if token.kind in ("WORD", "QUOTED"):
             if token.kind == "WORD" and token.text == "*":
-                return _always
-            return _free_text(token)
+                return _Expr(_always, None)
+            return _Expr(_free_text(token), None)
         if token.kind == ")":
             raise QuerySyntaxError("unbalanced ')'", token.pos)
         if token.kind == "END":
             raise QuerySyntaxError("unexpected end of query", token.pos)
         raise QuerySyntaxError(f"unexpected '{token.text}'", token.pos)
 
-    def keyed(self, key_token: _Token) -> Predicate:
+    def keyed(self, key_token: _Token) -> _Expr:
         key = key_token.text
         if key not in SEARCH_KEYS:
             raise QuerySyntaxError(
@@ -350,29 +441,44 @@ class _Parser:
             opening = self.take()
             if self.peek().kind == ")":
                 raise QuerySyntaxError(f"empty value group for '{key}'", opening.pos)
-            group_start, self.group_values = self.index, 0
             self.nested(opening)
+            if (exact := self.exact_group()) is not None:  # one set lookup, whatever its size
+                self.depth -= 1
+                self.expect_close(opening)
+                return _Expr(_membership(key, exact), _KeyIn(key, exact))
+            self.group_values = 0
             inner = self.or_expr(lambda: self.group_value(key))
             self.depth -= 1
-            exact = _exact_alternatives(self.tokens[group_start : self.index])
             self.expect_close(opening)
-            if exact is not None:
-                return _membership(key, exact)  # one set lookup, whatever its size
             self.counted(opening, weight=self.group_values - 1)
             return inner
         return self.value_leaf(key)
 
-    def group_value(self, key: str) -> Predicate:
+    def exact_group(self) -> frozenset[str] | None:
+        """A group of only ``v1 OR v2 OR …`` exact values, taken up to (not including) its
+        ``)``; else ``None`` with nothing taken. The fast path for long id lists: the same
+        result as the general parse, without a closure per value."""
+        end = self.index
+        while self.tokens[end].kind in ("WORD", "QUOTED", "OR"):
+            end += 1
+        if self.tokens[end].kind != ")":
+            return None
+        exact = _exact_alternatives(self.tokens[self.index : end])
+        if exact is not None:
+            self.index = end
+        return exact
+
+    def group_value(self, key: str) -> _Expr:
         """One value inside ``key:( … )`` (counted once the group is known not exact)."""
         self.group_values += 1
         return self.value_leaf(key)
 
-    def value_leaf(self, key: str) -> Predicate:
+    def value_leaf(self, key: str) -> _Expr:
         token = self.take()
-        if token.kind == "QUOTED":
-            return _match(key, _Value(exact=token.text))
-        if token.kind in ("WORD", "OR", "AND", "NOT"):  # bare words, even keyword-like
-            return _match(key, _bare_value(token.text))
+        if token.kind in ("QUOTED", "WORD", "OR", "AND", "NOT"):  # bare words, even keyword-like
+            value = _Value(exact=token.text) if token.kind == "QUOTED" else _bare_value(token.text)
+            exact = None if value.exact is None else _KeyIn(key, frozenset({value.exact}))
+            return _Expr(_match(key, value), exact)
         if token.kind == "KEY":
             raise QuerySyntaxError(
                 f"'{token.text}:' inside the value of '{key}' (quote values containing ':')",
@@ -456,15 +562,29 @@ def _free_text(token: _Token) -> Predicate:
 
 @dataclass(frozen=True)
 class CompiledQuery:
-    """A parsed query: ``matches`` evaluates it; ``candidate_ids`` (when not ``None``) is a
-    set of test ids every match must belong to (from a top-level ``fingerprint_fqn`` group)."""
+    """A parsed query: ``matches`` evaluates it; ``narrowing`` (``None``: the query says
+    nothing about candidates) bounds which tests can match, resolved against an index."""
 
     text: str
     predicate: Predicate
-    candidate_ids: frozenset[str] | None
+    narrowing: Narrowing | None = None
 
     def matches(self, test: Searchable) -> bool:
         return self.predicate(test.search_values)
+
+    def candidates(self, lookup: IndexLookup) -> AbstractSet[str] | None:
+        """Ids every matching test is among (``None``: any test may match)."""
+        return None if self.narrowing is None else self.narrowing.candidates(lookup)
+
+    @property
+    def candidate_ids(self) -> AbstractSet[str] | None:
+        """The ids every match must have, from the query's ``fingerprint_fqn`` terms alone
+        (``None`` when they do not bound the matches)."""
+        return self.candidates(_ids_only)
+
+
+def _ids_only(key: str, values: frozenset[str]) -> AbstractSet[str] | None:
+    return values if key == FINGERPRINT else None
 
 
 def compile_query(text: str | None) -> CompiledQuery:
@@ -476,58 +596,12 @@ def compile_query(text: str | None) -> CompiledQuery:
             "(split the search into several queries)"
         )
     if source in ("", "*"):
-        return CompiledQuery(text=source or "*", predicate=_always, candidate_ids=None)
+        return CompiledQuery(text=source or "*", predicate=_always)
     tokens = _tokenize(source)
     parser = _Parser(tokens)
-    predicate = parser.or_expr(parser.term)
+    expr = parser.or_expr(parser.term)
     trailing = parser.peek()
     if trailing.kind != "END":
         problem = "unbalanced ')'" if trailing.kind == ")" else f"unexpected '{trailing.text}'"
         raise QuerySyntaxError(problem, trailing.pos)
-    return CompiledQuery(text=source, predicate=predicate, candidate_ids=_top_level_ids(tokens))
-
-
-def _top_level_ids(tokens: Sequence[_Token]) -> frozenset[str] | None:
-    """Ids of a ``fingerprint_fqn`` term that is a required conjunct of the whole query.
-
-    Only when the query has no top-level OR and the term is not negated: then every
-    matching test's id is in the set, so a search can start from those ids.
-    """
-    depth = 0
-    found: frozenset[str] | None = None
-    i = 0
-    body = tokens[:-1]
-    while i < len(body):
-        token = body[i]
-        if token.kind == "(":
-            depth += 1
-        elif token.kind == ")":
-            depth -= 1
-        elif depth == 0 and token.kind == "OR":
-            return None
-        elif depth == 0 and token.kind == "KEY" and token.text == "fingerprint_fqn":
-            negated = i > 0 and body[i - 1].kind in ("NOT", "-")
-            ids = _ids_after(body, i + 1)
-            if ids is not None and not negated:
-                found = ids if found is None else found & ids
-        i += 1
-    return found
-
-
-def _ids_after(tokens: Sequence[_Token], start: int) -> frozenset[str] | None:
-    if start >= len(tokens):
-        return None
-    first = tokens[start]
-    if first.kind in ("WORD", "QUOTED"):
-        return _exact_alternatives([first])
-    if first.kind != "(":
-        return None
-    depth = 0
-    for end in range(start, len(tokens)):
-        if tokens[end].kind == "(":
-            depth += 1
-        elif tokens[end].kind == ")":
-            depth -= 1
-            if depth == 0:
-                return _exact_alternatives(tokens[start + 1 : end])
-    return None
+    return CompiledQuery(text=source, predicate=expr.predicate, narrowing=expr.narrowing)
