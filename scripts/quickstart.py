@@ -30,29 +30,42 @@ REPOSITORY = "github.com/acme/shop"
 PASSPHRASE = "quickstart"  # Pulumi.quickstart.yaml's salt is for this passphrase (demo only)
 POLICY_PACK = ROOT / "policy-pack" / "run"
 
+# The services and environments the demo's CI runs (and the program configures): the seeded
+# flaky tests report them, as Datadog would, so `pulumi-datadog-testing generate` finds them.
+SERVICES = ["checkout", "search"]
+ENVS = ["staging", "prod"]
+
 # Flaky tests the program quarantines by name (examples/quickstart/__main__.py): the emulator
 # seeds them, among generated ones, the way Datadog would know them from CI runs.
 NAMED_TESTS = [
     {
         "module": "shop.checkout",
+        "service": "checkout",
+        "envs": ENVS,
         "suite": "test_cart",
         "name": "test_apply_coupon",
         "state": "active",
     },
     {
         "module": "shop.checkout",
+        "service": "checkout",
+        "envs": ENVS,
         "suite": "test_cart",
         "name": "test_remove_last_item",
         "state": "active",
     },
     {
         "module": "shop.checkout",
+        "service": "checkout",
+        "envs": ENVS,
         "suite": "test_payment",
         "name": "test_3ds_timeout",
         "state": "active",
     },
     {
         "module": "shop.search",
+        "service": "search",
+        "envs": ENVS,
         "suite": "test_ranking",
         "name": "test_boost_recent",
         "state": "active",
@@ -109,7 +122,9 @@ def main() -> int:
     server = EmulatorServer(db=demo / "emulator.db", log_file=demo / "emulator.log")
     server.start()
     try:
-        seeded = server.seed_flaky_tests(REPOSITORY, count=250, seed=7, tests=NAMED_TESTS)
+        seeded = server.seed_flaky_tests(
+            REPOSITORY, count=250, seed=7, tests=NAMED_TESTS, services=SERVICES, envs=ENVS
+        )
         print(f"    {server.url}  (log: {demo / 'emulator.log'})")
         print(f"    seeded {seeded.created} flaky tests for {REPOSITORY}")
 

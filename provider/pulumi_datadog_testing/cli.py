@@ -2,6 +2,7 @@
 
     pulumi-datadog-testing emulator [--host H] [--port N] [--api-key K] [--app-key K] [--db PATH] ...
     pulumi-datadog-testing policy-pack [--folder] [--init DIR [--name NAME] [--force]]
+    pulumi-datadog-testing generate --repository R [--service S] [--env E] [--suites Q] [--out DIR]
 
 ``--help`` lists the subcommands; ``COMMAND --help`` lists a subcommand's options. Each
 subcommand lives in its own module under ``commands/`` (see its docstring for the contract).
@@ -17,7 +18,7 @@ from types import ModuleType
 
 __all__ = ["COMMANDS", "main"]
 
-COMMANDS: tuple[str, ...] = ("emulator", "policy_pack")
+COMMANDS: tuple[str, ...] = ("emulator", "policy_pack", "generate")
 """Modules under ``pulumi_datadog_testing.commands``, in the order ``--help`` lists them."""
 
 

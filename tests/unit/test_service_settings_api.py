@@ -183,6 +183,40 @@ def test_create_over_existing_settings_records_values_and_overrides(
     }
 
 
+def test_create_over_settings_already_overridden_as_declared_writes_nothing(
+    provider: ServiceSettingsProvider, api: FakeSettingsAPI
+) -> None:
+    """Adopting settings that are already right (what `generate` emits) is read-only."""
+    api.set(code_coverage_enabled=True, early_flake_detection_enabled=False)
+    api.calls.clear()
+    outs = create(provider, code_coverage_enabled=True, early_flake_detection_enabled=False)
+    assert api.sent() == [("POST", IDENTITY)]
+    assert outs["prior"] == {
+        "code_coverage_enabled": {"value": True, "is_overridden": True},
+        "early_flake_detection_enabled": {"value": False, "is_overridden": True},
+    }
+    provider.delete(SETTINGS_ID, outs)  # released unchanged: nothing to put back
+    assert api.sent() == []
+    changed = update(
+        provider, outs, code_coverage_enabled=False, early_flake_detection_enabled=False
+    )
+    api.sent()
+    provider.delete(SETTINGS_ID, changed)  # only what Pulumi changed goes back
+    assert api.sent() == [("PATCH", {**IDENTITY, "code_coverage_enabled": True})]
+
+
+def test_create_overrides_an_inherited_value_even_when_equal(
+    provider: ServiceSettingsProvider, api: FakeSettingsAPI
+) -> None:
+    api.set(code_coverage_enabled=True)
+    api.calls.clear()
+    create(provider, code_coverage_enabled=True, early_flake_detection_enabled=False)
+    assert api.sent() == [
+        ("POST", IDENTITY),
+        ("PATCH", {**IDENTITY, "early_flake_detection_enabled": False}),
+    ]
+
+
 def test_create_with_nothing_declared_still_records_existence_but_sends_no_patch(
     provider: ServiceSettingsProvider, api: FakeSettingsAPI
 ) -> None:

@@ -1,8 +1,8 @@
 """SyntheticsSuite provider against a fake suites API on httpx.MockTransport.
 
 Covers the calls each hook sends, create recovery after a lost answer (adopt / resend /
-refuse), guard-failure mapping, a lost PATCH answer, read of a deleted suite and delete of
-a suite already gone.
+refuse), guard-failure mapping, a lost PATCH answer, read of a deleted suite, delete of
+a suite already gone, and adoption of an existing suite with ``public_id=``.
 """
 
 from __future__ import annotations
@@ -511,3 +511,79 @@ def test_delete_of_a_suite_already_gone_succeeds(
 ) -> None:
     provider.delete("sui-gon-e00", {"__provider": PROVIDER})
     assert api.paths() == [("POST", f"{SUITES}/bulk-delete")]
+
+
+# -------------------------------------------------------------------------- adoption
+
+
+def adopt(provider: SyntheticsSuiteProvider, api: FakeSuitesAPI) -> tuple[str, dict[str, Any]]:
+    public_id = api.add(**INPUTS)
+    api.calls.clear()
+    result = provider.create({**INPUTS, "public_id": public_id, "__provider": PROVIDER})
+    assert result.outs is not None
+    return public_id, result.outs
+
+
+def test_adopting_an_identical_suite_reads_it_and_writes_nothing(
+    provider: SyntheticsSuiteProvider, api: FakeSuitesAPI
+) -> None:
+    public_id, outs = adopt(provider, api)
+    assert api.paths() == [("GET", f"{SUITES}/{public_id}")]
+    assert outs["public_id"] == public_id
+    assert outs["adopted"] == {k: INPUTS[k] for k in ("name", "message", "tags", "tests")} | {
+        "options": INPUTS["options"]
+    }
+    # a no-change update and the diff keep the adoption record; delete writes nothing
+    api.calls.clear()
+    news = {**INPUTS, "public_id": public_id, "__provider": PROVIDER}
+    assert not provider.diff(public_id, outs, news).changes
+    assert provider.update(public_id, outs, news).outs == outs
+    provider.delete(public_id, {**outs, "__provider": PROVIDER})
+    assert api.calls == []
+    assert public_id in api.suites
+
+
+def test_adopting_with_other_values_patches_only_those(
+    provider: SyntheticsSuiteProvider, api: FakeSuitesAPI
+) -> None:
+    public_id = api.add(**INPUTS)
+    api.calls.clear()
+    props = {**INPUTS, "message": "paged", "public_id": public_id, "__provider": PROVIDER}
+    outs = provider.create(props).outs
+    assert outs is not None
+    assert [m for m, _ in api.paths()] == ["GET", "PATCH"]
+    assert api.suites[public_id]["message"] == "paged"
+    assert outs["message"] == "paged" and outs["adopted"]["message"] == INPUTS["message"]
+
+
+def test_destroying_an_adopted_suite_puts_it_back_instead_of_deleting_it(
+    provider: SyntheticsSuiteProvider, api: FakeSuitesAPI
+) -> None:
+    public_id, outs = adopt(provider, api)
+    before = copy.deepcopy(api.suites[public_id])
+    news = {**INPUTS, "public_id": public_id, "tags": ["team:new"], "__provider": PROVIDER}
+    outs = provider.update(public_id, outs, news).outs or {}
+    assert api.suites[public_id]["tags"] == ["team:new"]
+    api.calls.clear()
+    provider.delete(public_id, {**outs, "__provider": PROVIDER})
+    assert [m for m, _ in api.paths()] == ["PATCH"]
+    assert api.suites[public_id] == before
+
+
+def test_adopting_a_suite_that_does_not_exist_is_a_clear_error(
+    provider: SyntheticsSuiteProvider, api: FakeSuitesAPI
+) -> None:
+    with pytest.raises(mod.DatadogError, match=r"sui-nop-e00 does not exist.*remove `public_id`"):
+        provider.create({**INPUTS, "public_id": "sui-nop-e00", "__provider": PROVIDER})
+    assert api.paths() == [("GET", f"{SUITES}/sui-nop-e00")]
+
+
+def test_another_public_id_replaces_and_dropping_it_keeps_the_suite_managed(
+    provider: SyntheticsSuiteProvider, api: FakeSuitesAPI
+) -> None:
+    public_id, outs = adopt(provider, api)
+    other = provider.diff(public_id, outs, {**INPUTS, "public_id": "sui-oth-er0"})
+    assert other.replaces == ["public_id"] and "public_id" not in (other.stables or [])
+    dropped = provider.diff(public_id, outs, dict(INPUTS))
+    assert not dropped.changes and dropped.replaces == []
+    assert provider.check({}, {**INPUTS, "public_id": ""}).failures

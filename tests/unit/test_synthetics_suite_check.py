@@ -297,7 +297,10 @@ def test_resource_takes_args_mapping_or_keywords(registered: list[dict[str, Any]
     SyntheticsSuite("b", name="n", tests=tests, options={"alerting_threshold": 0.5})
     SyntheticsSuite("c", {"name": "n", "tests": tests, "tagz": ["t"]}, message="m")
     SyntheticsSuite("d", SyntheticsSuiteArgs(name="n", tests=tests), name="override")
-    empty = {"message": None, "tags": None, "options": None, "public_id": None, "monitor_id": None}
+    empty = {
+        "message": None, "tags": None, "options": None, "public_id": None,
+        "monitor_id": None, "adopted": None,
+    }  # fmt: skip
     assert registered == [
         {**empty, "name": "n", "tests": tests, "tags": ["t"]},
         {**empty, "name": "n", "tests": tests, "options": {"alerting_threshold": 0.5}},

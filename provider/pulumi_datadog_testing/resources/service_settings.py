@@ -9,12 +9,16 @@ diffed, never reported as drift. For every managed setting the resource remember
 before Pulumi managed it (output ``prior``), so that releasing it puts it back:
 
 - ``create``: one get (``POST``; a 404 means the service has no settings yet, so every value
-  is inherited) and one ``PATCH`` with only the declared settings.
+  is inherited) and one ``PATCH`` with the declared settings that the service does not
+  already override with the same value (none: no ``PATCH``, so adopting settings that are
+  already right writes nothing). An inherited value is sent even when it is equal, so the
+  service overrides it as declared.
 - ``update``: one ``PATCH`` with only the settings whose value changes, plus the restored
   value of any setting that is no longer declared; a get first only when a setting becomes
   managed (to record its prior value).
 - ``delete``: one ``PATCH`` restoring the prior values — ``<setting>_inherit: true`` where
-  the value was inherited, the old value where it was overridden. Settings that did not exist
+  the value was inherited, the old value where it was overridden and Pulumi changed it (a
+  setting whose managed value is its prior overridden value is not sent; none: no call). Settings that did not exist
   before are re-inherited (not ``DELETE``\\ d), so nothing this resource does not manage is
   touched. ``retain_on_delete`` leaves the values as they are.
 - ``read`` (refresh): the server's values of the managed settings; a 404 means the settings
@@ -173,6 +177,13 @@ def restore_attributes(prior: Mapping[str, PriorValue]) -> dict[str, bool]:
     return attributes
 
 
+def _in_place(before: PriorValue, value: bool | None) -> bool:
+    """Whether a setting's prior value is ``value``, held as its own (not inherited) value:
+    create need not send it, and delete need not put it back (adopting settings that are
+    already right, and releasing them unchanged, write nothing)."""
+    return before.value == value and before.is_overridden is not False
+
+
 def _differs(old: Any, new: Any) -> bool:
     return is_unknown(new) or old != new
 
@@ -244,8 +255,9 @@ class ServiceSettingsProvider(DatadogResourceProvider):
         current = self._get(inputs)
         managed = inputs.managed()
         prior = record_prior(current, managed)
+        send = {name: value for name, value in managed.items() if not _in_place(prior[name], value)}
         write_or_undo(
-            lambda: self._patch(inputs, managed),
+            lambda: self._patch(inputs, send),
             lambda: self._patch(inputs, restore_attributes(prior)),
             what="the settings",
         )
@@ -272,7 +284,14 @@ class ServiceSettingsProvider(DatadogResourceProvider):
         return UpdateResult(self._outputs(inputs, managed, prior, existed))
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
-        self._patch(_inputs_of(props), restore_attributes(_prior_of(props)))
+        inputs = _inputs_of(props)
+        managed = inputs.managed()
+        changed = {
+            name: before
+            for name, before in _prior_of(props).items()
+            if not _in_place(before, managed.get(name))
+        }
+        self._patch(inputs, restore_attributes(changed))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         if _PRIOR_EXISTED in props:  # outputs of a resource in state (never a declared input)

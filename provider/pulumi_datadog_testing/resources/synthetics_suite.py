@@ -31,9 +31,20 @@ does not return) plus ``public_id`` and ``monitor_id``. An update records Datado
 for the fields its patch wrote, so an edit made outside Pulumi to another field is still
 caught by a later update's guard until ``pulumi refresh`` records it.
 
-Adoption: ``SyntheticsSuite.get(name, public_id)`` reads an existing suite (read-only).
-``ResourceOptions(import_=...)`` does not work for dynamic providers (the SDK's ``Read``
-needs the pickled provider, which an import does not have).
+Adoption — managing a suite that already exists, keeping its ``public_id``:
+
+- ``public_id="abc-def-ghi"`` as an input: **create adopts** that suite instead of making
+  one. It reads the suite (``GET``; 404 → an error, nothing created), sends a guarded patch
+  only for the declared fields that differ (none: no write at all), and records the suite's
+  writable fields as they were in the output ``adopted``. From then on the suite is managed
+  like any other. **delete puts an adopted suite back** as recorded in ``adopted`` (a guarded
+  patch of the fields that changed since; no call when none did) and never deletes it, since
+  Pulumi did not create it. Changing ``public_id`` replaces the resource (the new suite is
+  adopted, the old one restored); removing it leaves the adopted suite managed.
+- ``SyntheticsSuite.get(name, public_id)`` / ``ResourceOptions(id=...)`` reads a suite
+  without managing it (read-only). ``ResourceOptions(import_=...)`` does not work for
+  dynamic providers (the SDK's ``Read`` needs the pickled provider, which an import does
+  not have).
 """
 
 from __future__ import annotations
@@ -89,6 +100,7 @@ from ..type_tokens import MODULE, ResourceKind
 from ._base import DatadogResourceProvider, check_inputs, has_unknowns, props_of, strip_provider
 
 __all__ = [
+    "ADOPTED",
     "FIELDS",
     "OUTPUT_FIELDS",
     "RECENT_WINDOW",
@@ -113,7 +125,9 @@ _DELETE_PATH: Final = SUITES_PATH + "/bulk-delete"
 FIELDS: Final = ("name", "message", "tags", "tests", "options")
 """The suite fields a user manages (input properties, also kept in the outputs)."""
 OUTPUT_FIELDS: Final = (*FIELDS, "public_id", "monitor_id")
-"""Every output property."""
+"""Every output property Datadog's answer sets."""
+ADOPTED: Final = "adopted"
+"""Output of an adopted suite: its writable fields when adopted (what delete restores)."""
 
 RECENT_WINDOW: Final = timedelta(minutes=10)
 """How long before a lost create a suite's ``created_at`` may lie for it to be adopted as
@@ -174,6 +188,8 @@ class SuiteInputs(BaseModel):
     message: str | None = None
     tags: list[Tag] | None = None
     options: SuiteOptionsInput | None = None
+    public_id: Annotated[str, Field(min_length=1)] | None = None
+    """An existing suite to adopt (create reads it instead of creating one)."""
 
     @field_validator("name")
     @classmethod
@@ -363,6 +379,12 @@ def _created_at(suite: SuiteDocument) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def _with_adopted(outputs: dict[str, Any], props: Mapping[str, Any]) -> dict[str, Any]:
+    """``outputs`` carrying ``props``' ``adopted`` record over (when it has one)."""
+    adopted = props.get(ADOPTED)
+    return {**outputs, ADOPTED: adopted} if isinstance(adopted, Mapping) else outputs
+
+
 def _search_query(name: str) -> str:
     return quote_query_value(name)
 
@@ -374,23 +396,34 @@ class SyntheticsSuiteProvider(DatadogResourceProvider):
     """Dynamic provider of ``SyntheticsSuite`` (see the module docstring for the semantics)."""
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        _, result = check_inputs(SuiteInputs, news, ignore=("public_id", "monitor_id"))
+        ignore = (
+            "monitor_id",
+            ADOPTED,
+            *(() if news.get("public_id") is not None else ("public_id",)),
+        )
+        _, result = check_inputs(SuiteInputs, news, ignore=ignore)
         return result
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        changes = changed_properties(strip_provider(olds), strip_provider(news))
+        olds, news = strip_provider(olds), strip_provider(news)
+        changes = changed_properties(olds, news)
+        wanted = news.get("public_id")
+        # A declared public_id names the suite to adopt: another one is another suite.
+        replaces = ["public_id"] if wanted is not None and wanted != olds.get("public_id") else []
         return DiffResult(
-            changes=bool(changes),
-            replaces=[],
-            stables=["public_id", "monitor_id"],
+            changes=bool(changes or replaces),
+            replaces=replaces,
+            stables=["monitor_id", *([] if replaces else ["public_id"])],
             delete_before_replace=False,
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         inputs = SuiteInputs.model_validate(
-            {k: v for k, v in strip_provider(props).items() if k in FIELDS}
+            {k: v for k, v in strip_provider(props).items() if k in (*FIELDS, "public_id")}
         )
         inputs_dump = inputs.model_dump(mode="json", exclude_none=True)
+        if inputs.public_id is not None:
+            return self._adopt(inputs.public_id, strip_provider(props), inputs_dump)
         recovery = _CreateRecovery(self, inputs, datetime.now(UTC))
         response = self.client.request(
             "POST",
@@ -416,19 +449,22 @@ class SyntheticsSuiteProvider(DatadogResourceProvider):
         if suite is None:
             logger.info("synthetics suite %s is gone", id_)
             return ReadResult("", {})
-        outputs = outputs_of(suite, id_)
+        outputs = _with_adopted(outputs_of(suite, id_), props)
         paths = props.get(MANAGED_PATHS)
         if not isinstance(paths, list):  # SyntheticsSuite.get, or a state written before it
             return ReadResult(id_, outputs)
         refreshed = refreshed_inputs(outputs, [str(p) for p in paths])
+        if ADOPTED in outputs:  # an adopted suite keeps declaring which suite it is
+            refreshed["public_id"] = id_
         return ReadResult(id_, {**outputs, MANAGED_PATHS: paths}, refreshed)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         olds, news = strip_provider(olds), strip_provider(news)
         patch = suite_patch(id_, olds, news)
         if not patch:
+            unchanged = {k: olds.get(k) for k in OUTPUT_FIELDS}
             return UpdateResult(
-                {**{k: olds.get(k) for k in OUTPUT_FIELDS}, MANAGED_PATHS: managed_paths(news)}
+                _with_adopted({**unchanged, MANAGED_PATHS: managed_paths(news)}, olds)
             )
         logger.info("patching synthetics suite %s: %s", id_, "; ".join(describe_patch(patch)))
         from ..client import format_path  # the HTTP stack loads on the first call only
@@ -448,11 +484,14 @@ class SyntheticsSuiteProvider(DatadogResourceProvider):
                 raise SuiteChangedError(id_) from None
             raise
         written = outputs_of(response.data.attributes, id_)
-        return UpdateResult(
-            {**updated_outputs(olds, written, patch), MANAGED_PATHS: managed_paths(news)}
-        )
+        outputs = {**updated_outputs(olds, written, patch), MANAGED_PATHS: managed_paths(news)}
+        return UpdateResult(_with_adopted(outputs, olds))
 
-    def delete(self, id_: str, _props: dict[str, Any]) -> None:
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        adopted = props.get(ADOPTED)
+        if isinstance(adopted, Mapping):
+            self._restore(id_, strip_provider(props), adopted)
+            return
         try:
             self.client.request(
                 "POST",
@@ -466,6 +505,44 @@ class SyntheticsSuiteProvider(DatadogResourceProvider):
             logger.info("synthetics suite %s was already deleted", id_)
 
     # -------------------------------------------------------------------- internals
+
+    def _adopt(
+        self, public_id: str, props: Mapping[str, Any], inputs: Mapping[str, Any]
+    ) -> CreateResult:
+        """Create by adopting the existing suite ``public_id``: no write unless the declared
+        fields differ from Datadog's; its fields as found are recorded for delete."""
+        suite = self._get(public_id)
+        if suite is None:
+            raise DatadogError(
+                f"synthetics suite {public_id} does not exist in Datadog, so it cannot be "
+                "adopted; remove `public_id` to create a new suite"
+            )
+        found = outputs_of(suite, public_id)
+        adopted = server_document(found)
+        news = {k: props.get(k) for k in FIELDS}
+        if suite_patch(public_id, found, news):
+            logger.info("adopting synthetics suite %s and updating it", public_id)
+            written = self.update(public_id, found, news).outs or found
+        else:
+            logger.info("adopting synthetics suite %s unchanged", public_id)
+            written = found
+        return CreateResult(
+            public_id, {**written, MANAGED_PATHS: managed_paths(inputs), ADOPTED: adopted}
+        )
+
+    def _restore(
+        self, public_id: str, props: Mapping[str, Any], adopted: Mapping[str, Any]
+    ) -> None:
+        """Delete of an adopted suite: put its adopted fields back (it is not deleted); no
+        call when nothing changed since it was adopted."""
+        restore = {k: adopted[k] for k in FIELDS if adopted.get(k) is not None}
+        if not suite_patch(public_id, props, restore):
+            return
+        logger.info("restoring adopted synthetics suite %s as it was adopted", public_id)
+        try:
+            self.update(public_id, dict(props), restore)
+        except NotFoundError:
+            logger.info("adopted synthetics suite %s is already gone", public_id)
 
     def _get(self, public_id: str) -> SuiteDocument | None:
         """The suite as Datadog has it now, ``None`` if it does not exist."""
@@ -632,6 +709,10 @@ class SyntheticsSuiteArgs:
     """Tags, treated as a set (order and duplicates are not significant)."""
     options: pulumi.Input[SyntheticsSuiteOptionsArgs] | None = None
     """Options, e.g. ``{"alerting_threshold": 0.5}``."""
+    public_id: pulumi.Input[str] | None = None
+    """An existing suite to adopt instead of creating one: create writes nothing unless the
+    declared fields differ, and destroy puts the suite back as it was adopted (never deletes
+    it). See the module docstring."""
 
 
 class SyntheticsSuite(Resource, module=MODULE, name=ResourceKind.SYNTHETICS_SUITE):
@@ -642,7 +723,9 @@ class SyntheticsSuite(Resource, module=MODULE, name=ResourceKind.SYNTHETICS_SUIT
     0.5})`` or ``SyntheticsSuite("checkout", args=SyntheticsSuiteArgs(...))`` (or a plain
     mapping, e.g. from stack config). An update fails with
     "suite <public_id> changed outside Pulumi — run `pulumi refresh`" when the suite was edited
-    outside Pulumi since the last refresh, instead of overwriting that edit.
+    outside Pulumi since the last refresh, instead of overwriting that edit. With
+    ``public_id="abc-def-ghi"`` the resource adopts that existing suite instead of creating one
+    (destroy then puts it back as it was adopted instead of deleting it).
     """
 
     name: pulumi.Output[str]
@@ -659,6 +742,9 @@ class SyntheticsSuite(Resource, module=MODULE, name=ResourceKind.SYNTHETICS_SUIT
     """Public id of the suite (also the resource id)."""
     monitor_id: pulumi.Output[int | None]
     """Id of the suite's monitor."""
+    adopted: pulumi.Output[dict[str, Any] | None]
+    """For a suite adopted with ``public_id=``: its fields when adopted (what destroy puts
+    back); ``None`` for a suite Pulumi created."""
 
     def __init__(
         self,
@@ -671,6 +757,7 @@ class SyntheticsSuite(Resource, module=MODULE, name=ResourceKind.SYNTHETICS_SUIT
         message: pulumi.Input[str] | None = None,
         tags: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None,
         options: pulumi.Input[SyntheticsSuiteOptionsArgs] | None = None,
+        public_id: pulumi.Input[str] | None = None,
     ) -> None:
         """Declare the suite; keyword arguments override the fields of ``args``.
 
@@ -683,8 +770,9 @@ class SyntheticsSuite(Resource, module=MODULE, name=ResourceKind.SYNTHETICS_SUIT
             "message": message,
             "tags": tags,
             "options": options,
+            "public_id": public_id,
         }
-        props = props_of(args, keywords, ("public_id", "monitor_id"))
+        props = props_of(args, keywords, ("monitor_id", ADOPTED))
         super().__init__(SyntheticsSuiteProvider(), resource_name, props, opts)
 
     @staticmethod
