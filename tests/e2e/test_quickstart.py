@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from pulumi_datadog_testing.emulator import EmulatorServer
 from tests.support.engine import ROOT, VENV_BIN, PulumiSandbox
 
 pytestmark = pytest.mark.e2e
@@ -45,3 +47,28 @@ def test_quickstart_up_then_no_change_preview(
     assert not (ROOT / "Pulumi.quickstart.yaml").read_text().count("secure:"), (
         "no secret written to the repo"
     )
+    assert_generate_reproduces_the_example(tmp_path / "demo" / "emulator.db", tmp_path)
+
+
+ADOPTED_SUITE = re.compile(r'public_id="[^"]+",(  # adopted)')
+
+
+def assert_generate_reproduces_the_example(database: Path, tmp_path: Path) -> None:
+    """`generate` on the state the quickstart left writes examples/adopt-with-generate
+    (whose README walks through it), apart from the suite's random public id."""
+    out = tmp_path / "adopt-with-generate"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DD_", "DATADOG_"))}
+    with EmulatorServer(db=database) as emulator:
+        done = subprocess.run(
+            [str(VENV_BIN / "pulumi-datadog-testing"), "generate",
+             "--repository", "github.com/acme/shop", "--out", str(out)],
+            env={**env, **emulator.env()}, capture_output=True, text=True, timeout=120,
+            check=False,
+        )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "70 of 254 flaky tests not active" in done.stderr
+    example = ROOT / "examples" / "adopt-with-generate"
+    for name in ("__main__.py", "Pulumi.yaml"):
+        generated = ADOPTED_SUITE.sub(r'public_id="…",\1', (out / name).read_text())
+        expected = ADOPTED_SUITE.sub(r'public_id="…",\1', (example / name).read_text())
+        assert generated == expected, f"regenerate examples/adopt-with-generate/{name}"
