@@ -13,6 +13,7 @@ act on, with credentials redacted::
     ├── FlakyUpdateError            a bulk state change failed for some tests (rolled back)
     ├── SuiteChangedError           a suite was edited outside Pulumi since the last refresh
     ├── SuiteAdoptionError          a lost create answer matches several suites
+    ├── NothingToAdoptError         ``generate`` found nothing for a repository (wrong id?)
     └── DatadogAPIError             a request to Datadog failed; carries method, path, status,
         │                           Datadog's ``errors[]`` text, the request id, retries, elapsed
         ├── BadRequestError         400, 422 — the body or parameters were rejected
@@ -54,6 +55,7 @@ __all__ = [
     "InvalidResourceIdError",
     "MissingCredentialsError",
     "NotFoundError",
+    "NothingToAdoptError",
     "RateLimitedError",
     "Redactor",
     "ServerError",
@@ -218,6 +220,10 @@ class SuiteChangedError(DatadogError):
 
 class SuiteAdoptionError(DatadogError):
     """A create's answer was lost and several suites could be the one it made."""
+
+
+class NothingToAdoptError(DatadogError):
+    """``generate``: the API reported nothing to adopt for a repository (likely a wrong id)."""
 
 
 class DatadogAPIError(DatadogError):

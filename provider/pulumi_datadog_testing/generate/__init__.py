@@ -7,6 +7,7 @@ over the source when it is installed. The command itself is ``commands/generate.
 
 from __future__ import annotations
 
+from ..errors import NothingToAdoptError
 from .formatting import format_source
 from .naming import NameBook, slug
 from .program import render_program
@@ -15,7 +16,6 @@ from .read import (
     FoundRepository,
     FoundServiceSettings,
     FoundTest,
-    NothingFoundError,
     OrgSnapshot,
     read_org,
 )
@@ -26,7 +26,7 @@ __all__ = [
     "FoundServiceSettings",
     "FoundTest",
     "NameBook",
-    "NothingFoundError",
+    "NothingToAdoptError",
     "OrgSnapshot",
     "format_source",
     "read_org",

@@ -10,11 +10,11 @@ the same text. It is already indented; ``formatting.format_source`` normalises i
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
-from ..models import FLAKY_STATES
-from ..resources.service_settings import DEFAULT_ENV
+from ..identity import DEFAULT_ENV, FLAKY_STATES
 from .naming import NameBook, repository_labels
 from .read import AdoptedSuite, FoundRepository, OrgSnapshot
 
@@ -30,24 +30,25 @@ def literal(value: Any, depth: int = 0) -> str:
     else one item per line (with trailing commas, so ruff keeps it that way)."""
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid Python str
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"cannot render {value!r} as a Python literal")
     if value is None or isinstance(value, (bool, int, float)):
         return repr(value)
-    if not isinstance(value, (Mapping, list, tuple)):
-        raise TypeError(f"cannot render {type(value).__name__} as a literal")
-    pairs = isinstance(value, Mapping)
-    if pairs:
+    if isinstance(value, Mapping):
+        opening, closing = "{", "}"
         flat = [f"{literal(k)}: {literal(v)}" for k, v in value.items()]
-    else:
+        items = [f"{literal(k)}: {literal(v, depth + 1)}," for k, v in value.items()]
+    elif isinstance(value, (list, tuple)):
+        opening, closing = "[", "]"
         flat = [literal(v) for v in value]
-    opening, closing = ("{", "}") if pairs else ("[", "]")
+        items = [f"{literal(v, depth + 1)}," for v in value]
+    else:
+        raise TypeError(f"cannot render {type(value).__name__} as a literal")
     one_line = opening + ", ".join(flat) + closing
     if len(one_line) <= SHORT and "\n" not in one_line:
         return one_line
     inner, outer = INDENT * (depth + 1), INDENT * depth
-    if pairs:
-        items = [f"{inner}{literal(k)}: {literal(v, depth + 1)}," for k, v in value.items()]
-    else:
-        items = [f"{inner}{literal(v, depth + 1)}," for v in value]
+    items = [inner + item for item in items]
     return opening + "\n" + "\n".join(items) + f"\n{outer}{closing}"
 
 

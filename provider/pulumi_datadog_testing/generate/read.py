@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any, Final
 
 from pydantic import BaseModel, ConfigDict
 
-from ..errors import DatadogError, NotFoundError
+from ..errors import NotFoundError, NothingToAdoptError
+from ..identity import DEFAULT_ENV, FlakyState, service_settings_id
 from ..models import (
     INHERITABLE_SETTINGS,
-    FlakyState,
     FlakyTestsManagementPoliciesGetRequest,
     FlakyTestsManagementPoliciesResponse,
     ServiceSettingsGetRequest,
@@ -34,7 +34,7 @@ from ..models import (
 from ..models import ServiceSettings as WireSettings
 from ..resources import _flaky
 from ..resources.flaky_test_policies import POLICIES_PATH, SECTIONS
-from ..resources.service_settings import DEFAULT_ENV, SETTINGS_PATH
+from ..resources.service_settings import SETTINGS_PATH
 from ..resources.synthetics_suite import SUITES_PATH, outputs_of
 
 if TYPE_CHECKING:
@@ -46,7 +46,6 @@ __all__ = [
     "FoundRepository",
     "FoundServiceSettings",
     "FoundTest",
-    "NothingFoundError",
     "OrgSnapshot",
     "Progress",
     "read_org",
@@ -57,10 +56,6 @@ MAX_SUITE_PAGES: Final = 1000
 """Bound on suite search pages (100,000 suites)."""
 
 Progress = Callable[[str], None]
-
-
-class NothingFoundError(DatadogError):
-    """A repository for which the API reported nothing to adopt (likely a wrong id)."""
 
 
 class _Found(BaseModel):
@@ -131,7 +126,7 @@ def read_org(
 ) -> OrgSnapshot:
     """Everything to adopt for ``repositories`` (and the suites matching ``suites_query``).
 
-    Raises ``NothingFoundError`` naming each repository for which neither flaky tests nor
+    Raises ``NothingToAdoptError`` naming each repository for which neither flaky tests nor
     service settings were found, before reading anything else for it.
     """
     found = [
@@ -169,7 +164,7 @@ def _read_repository(
         [*(e for t in tests for e in t.attributes.envs or ()), DEFAULT_ENV]
     )
     if not service_names and not tests:
-        raise NothingFoundError(
+        raise NothingToAdoptError(
             f"repository {repository_id!r}: the flaky-test search found no tests, so there are "
             "no services to look up — check the repository id (as CI reports it, e.g. "
             "github.com/acme/shop), or pass --service (and --env) to read their settings"
@@ -192,14 +187,14 @@ def _read_repository(
                     )
                 )
             else:
-                inherited_only.append(f"{repository_id}::{service}::{env}")
+                inherited_only.append(service_settings_id(repository_id, service, env))
     progress(
         f"{repository_id}: service settings of {len(service_names)} services "
         f"({', '.join(service_names) or 'none'}) x {len(env_names)} envs "
         f"({', '.join(env_names)}) looked up, {len(settings)} with overridden settings"
     )
     if not tests and not settings and not inherited_only:
-        raise NothingFoundError(
+        raise NothingToAdoptError(
             f"repository {repository_id!r}: no flaky tests and no service settings found for "
             f"services {', '.join(service_names)} in envs {', '.join(env_names)} — check the "
             "repository id and the --service/--env names"
@@ -233,7 +228,7 @@ def _get_settings(
             body=ServiceSettingsGetRequest.of(identity),
             response_model=ServiceSettingsResponse,
             idempotent=True,
-            target=f"service settings {repository_id}::{service}::{env}",
+            target=f"service settings {service_settings_id(repository_id, service, env)}",
         )
     except NotFoundError:
         return None
