@@ -3,9 +3,9 @@
 Reads (never writes) the service settings, flaky-test policies, non-active flaky tests and
 Synthetics suites of the given repositories, and emits a program whose ``pulumi up`` changes
 nothing in Datadog (see ``pulumi_datadog_testing.generate``). Credentials and API URL come
-from the environment exactly as the provider reads them (``DD_API_KEY``/``DD_APP_KEY``,
-``DD_HOST`` or ``DD_SITE``; see ``config.py``). Progress and the summary go to stderr;
-without ``--out`` the program goes to stdout.
+from the environment exactly as the provider reads them (``DD_API_KEY``/``DD_APP_KEY`` or
+``DD_BEARER_TOKEN``; ``DD_HOST`` or ``DD_SITE``; see ``config.py``). Progress and the
+summary go to stderr; without ``--out`` the program goes to stdout.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ DESCRIPTION = (
     "Read (never write) the Test Optimization service settings, flaky-test policies, "
     "non-active flaky tests and Synthetics suites of the given repositories and write a "
     "Pulumi program whose `pulumi up` adopts them without changing anything in Datadog. "
-    "Credentials and API URL come from DD_API_KEY / DD_APP_KEY and DD_HOST or DD_SITE, "
-    "as the provider reads them."
+    "Credentials and API URL come from DD_API_KEY / DD_APP_KEY (or DD_BEARER_TOKEN) and "
+    "DD_HOST or DD_SITE, as the provider reads them."
 )
 PROGRAM = "__main__.py"
 PROJECT_FILE = "Pulumi.yaml"
