@@ -43,6 +43,7 @@ from .errors import (
     error_from_response,
     extract_request_id,
 )
+from .pacing import Pacer, parse_rate_limit
 from .retry import (
     RETRYABLE_STATUSES,
     UNPROCESSED_STATUSES,
@@ -99,9 +100,11 @@ class DatadogClient:
         transport: httpx.BaseTransport | None = None,
         clock: Clock | None = None,
         policy: RetryPolicy | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         self.settings = settings
         self._clock = clock or SystemClock()
+        self._pacer = pacer or Pacer(self._clock, probe_timeout=settings.timeout_seconds)
         self._policy = policy or RetryPolicy(
             max_retries=settings.max_retries, timeout=settings.retry_timeout_seconds
         )
@@ -214,10 +217,11 @@ class DatadogClient:
         def once() -> tuple[httpx.Response | None, Any]:
             nonlocal attempt
             attempt += 1
+            self._pace(request.url.path, method, shown)
             logger.debug("%s %s (attempt %d)", method, shown, attempt)
             sent = self._clock.monotonic()
             try:
-                response = self._http.send(request)
+                response = self._send(request)
             except _NOT_SENT as exc:
                 raise Retryable(error=exc) from exc
             except _MAYBE_SENT as exc:
@@ -240,7 +244,17 @@ class DatadogClient:
                 return None, self._recover(recover, method, shown, target, None, response)
             return response, None
 
-        def announce(retry: int, wait: float, failure: BaseException | None) -> None:
+        def announce(retry: int | None, wait: float, failure: BaseException | None) -> None:
+            if retry is None:
+                logger.info(
+                    "retrying %s %s in %.1fs after %s (paced by the rate limit; "
+                    "not counted against datadog-testing:maxRetries)",
+                    method,
+                    shown,
+                    wait,
+                    self._redact(_describe(failure)),
+                )
+                return
             logger.info(
                 "retrying %s %s in %.1fs after %s (retry %d of %d)",
                 method,
@@ -251,8 +265,17 @@ class DatadogClient:
                 self._policy.max_retries,
             )
 
+        def paced(failure: BaseException | None) -> float | None:
+            """The paced wait before retrying a 429 that says when the budget is back."""
+            if isinstance(failure, Retryable) and failure.response is not None:
+                answer = failure.response
+                if answer.status_code == 429 and parse_rate_limit(answer.headers) is not None:
+                    return self._pacer.wait_hint(request.url.path)
+            return None
+
         try:
-            response, recovered = self._policy.retrying(self._clock, before_sleep=announce)(once)
+            retrying = self._policy.retrying(self._clock, before_sleep=announce, paced=paced)
+            response, recovered = retrying(once)
         except Retryable as last:
             retries = attempt - 1
             if last.response is not None:
@@ -266,6 +289,24 @@ class DatadogClient:
         if response_model is None:
             return None
         return self._parse(response, response_model, method, shown)
+
+    def _pace(self, path: str, method: str, shown: str) -> None:
+        """Wait for a slot in the rate-limit budget of ``path`` (``pacing.Pacer``)."""
+        delay = self._pacer.before_send(path)
+        if delay > 0:
+            logger.debug("%s %s waits %.2fs for the rate-limit window", method, shown, delay)
+            self._clock.sleep(delay)
+
+    def _send(self, request: httpx.Request) -> httpx.Response:
+        """Send once, telling the pacer what came back (or that nothing did)."""
+        path = request.url.path
+        try:
+            response = self._http.send(request)
+        except httpx.HTTPError:
+            self._pacer.after_answer(path, None, {})
+            raise
+        self._pacer.after_answer(path, response.status_code, response.headers)
+        return response
 
     def _parse(self, response: httpx.Response, model: type[T], method: str, path: str) -> T:
         try:

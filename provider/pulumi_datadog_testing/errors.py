@@ -415,8 +415,8 @@ def error_from_response(
         )
         hint = (
             f"still rate limited {after}{f' ({window})' if window else ''}; raise "
-            "datadog-testing:maxRetries or datadog-testing:retryTimeoutSeconds, or run "
-            "`pulumi up --parallel` with a lower number"
+            "datadog-testing:retryTimeoutSeconds (the time a call may wait for the rate "
+            "limit), or run `pulumi up --parallel` with a lower number"
         )
     elif status in (409, 412):
         cls = ConflictError

@@ -1,4 +1,5 @@
-"""When and how long to wait before retrying a Datadog request.
+"""When and how long to wait before retrying a Datadog request (``pacing.py`` keeps calls
+within the rate limit in the first place; a 429 it paces is retried without using a retry).
 
 Mirrors the official client's choices (retry 408, 429, 500–507 and 509–512; on 429 wait
 ``X-RateLimit-Reset`` seconds) and adds what it lacks: jitter, a bound on total time as well
@@ -115,29 +116,53 @@ class RetryPolicy:
         self,
         clock: Clock,
         *,
-        before_sleep: Callable[[int, float, BaseException | None], None] | None = None,
+        before_sleep: Callable[[int | None, float, BaseException | None], None] | None = None,
+        paced: Callable[[BaseException | None], float | None] | None = None,
     ) -> tenacity.Retrying:
         """A tenacity loop retrying ``Retryable`` failures within this policy's bounds.
 
         Other exceptions propagate at once. When the budget runs out the last ``Retryable``
         is re-raised for the caller to turn into a final error. ``before_sleep(retry, wait,
-        failure)`` is called before each wait (for logging).
+        failure)`` is called before each wait (for logging; ``retry`` is ``None`` for a
+        paced one).
+
+        ``paced(failure)``: for a failure the caller paces itself (a 429 whose rate-limit
+        headers tell when the budget is back; the wait happens before the next send), the
+        seconds that wait will take, else ``None``. A paced retry sleeps nothing here and
+        does not count against ``max_retries``; like every retry it must start within
+        ``timeout``.
         """
         started = clock.monotonic()
+        counted = 0
+
+        def failure_of(state: tenacity.RetryCallState) -> BaseException | None:
+            return state.outcome.exception() if state.outcome else None
+
+        def paced_wait(state: tenacity.RetryCallState) -> float | None:
+            return paced(failure_of(state)) if paced is not None else None
 
         def wait(state: tenacity.RetryCallState) -> float:
-            failure = state.outcome.exception() if state.outcome else None
-            return self.wait_after(state.attempt_number, failure)
+            if paced_wait(state) is not None:
+                return 0.0
+            return self.wait_after(counted + 1, failure_of(state))
 
         def stop(state: tenacity.RetryCallState) -> bool:
-            if state.attempt_number > self.max_retries:
-                return True
-            return clock.monotonic() - started + state.upcoming_sleep > self.timeout
+            nonlocal counted
+            upcoming = paced_wait(state)
+            if upcoming is None:
+                counted += 1
+                if counted > self.max_retries:
+                    return True
+                upcoming = state.upcoming_sleep
+            return clock.monotonic() - started + upcoming > self.timeout
 
         def announce(state: tenacity.RetryCallState) -> None:
             if before_sleep is not None:
-                failure = state.outcome.exception() if state.outcome else None
-                before_sleep(state.attempt_number, state.upcoming_sleep, failure)
+                upcoming = paced_wait(state)
+                if upcoming is None:
+                    before_sleep(counted, state.upcoming_sleep, failure_of(state))
+                else:
+                    before_sleep(None, upcoming, failure_of(state))
 
         return tenacity.Retrying(
             retry=tenacity.retry_if_exception_type(Retryable),

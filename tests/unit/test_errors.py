@@ -174,7 +174,7 @@ def test_429_says_after_how_many_retries_and_how_long() -> None:
     message = str(err)
     assert "still rate limited after 3 retries over 21.0s" in message
     assert "limit flaky_tests_update, resets in 7s" in message
-    assert "datadog-testing:maxRetries" in message
+    assert "datadog-testing:retryTimeoutSeconds" in message
     assert (err.retries, err.elapsed) == (3, 21.0)
 
 
