@@ -168,7 +168,7 @@ class RetryPolicy:
             retry=tenacity.retry_if_exception_type(Retryable),
             wait=wait,
             stop=stop,
-            sleep=clock.sleep,
+            sleep=lambda seconds: clock.sleep(seconds) if seconds > 0 else None,
             before_sleep=announce,
             reraise=True,
         )
