@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from pulumi_datadog_testing.emulator import EmulatorServer
+from tests.support.emulator import emulator_stack
 from tests.support.engine import ROOT, VENV_BIN, PulumiSandbox
 
 pytestmark = pytest.mark.e2e
@@ -47,15 +48,20 @@ def test_quickstart_up_then_no_change_preview(
     assert not (ROOT / "Pulumi.quickstart.yaml").read_text().count("secure:"), (
         "no secret written to the repo"
     )
-    assert_generate_reproduces_the_example(tmp_path / "demo" / "emulator.db", tmp_path)
+    assert_generate_reproduces_the_example(
+        tmp_path / "demo" / "emulator.db", tmp_path, pulumi_sandbox
+    )
 
 
 ADOPTED_SUITE = re.compile(r'public_id="[^"]+",(  # adopted)')
 
 
-def assert_generate_reproduces_the_example(database: Path, tmp_path: Path) -> None:
+def assert_generate_reproduces_the_example(
+    database: Path, tmp_path: Path, sandbox: PulumiSandbox
+) -> None:
     """`generate` on the state the quickstart left writes examples/adopt-with-generate
-    (whose README walks through it), apart from the suite's random public id."""
+    (whose README walks through it), apart from the suite's random public id, and the ready
+    policy pack accepts that program."""
     out = tmp_path / "adopt-with-generate"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DD_", "DATADOG_"))}
     with EmulatorServer(db=database) as emulator:
@@ -65,7 +71,16 @@ def assert_generate_reproduces_the_example(database: Path, tmp_path: Path) -> No
             env={**env, **emulator.env()}, capture_output=True, text=True, timeout=120,
             check=False,
         )  # fmt: skip
-    assert done.returncode == 0, done.stderr
+        assert done.returncode == 0, done.stderr
+        emulator.clear_calls()
+        work_dir = Path(emulator_stack(sandbox, emulator, out).workspace.work_dir)
+        preview = sandbox.cli(
+            "preview", "--stack", "test", "--policy-pack", str(ROOT / "policy-pack" / "run"),
+            cwd=work_dir, check=False,
+        )  # fmt: skip
+        assert preview.returncode == 0, preview.stdout + preview.stderr
+        assert "+ 10 to create" in preview.stdout
+        assert emulator.calls() == []
     assert "70 of 254 flaky tests not active" in done.stderr
     example = ROOT / "examples" / "adopt-with-generate"
     for name in ("__main__.py", "Pulumi.yaml"):

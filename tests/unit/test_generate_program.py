@@ -26,7 +26,7 @@ from pulumi_datadog_testing.generate import (
     slug,
 )
 from pulumi_datadog_testing.generate.naming import repository_labels
-from pulumi_datadog_testing.generate.program import literal
+from pulumi_datadog_testing.generate.program import adopted_reason, literal
 
 REPO = "github.com/acme/shop"
 POLICIES = {
@@ -208,6 +208,7 @@ def test_program_declares_exactly_the_snapshot(recorder: Recorder, tmp_path: Pat
         "0000000000000001": "disabled"
     }
     assert got[("FlakyTestStates", "shop-fixed-tests")]["states"] == {"0000000000000004": "fixed"}
+    assert got[("FlakyTestStates", "shop-fixed-tests")]["reason"] == adopted_reason("fixed")
     assert got[("SyntheticsSuite", "suite-checkout-journeys")] == {
         "public_id": "abc-def-001",
         "name": "Checkout journeys",

@@ -18,7 +18,7 @@ from ..identity import DEFAULT_ENV, FLAKY_STATES
 from .naming import NameBook, repository_labels
 from .read import AdoptedSuite, FoundRepository, OrgSnapshot
 
-__all__ = ["INDENT", "literal", "render_program"]
+__all__ = ["INDENT", "adopted_reason", "literal", "render_program"]
 
 INDENT: Final = "    "
 SHORT: Final = 60
@@ -89,9 +89,17 @@ def _states_call(name: str, repository_id: str, state: str, tests: list[Any]) ->
             f"{INDENT}states={{",
             entries,
             f"{INDENT}}},",
+            f"{INDENT}reason={literal(adopted_reason(state))},",
             ")",
         ]
     )
+
+
+def adopted_reason(state: str) -> str:
+    """The ``reason`` of an adopted group: true as generated (it is why the program sets the
+    state), and what the policy pack's ``flaky-state-justification`` asks for; replace it with
+    the real justification (e.g. a ticket link) when you know it."""
+    return f"already {state} in Datadog when adopted with pulumi-datadog-testing generate"
 
 
 def _repository_blocks(repo: FoundRepository, label: str, names: NameBook) -> list[str]:
