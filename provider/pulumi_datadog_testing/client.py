@@ -113,7 +113,11 @@ class DatadogClient:
             base_url=settings.api_url,
             transport=transport,
             timeout=httpx.Timeout(settings.timeout_seconds),
-            limits=httpx.Limits(max_connections=16, max_keepalive_connections=8),
+            # Sized to the calls the provider may have in flight (connections open on demand).
+            limits=httpx.Limits(
+                max_connections=settings.max_concurrency,
+                max_keepalive_connections=settings.max_concurrency,
+            ),
             follow_redirects=False,
             headers={
                 "Accept": "application/json",

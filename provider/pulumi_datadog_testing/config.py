@@ -28,6 +28,9 @@ the environment of the ``pulumi`` command, then the default:
 - ``datadog-testing:timeoutSeconds``: timeout of one HTTP request (default 30).
 - ``datadog-testing:flakyBulkChunkSize``: most tests sent in one flaky-test bulk ``PATCH``
   (default 500; the API documents no maximum).
+- ``datadog-testing:maxConcurrency``: most API calls one provider process has in flight
+  (default 64): the HTTP connection pool's size, and the native plugin's worker threads. The
+  engine's ``--parallel`` decides how many resources it works on at once; this only caps it.
 
 Rules:
 
@@ -88,6 +91,7 @@ MAX_RETRIES_CONFIG = f"{CONFIG_NAMESPACE}:maxRetries"
 RETRY_TIMEOUT_CONFIG = f"{CONFIG_NAMESPACE}:retryTimeoutSeconds"
 TIMEOUT_CONFIG = f"{CONFIG_NAMESPACE}:timeoutSeconds"
 CHUNK_SIZE_CONFIG = f"{CONFIG_NAMESPACE}:flakyBulkChunkSize"
+MAX_CONCURRENCY_CONFIG = f"{CONFIG_NAMESPACE}:maxConcurrency"
 
 # pulumi-datadog's own retry keys, honoured when this package's keys are not set.
 DD_RETRY_ENABLED_CONFIG = "datadog:httpClientRetryEnabled"
@@ -104,6 +108,7 @@ DEFAULT_MAX_RETRIES = 3
 DEFAULT_RETRY_TIMEOUT = 60.0
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_CHUNK_SIZE = 500
+DEFAULT_MAX_CONCURRENCY = 64
 
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
 
@@ -129,6 +134,7 @@ class Settings(BaseModel):
     retry_timeout_seconds: float = Field(DEFAULT_RETRY_TIMEOUT, ge=0)
     timeout_seconds: float = Field(DEFAULT_TIMEOUT, gt=0)
     flaky_bulk_chunk_size: int = Field(DEFAULT_CHUNK_SIZE, ge=1)
+    max_concurrency: int = Field(DEFAULT_MAX_CONCURRENCY, ge=1)
     sources: dict[str, str] = Field(
         default_factory=dict,
         description="Where each setting came from (config key or env var name), for messages",
@@ -221,6 +227,7 @@ def load_settings(
         ),
         ("timeout_seconds", (TIMEOUT_CONFIG,), float, 0.001, DEFAULT_TIMEOUT),
         ("flaky_bulk_chunk_size", (CHUNK_SIZE_CONFIG,), int, 1, DEFAULT_CHUNK_SIZE),
+        ("max_concurrency", (MAX_CONCURRENCY_CONFIG,), int, 1, DEFAULT_MAX_CONCURRENCY),
     ):
         key, raw = next(((k, v) for k in keys if (v := lookup.config(k)) is not None), ("", None))
         if raw is None:

@@ -1,5 +1,9 @@
 """The Pulumi type tokens of this package's resources, in one place.
 
+Each resource has two: the dynamic one (below) and the native plugin's
+``datadog-testing:index:X`` (``native_type_token``, served by ``pulumi-resource-datadog-testing``).
+``kind_of`` knows both, so policies select a resource the same way whichever front-end runs it.
+
 A dynamic resource declared as ``class X(pulumi.dynamic.Resource, module=MODULE, name="X")``
 gets the type token ``pulumi-python:dynamic/datadog-testing:X``. Resources take ``MODULE`` and
 their ``ResourceKind`` from here; policies select resources by these tokens (never by sniffing
@@ -18,11 +22,13 @@ __all__ = [
     "FLAKY_TEST_STATE",
     "FLAKY_TEST_STATES",
     "MODULE",
+    "NATIVE_TYPE_TOKENS",
     "SERVICE_SETTINGS",
     "SYNTHETICS_SUITE",
     "TYPE_TOKENS",
     "ResourceKind",
     "kind_of",
+    "native_type_token",
     "type_token",
 ]
 
@@ -30,6 +36,7 @@ MODULE: Final = "datadog-testing"
 """The ``module=`` every resource class of this package passes to ``pulumi.dynamic.Resource``."""
 
 _DYNAMIC_PREFIX: Final = "pulumi-python:dynamic"
+_NATIVE_MODULE: Final = "index"
 
 
 class ResourceKind(StrEnum):
@@ -47,6 +54,11 @@ class ResourceKind(StrEnum):
         return type_token(self)
 
 
+def native_type_token(kind: ResourceKind | str) -> str:
+    """The native plugin's type token, e.g. ``datadog-testing:index:ServiceSettings``."""
+    return f"{MODULE}:{_NATIVE_MODULE}:{kind}"
+
+
 def type_token(kind: ResourceKind | str) -> str:
     """The type token of a resource class declared with ``module=MODULE, name=kind``."""
     return f"{_DYNAMIC_PREFIX}/{MODULE}:{kind}"
@@ -59,9 +71,14 @@ FLAKY_TEST_POLICIES: Final = type_token(ResourceKind.FLAKY_TEST_POLICIES)
 SYNTHETICS_SUITE: Final = type_token(ResourceKind.SYNTHETICS_SUITE)
 
 TYPE_TOKENS: Final[dict[str, ResourceKind]] = {kind.type_token: kind for kind in ResourceKind}
-"""Type token → kind, for every resource of this package."""
+"""Dynamic type token → kind, for every resource of this package."""
+
+NATIVE_TYPE_TOKENS: Final[dict[str, ResourceKind]] = {
+    native_type_token(kind): kind for kind in ResourceKind
+}
+"""Native type token → kind."""
 
 
 def kind_of(resource_type: str) -> ResourceKind | None:
-    """The kind of a resource given its type token; ``None`` for any other resource type."""
-    return TYPE_TOKENS.get(resource_type)
+    """The kind of a resource given its dynamic or native type token; ``None`` for any other."""
+    return TYPE_TOKENS.get(resource_type) or NATIVE_TYPE_TOKENS.get(resource_type)

@@ -1,0 +1,26 @@
+"""``pulumi-resource-datadog-testing``: the package's resources as a native Pulumi provider.
+
+The dynamic resources (``pulumi_datadog_testing.ServiceSettings`` ...) need nothing but this
+Python package, but only serve Python programs, cannot be imported with ``pulumi import``,
+show no per-property diff and run at most 4 calls at once. This plugin serves the same five
+resources as ``datadog-testing:index:<Resource>`` to programs in any language, over the same
+resource logic (see ``provider``). The engine starts it from ``PATH`` (a console script of
+this package), like any ``pulumi-resource-<name>`` plugin.
+"""
+
+from __future__ import annotations
+
+import sys
+
+__all__ = ["main"]
+
+
+def main() -> None:
+    """Serve the provider over gRPC (the engine passes its address as the argument)."""
+    # Imported here: `pulumi-resource-datadog-testing --help` stays fast.
+    from pulumi.provider.experimental import server
+
+    from .. import __version__
+    from .provider import DatadogTestingProvider
+
+    server.main(sys.argv[1:], __version__, DatadogTestingProvider())
