@@ -55,13 +55,15 @@ def test_schema_nested_shapes_resolve_and_outputs_are_typed() -> None:
     assert schema["types"]["datadog-testing:index:SuiteTest"]["required"] == ["public_id"]
     assert suite["properties"]["monitor_id"]["type"] == "integer"
     states = schema["resources"][native_type_token("FlakyTestStates")]["inputProperties"]
-    assert states["states"]["additionalProperties"] == {"type": "string"}
+    assert states["states"]["additionalProperties"] == {  # a state, or one with notes
+        "oneOf": [{"type": "string"}, {"$ref": "#/types/datadog-testing:index:FlakyTestEntry"}]
+    }
     assert "`quarantined`" in states["states"]["description"]
 
 
 def test_schema_credentials_are_secret() -> None:
     config = package_schema()["config"]["variables"]
-    assert config["apiKey"]["secret"] is True and config["appKey"]["secret"] is True
+    assert all(config[k]["secret"] is True for k in ("apiKey", "appKey", "bearerToken"))
     assert not config["apiUrl"].get("secret")
 
 
@@ -146,9 +148,10 @@ def run(coro: Any) -> Any:
 
 def test_check_config_marks_credentials_secret_and_reports_bad_values() -> None:
     provider = DatadogTestingProvider(env={})
-    news = {"apiKey": PropertyValue("k"), "apiUrl": PropertyValue("ftp://x")}
+    news = {"apiKey": PropertyValue("k"), "bearerToken": PropertyValue("t"),
+            "apiUrl": PropertyValue("ftp://x")}  # fmt: skip
     response = run(provider.check_config(api.CheckRequest("urn", {}, news, b"")))
-    assert response.inputs["apiKey"].is_secret
+    assert response.inputs["apiKey"].is_secret and response.inputs["bearerToken"].is_secret
     assert not response.inputs["apiUrl"].is_secret
     assert [f.property for f in response.failures] == ["apiUrl"]
 

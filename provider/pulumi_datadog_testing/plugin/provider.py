@@ -28,7 +28,7 @@ from ..config import DEFAULT_MAX_CONCURRENCY
 from ..resources._base import configure_process, shared_settings
 from .catalog import Entry, entry_for
 from .detailed_diff import detailed_diff
-from .provider_config import SECRET_KEYS, config_problems, settings_config
+from .provider_config import SECRET_KEYS, config_problems, native_message, settings_config
 from .schema import schema_json
 from .values import from_wire, to_wire
 
@@ -117,7 +117,10 @@ class DatadogTestingProvider(api.Provider):
         result = await self.workers.run(lambda: entry.provider().check(olds, news))
         return api.CheckResponse(
             inputs=to_wire(result.inputs),
-            failures=[api.CheckFailure(f.property, f.reason) for f in result.failures or []],
+            failures=[
+                api.CheckFailure(f.property, native_message(f.reason))
+                for f in result.failures or []
+            ],
         )
 
     async def diff(self, request: api.DiffRequest) -> api.DiffResponse:

@@ -17,6 +17,7 @@ from ..config import (
     API_KEY_CONFIG,
     API_URL_CONFIG,
     APP_KEY_CONFIG,
+    BEARER_TOKEN_CONFIG,
     CHUNK_SIZE_CONFIG,
     CONFIG_NAMESPACE,
     MAX_CONCURRENCY_CONFIG,
@@ -24,6 +25,7 @@ from ..config import (
     RETRY_TIMEOUT_CONFIG,
     SITE_CONFIG,
     TIMEOUT_CONFIG,
+    VALIDATE_CONFIG,
     load_settings,
 )
 from ..errors import DatadogConfigError
@@ -40,6 +42,8 @@ __all__ = [
 CONFIG_KEYS: Final[dict[str, str]] = {
     "apiKey": API_KEY_CONFIG,
     "appKey": APP_KEY_CONFIG,
+    "bearerToken": BEARER_TOKEN_CONFIG,
+    "validate": VALIDATE_CONFIG,
     "apiUrl": API_URL_CONFIG,
     "site": SITE_CONFIG,
     "maxRetries": MAX_RETRIES_CONFIG,
@@ -50,7 +54,7 @@ CONFIG_KEYS: Final[dict[str, str]] = {
 }
 """Native key (``datadog-testing:<key>``) → the key ``load_settings`` reads."""
 
-SECRET_KEYS: Final = frozenset({"apiKey", "appKey"})
+SECRET_KEYS: Final = frozenset({"apiKey", "appKey", "bearerToken"})
 """Keys ``check_config`` marks secret, so state never holds them in plain text."""
 
 IGNORED_KEYS: Final = frozenset({"version", "pluginDownloadURL"})
@@ -79,8 +83,8 @@ def native_message(text: str) -> str:
 def config_problems(inputs: Mapping[str, Any], env: Mapping[str, str]) -> list[tuple[str, str]]:
     """``(key, reason)`` for each unknown key and each invalid value.
 
-    Missing credentials are not a problem here: like the dynamic provider, the plugin
-    previews without them and reports them at the first API call.
+    Missing credentials are not reported here: every resource's ``check`` reports them (as
+    for the dynamic provider), unless ``validate`` is false.
     """
     problems: list[tuple[str, str]] = []
     for key in inputs:
@@ -90,8 +94,9 @@ def config_problems(inputs: Mapping[str, Any], env: Mapping[str, str]) -> list[t
         hint = f"did you mean {close[0]!r}?" if close else f"valid keys: {', '.join(CONFIG_KEYS)}"
         problems.append((key, f"unknown configuration key {CONFIG_NAMESPACE}:{key}; {hint}"))
     config = settings_config(inputs)
-    for shared in (API_KEY_CONFIG, APP_KEY_CONFIG):
-        config.setdefault(shared, _PLACEHOLDER)
+    if BEARER_TOKEN_CONFIG not in config:
+        for shared in (API_KEY_CONFIG, APP_KEY_CONFIG):
+            config.setdefault(shared, _PLACEHOLDER)
     try:
         load_settings(config, env)
     except DatadogConfigError as exc:

@@ -46,6 +46,17 @@ CONFIG_VARIABLES: Final[dict[str, dict[str, Any]]] = {
         "secret": True,
         "description": "Datadog application key (default: env DD_APP_KEY or DATADOG_APP_KEY).",
     },
+    "bearerToken": {
+        "type": "string",
+        "secret": True,
+        "description": "OAuth/bearer access token, sent instead of the two keys "
+        "(default: env DD_BEARER_TOKEN).",
+    },
+    "validate": {
+        "type": "boolean",
+        "description": "Check the configuration before any resource is previewed (default "
+        "true); false lets a preview run without credentials.",
+    },
     "apiUrl": {
         "type": "string",
         "description": "API root URL, e.g. https://api.datadoghq.eu/ or a local emulator "
@@ -126,6 +137,8 @@ class _Converter:
 
     def spec(self, node: Mapping[str, Any]) -> dict[str, Any]:
         node = _without_null(node)
+        if isinstance(node.get("anyOf"), list):  # e.g. a state, or an object with notes
+            return {"oneOf": [self.spec(option) for option in node["anyOf"]]}
         if "$ref" in node:
             name = node["$ref"].rsplit("/", 1)[-1]
             self._object_type(name)
@@ -185,13 +198,25 @@ def _description(node: Mapping[str, Any], doc: str | None) -> str:
     """The attribute docstring (else the field's description), plus the allowed values and
     the default the resource applies."""
     parts = [doc or node.get("description") or ""]
-    plain = _without_null(node)
-    allowed = plain.get("enum") or plain.get("additionalProperties", {}).get("enum")
+    allowed = _first_enum(node)
     if allowed:
         parts.append("One of: " + ", ".join(f"`{v}`" for v in allowed) + ".")
     if node.get("default") is not None:
         parts.append(f"Default: `{node['default']}`.")
     return " ".join(p for p in parts if p).strip()
+
+
+def _first_enum(node: Any) -> list[Any] | None:
+    """The allowed values of a property, also inside ``X | None``, maps and unions."""
+    if not isinstance(node, Mapping):
+        return None
+    if isinstance(node.get("enum"), list):
+        return list(node["enum"])
+    for child in (*node.get("anyOf", []), node.get("additionalProperties"), node.get("items")):
+        found = _first_enum(child)
+        if found:
+            return found
+    return None
 
 
 def _nested_models(model: type[BaseModel]) -> dict[str, type[BaseModel]]:
