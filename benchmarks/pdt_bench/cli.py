@@ -1,8 +1,9 @@
 """``python benchmarks/run.py``: run the benchmark matrix and write the results.
 
 For each N in ``--sizes`` and each repeat, the mixed stack runs in every configuration
-(ours, floor, floor+latency — their order alternates between repeats so drift in the
-machine's speed hits all of them alike), then the bulk scenario. Results go to
+(ours, floor, floor+latency, the hand-written script sequential and with 4 threads — their
+order alternates between repeats so drift in the machine's speed hits all of them alike),
+then the bulk scenario at each size of ``--bulk``. Results go to
 ``benchmarks/results/<date>.json`` and ``.md`` (and ``.png`` with matplotlib).
 Everything is bounded: each pulumi command by ``--command-timeout``, the whole run by
 ``--budget-minutes`` (no new run starts after it; what ran is reported).
@@ -40,6 +41,13 @@ def _sizes(text: str) -> list[int]:
     return sizes
 
 
+def _bulk_sizes(text: str) -> list[int]:
+    sizes = [int(part) for part in text.split(",") if part.strip()]
+    if any(n < 0 or n > 100_000 for n in sizes):
+        raise argparse.ArgumentTypeError(f"expected test counts 0..100000, got {text!r}")
+    return [n for n in sizes if n]
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="benchmarks/run.py",
@@ -47,7 +55,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "side by side with the engine floor (a no-op dynamic provider).",
     )
     parser.add_argument(
-        "--sizes", type=_sizes, default=[10, 50, 200], help="N values (default 10,50,200)"
+        "--sizes", type=_sizes, default=[50, 100, 500], help="N values (default 50,100,500)"
     )
     parser.add_argument(
         "--repeat",
@@ -62,15 +70,18 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--bulk",
-        type=int,
-        default=500,
-        help="flaky tests in the bulk scenario (0: skip; default 500)",
+        type=_bulk_sizes,
+        default=[500, 5000, 20000],
+        help="flaky tests in the bulk scenario, comma-separated (0: skip; default 500,5000,20000)",
     )
     parser.add_argument(
+        "--mix",
         "--kinds",
+        dest="kinds",
         type=kinds_of,
-        default=list(Kind),
-        help="comma-separated resource kinds of the mix (default: all five)",
+        default=kinds_of(None),
+        help="the stack's kinds: 'side-by-side' (default: 1 suite, then half ServiceSettings, "
+        "half FlakyTestState), 'all' (the five kinds in turn) or Kind[=count],...",
     )
     parser.add_argument(
         "--touch",
@@ -81,10 +92,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--configs",
         default=",".join(CONFIGS),
-        help="configurations to run (default ours,floor,floor+latency)",
+        help="configurations to run (default ours,floor,floor+latency,hand,hand4)",
     )
     parser.add_argument(
-        "--quick", action="store_true", help="smoke run: N=10, 1 repeat, ours+floor, bulk 100"
+        "--quick",
+        action="store_true",
+        help="smoke run: N=10, 1 repeat, ours+floor+hand4, bulk 100",
     )
     parser.add_argument(
         "--command-timeout", type=float, default=900.0, help="seconds per pulumi command"
@@ -96,8 +109,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--tag", default="", help="suffix of the result file names")
     args = parser.parse_args(argv)
     if args.quick:
-        args.sizes, args.repeat, args.configs = [10], 1, "ours,floor"
-        args.bulk = min(args.bulk, 100)
+        args.sizes, args.repeat, args.configs = [10], 1, "ours,floor,hand4"
+        args.bulk = [100] if args.bulk else []
     configs = [c.strip() for c in args.configs.split(",") if c.strip()]
     unknown = [c for c in configs if c not in CONFIGS]
     if unknown or "ours" not in configs:
@@ -105,7 +118,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
             f"--configs: expected 'ours' plus any of {', '.join(CONFIGS)}, got {args.configs!r}"
         )
     if args.touch not in args.kinds:
-        parser.error(f"--touch {args.touch}: not in --kinds")
+        parser.error(f"--touch {args.touch}: not in --mix {args.kinds}")
     args.configs = configs
     return args
 
@@ -147,9 +160,9 @@ def _plan(args: argparse.Namespace) -> list[tuple[str, Config, int, int]]:
         )
         for n in args.sizes:
             plan += [("mixed", config, n, repeat) for config in order]
-        if args.bulk:
+        for tests in args.bulk:
             plan += [
-                ("bulk", config, args.bulk, repeat) for config in order if config != "floor+latency"
+                ("bulk", config, tests, repeat) for config in order if config != "floor+latency"
             ]
     return plan
 
@@ -210,7 +223,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     stem = started.strftime("%Y-%m-%d") + (f"-{args.tag}" if args.tag else "")
     settings = {k: v for k, v in vars(args).items() if k not in ("out",)}
-    settings["kinds"] = [str(k) for k in args.kinds]
+    settings["kinds"] = str(args.kinds)
     payload = {
         "started": started.isoformat(timespec="seconds"),
         "finished": dt.datetime.now().astimezone().isoformat(timespec="seconds"),

@@ -3,8 +3,9 @@
 Each ``Workspace`` has its own ``PULUMI_HOME``, a ``file://`` backend and a copy of the
 benchmark program; commands run the engine binary the project builds
 (``scripts/install-pulumi``), with ``pdt_bench`` on ``PYTHONPATH`` for the program and the
-dynamic-provider process. ``run()`` measures wall time and the CPU time of the whole
-command tree (``RUSAGE_CHILDREN`` of the waited-for process and its descendants).
+dynamic-provider process. ``run()`` measures wall time, the CPU time of the whole
+command tree (``RUSAGE_CHILDREN`` of the waited-for process and its descendants) and the
+peak resident memory of its Python processes by role (``RssWatch``).
 """
 
 from __future__ import annotations
@@ -13,13 +14,22 @@ import os
 import resource
 import shutil
 import subprocess
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Final, Self
 
-__all__ = ["BENCH_ROOT", "CommandFailed", "Timed", "Workspace", "engine_bin", "pulumi_version"]
+__all__ = [
+    "BENCH_ROOT",
+    "CommandFailed",
+    "RssWatch",
+    "Timed",
+    "Workspace",
+    "engine_bin",
+    "pulumi_version",
+]
 
 BENCH_ROOT: Final = Path(__file__).resolve().parents[1]
 REPO_ROOT: Final = BENCH_ROOT.parent
@@ -40,6 +50,8 @@ class Timed:
     cpu_s: float
     returncode: int
     output: str
+    peak_rss_mb: dict[str, float] = field(default_factory=dict)
+    """Peak resident memory (MB) per role: ``provider``, ``program``, ``script``."""
 
     def tail(self, lines: int = 25) -> str:
         return "\n".join(self.output.splitlines()[-lines:])
@@ -119,30 +131,110 @@ class Workspace:
 
     def run(self, *args: str, check: bool = False) -> Timed:
         """Run ``pulumi <args> --non-interactive`` in the program directory, timed."""
-        command = [str(self.bin_dir / "pulumi"), *args, "--non-interactive"]
+        timed = self.timed([str(self.bin_dir / "pulumi"), *args, "--non-interactive"])
+        if check and timed.returncode != 0:
+            raise CommandFailed(
+                f"pulumi {' '.join(args[:3])} failed ({timed.returncode}):\n{timed.tail()}"
+            )
+        return timed
+
+    def run_script(self, *args: str) -> Timed:
+        """Run ``python -m <args>`` (the hand-written script) with the same environment."""
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        return self.timed([str(VENV_BIN / "python"), "-m", *args])
+
+    def timed(self, command: Sequence[str]) -> Timed:
+        """Run ``command`` in the program directory: wall, CPU, exit code, output, RSS."""
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
-        try:
-            done = subprocess.run(
-                command,
-                cwd=self.work_dir,
-                env=self.env(),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-                timeout=self.timeout_s,
-                check=False,
-            )
-            code, output = done.returncode, done.stdout
-        except subprocess.TimeoutExpired as exc:
-            raw = exc.output or ""
-            text = raw.decode(errors="replace") if isinstance(raw, bytes) else raw
-            code, output = -9, f"{text}\n[timed out after {self.timeout_s:.0f}s]"
+        process = subprocess.Popen(
+            command,
+            cwd=self.work_dir,
+            env=self.env(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        with RssWatch(process.pid) as rss:
+            try:
+                output, _ = process.communicate(timeout=self.timeout_s)
+                code = process.returncode
+            except subprocess.TimeoutExpired:
+                process.kill()
+                output, _ = process.communicate()
+                code = -9
+                output = f"{output}\n[timed out after {self.timeout_s:.0f}s]"
         wall = time.perf_counter() - start
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-        timed = Timed(wall, cpu, code, output)
-        if check and code != 0:
-            raise CommandFailed(f"pulumi {' '.join(args[:3])} failed ({code}):\n{timed.tail()}")
-        return timed
+        return Timed(wall, cpu, code, output, rss.peaks())
+
+
+class RssWatch:
+    """Samples the process tree under ``root`` every ``interval`` seconds and keeps the peak
+    resident memory (``VmHWM``, the kernel's own high-water mark) of each Python process by
+    role: the dynamic provider (``-m pulumi.dynamic``), the program (the language host's
+    Python) and the script (``-m pdt_bench.hand``). Linux ``/proc`` only; elsewhere empty."""
+
+    ROLES: Final = (
+        ("provider", "pulumi.dynamic"),
+        ("program", "pulumi-language-python-exec"),
+        ("script", "pdt_bench.hand"),
+    )
+
+    def __init__(self, root: int, interval: float = 0.05) -> None:
+        self.root = root
+        self.interval = interval
+        self._peak_kb: dict[str, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def peaks(self) -> dict[str, float]:
+        return {role: round(kb / 1024, 1) for role, kb in sorted(self._peak_kb.items())}
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self.sample()
+            self._stop.wait(self.interval)
+
+    def sample(self) -> None:
+        for pid in self._tree():
+            try:
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            role = next((r for r, marker in self.ROLES if marker.encode() in cmdline), None)
+            hwm = next((ln.split()[1] for ln in status.splitlines() if ln.startswith("VmHWM")), "")
+            if role and hwm.isdigit():
+                self._peak_kb[role] = max(self._peak_kb.get(role, 0), int(hwm))
+
+    def _tree(self) -> list[int]:
+        """``root`` and its descendants (from each process's parent id in ``/proc``)."""
+        children: dict[int, list[int]] = {}
+        try:
+            entries = [e for e in os.listdir("/proc") if e.isdigit()]
+        except OSError:
+            return []
+        for entry in entries:
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(parent, []).append(int(entry))
+        tree, todo = [], [self.root]
+        while todo:
+            pid = todo.pop()
+            tree.append(pid)
+            todo.extend(children.get(pid, ()))
+        return tree

@@ -16,6 +16,12 @@ tests (the API's page limit), but the resources cap a search query at 8,000 char
 (``_flaky.MAX_QUERY_CHARS``, ~390 ids), so their documented minimum is one search per
 ~390 tests; ``bulk_minimum`` takes the number of searches that cap allows.
 
+**The batched hand minimum** (``hand_minimum``) is what the hand-written script
+(``hand.py``) does with the same changes: the per-resource calls of service settings,
+policies and suites (all suites deleted in one bulk delete), and the flaky tests of *all*
+resources read and written together — one search per ``MAX_QUERY_CHARS`` query and one bulk
+``PATCH`` per ``HAND_CHUNK`` tests.
+
 The time the calls must add: the dynamic-provider server runs at most ``PROVIDER_WORKERS``
 provider calls at once and each resource's calls within one hook are sequential, so with a
 fixed per-request latency ``L`` a phase needs at least
@@ -32,11 +38,16 @@ from typing import Final, Literal
 from .shape import TESTS_PER_SET, Kind
 
 __all__ = [
+    "HAND_CHUNK",
+    "MAX_QUERY_CHARS",
     "PHASES",
     "PROVIDER_WORKERS",
     "Minimum",
     "Phase",
     "bulk_minimum",
+    "flaky_queries",
+    "hand_bulk_minimum",
+    "hand_minimum",
     "hook_calls",
     "phase_minimum",
 ]
@@ -49,6 +60,11 @@ CHUNK_SIZE: Final = 500
 """``datadog-testing:flakyBulkChunkSize`` default: tests per bulk PATCH."""
 IDS_PER_SEARCH: Final = 1000
 """Tests one search can return (the API's largest ``page.limit``): the ideal batching."""
+HAND_CHUNK: Final = 1000
+"""Tests per bulk ``PATCH`` of the hand-written script: the most the emulator accepts by
+default (the API documents no maximum)."""
+MAX_QUERY_CHARS: Final = 8000
+"""Longest search query either side sends (``_flaky.MAX_QUERY_CHARS``)."""
 
 
 @dataclass(frozen=True)
@@ -101,4 +117,58 @@ def bulk_minimum(
     out = {"PATCH": _flaky_batches(tests, CHUNK_SIZE)}
     if phase == "create":
         out["POST"] = searches if searches is not None else _flaky_batches(tests, IDS_PER_SEARCH)
+    return out
+
+
+def flaky_queries(repository: str, ids: Sequence[str]) -> list[str]:
+    """Queries selecting ``ids`` in ``repository``, each at most ``MAX_QUERY_CHARS`` long."""
+    head = f'@git.repository.id_v2:"{repository}" fingerprint_fqn:('
+    queries: list[str] = []
+    batch: list[str] = []
+    length = len(head) + 1
+    for test_id in ids:
+        extra = len(test_id) + (4 if batch else 0)
+        if batch and length + extra > MAX_QUERY_CHARS:
+            queries.append(head + " OR ".join(batch) + ")")
+            batch, length, extra = [], len(head) + 1, len(test_id)
+        batch.append(test_id)
+        length += extra
+    if batch:
+        queries.append(head + " OR ".join(batch) + ")")
+    return queries
+
+
+def _searches(tests: int) -> int:
+    """Searches reading ``tests`` 16-character ids of one repository."""
+    from .shape import REPOSITORY, fake_test_ids
+
+    return len(flaky_queries(REPOSITORY, fake_test_ids(tests))) if tests else 0
+
+
+def hand_minimum(kinds_in_stack: Sequence[Kind], phase: Phase) -> int:
+    """Calls of the hand-written script for ``phase`` of a stack holding one resource per
+    entry of ``kinds_in_stack`` (``update``: the one changed resource, one call)."""
+    if phase == "preview":
+        return 0
+    if phase == "update":
+        return 1
+    tests = sum(
+        1 if k == Kind.FLAKY_TEST_STATE else TESTS_PER_SET if k == Kind.FLAKY_TEST_STATES else 0
+        for k in kinds_in_stack
+    )
+    each = sum(1 for k in kinds_in_stack if k in (Kind.SERVICE_SETTINGS, Kind.FLAKY_TEST_POLICIES))
+    suites = sum(1 for k in kinds_in_stack if k == Kind.SYNTHETICS_SUITE)
+    writes = _flaky_batches(tests, HAND_CHUNK)
+    if phase == "create":
+        return 2 * each + suites + _searches(tests) + writes
+    if phase == "refresh":
+        return each + suites + _searches(tests)
+    return each + min(suites, 1) + writes  # destroy: one bulk delete for every suite
+
+
+def hand_bulk_minimum(tests: int, phase: Literal["create", "destroy"]) -> dict[str, int]:
+    """Calls of the hand-written script for the bulk scenario, by method."""
+    out = {"PATCH": _flaky_batches(tests, HAND_CHUNK)}
+    if phase == "create":
+        out["POST"] = _searches(tests)
     return out

@@ -13,9 +13,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from .minimums import PHASES, bulk_minimum, phase_minimum
+from .minimums import PHASES, bulk_minimum, hand_bulk_minimum, hand_minimum, phase_minimum
 from .scenarios import RunResult
-from .shape import BULK_REPOSITORY, Kind, fake_test_ids
+from .shape import BULK_REPOSITORY, Mix, fake_test_ids
 
 __all__ = ["Row", "Spread", "markdown", "plot", "summarize"]
 
@@ -61,6 +61,25 @@ class Row:
     api_busy: Spread | None = None
     max_in_flight: int | None = None
     failures: list[str] = field(default_factory=list)
+    hand: Spread | None = None
+    """The hand-written script, sequential."""
+    hand4: Spread | None = None
+    """The hand-written script, 4 threads."""
+    hand_calls: list[int] = field(default_factory=list)
+    """Calls the hand-written script made (emulator call log)."""
+    hand_min: int = 0
+    """The batched hand minimum (``minimums.hand_minimum``)."""
+    provider_rss: Spread | None = None
+    """Peak RSS (MB) of the dynamic-provider process of ``ours``."""
+    floor_rss: Spread | None = None
+    """Peak RSS (MB) of the dynamic-provider process of the floor."""
+
+    @property
+    def calls_vs_hand(self) -> float | None:
+        """Our calls over the batched hand minimum (``None`` when both are 0)."""
+        if not self.calls or not self.hand_min:
+            return None
+        return max(self.calls) / self.hand_min
 
     @property
     def ratio(self) -> float | None:
@@ -110,7 +129,17 @@ def _phase_runs(runs: Iterable[RunResult], config: str, phase: str) -> list[Any]
     return [p for r in runs if r.config == config for p in r.phases if p.phase == phase and p.ok]
 
 
-def summarize(runs: Sequence[RunResult], kinds: Sequence[Kind], latency_ms: int) -> list[Row]:
+def _rss(runs: Iterable[RunResult], config: str, phase: str) -> Spread | None:
+    return Spread.of(
+        [
+            p.peak_rss_mb["provider"]
+            for p in _phase_runs(runs, config, phase)
+            if p.peak_rss_mb.get("provider")
+        ]
+    )
+
+
+def summarize(runs: Sequence[RunResult], kinds: Mix, latency_ms: int) -> list[Row]:
     """One row per (scenario, N, phase) present in ``runs``."""
     rows: list[Row] = []
     keys = sorted({(r.scenario, r.n) for r in runs}, key=lambda k: (k[0] != "mixed", k[1]))
@@ -120,8 +149,9 @@ def summarize(runs: Sequence[RunResult], kinds: Sequence[Kind], latency_ms: int)
         for phase in phases:
             ours = _phase_runs(group, "ours", phase)
             if scenario == "mixed":
-                stack = [kinds[i % len(kinds)] for i in range(n)]
+                stack = kinds.kinds(n)
                 minimum = phase_minimum(stack, phase)
+                hand_min = hand_minimum(stack, phase)
                 min_total, bound, by_method = (
                     minimum.calls,
                     minimum.added_seconds(latency_ms / 1000),
@@ -129,6 +159,7 @@ def summarize(runs: Sequence[RunResult], kinds: Sequence[Kind], latency_ms: int)
                 )
             else:
                 by_method = bulk_minimum(n, _bulk_phase(phase), documented_searches(n))
+                hand_min = sum(hand_bulk_minimum(n, _bulk_phase(phase)).values())
                 min_total, bound = (
                     sum(by_method.values()),
                     sum(by_method.values()) * latency_ms / 1000,
@@ -159,6 +190,19 @@ def summarize(runs: Sequence[RunResult], kinds: Sequence[Kind], latency_ms: int)
                         for p in r.phases
                         if p.phase == phase and not p.ok
                     ],
+                    hand=Spread.of([p.wall_s for p in _phase_runs(group, "hand", phase)]),
+                    hand4=Spread.of([p.wall_s for p in _phase_runs(group, "hand4", phase)]),
+                    hand_calls=sorted(
+                        {
+                            p.calls
+                            for config in ("hand", "hand4")
+                            for p in _phase_runs(group, config, phase)
+                            if p.calls is not None
+                        }
+                    ),
+                    hand_min=hand_min,
+                    provider_rss=_rss(group, "ours", phase),
+                    floor_rss=_rss(group, "floor", phase),
                 )
             )
     return rows
@@ -170,6 +214,16 @@ def _cell(spread: Spread | None) -> str:
 
 def _ratio(value: float | None) -> str:
     return f"{value:.2f}" if value is not None else "–"
+
+
+def _median(spread: Spread | None, digits: int = 2) -> str:
+    return f"{spread.median:.{digits}f}" if spread else "–"
+
+
+def _hand_calls(row: Row) -> str:
+    measured = "/".join(map(str, row.hand_calls)) if row.hand_calls else "–"
+    flag = " ⚠" if row.hand_calls and row.hand_calls != [row.hand_min] else ""
+    return f"{measured} ({row.hand_min}){flag}"
 
 
 def _calls(row: Row) -> str:
@@ -192,16 +246,19 @@ def markdown(rows: Sequence[Row], latency_ms: int) -> str:
         "",
         (
             "| N | phase | ours s | floor s | ours/floor | floor+lat s | ours/(floor+lat) "
-            "| CPU s ours / floor | calls | min calls |"
+            "| hand s, 1 / 4 threads | CPU s ours / floor | calls | per-resource min "
+            "| hand calls (batched min) | ours/hand calls |"
         ),
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in (r for r in rows if r.scenario == "mixed"):
         cpu = f"{_cell(row.ours_cpu).split(' ')[0]} / {_cell(row.floor_cpu).split(' ')[0]}"
         lines.append(
             f"| {row.n} | {row.phase} | {_cell(row.ours)} | {_cell(row.floor)} | "
             f"{_ratio(row.ratio)} | {_cell(row.floor_latency)} | {_ratio(row.ratio_latency)} | "
-            f"{cpu} | {_calls(row)} | {row.min_calls} |"
+            f"{_median(row.hand)} / {_median(row.hand4)} | "
+            f"{cpu} | {_calls(row)} | {row.min_calls} | {_hand_calls(row)} | "
+            f"{_ratio(row.calls_vs_hand)} |"
         )
     bulk = [r for r in rows if r.scenario == "bulk"]
     if bulk:
@@ -210,10 +267,11 @@ def markdown(rows: Sequence[Row], latency_ms: int) -> str:
             "Bulk: one FlakyTestStates changing N flaky tests (create) and restoring them (destroy).",
             "",
             (
-                "| tests | phase | ours s | floor s | ours/floor | calls by endpoint | documented "
-                "minimum (page-limit ideal) |"
+                "| tests | phase | ours s | floor s | ours/floor | hand s, 1 / 4 threads "
+                "| provider RSS MB ours / floor | calls by endpoint | documented minimum "
+                "(page-limit ideal) | hand calls (batched min) |"
             ),
-            "|---:|---|---:|---:|---:|---|---|",
+            "|---:|---|---:|---:|---:|---:|---:|---|---|---:|",
         ]
         for row in bulk:
             endpoints = ", ".join(f"{k}: {v}" for k, v in row.by_endpoint.items()) or "–"
@@ -223,9 +281,11 @@ def markdown(rows: Sequence[Row], latency_ms: int) -> str:
                 for m, c in sorted(row.min_by_method.items())
             )
             flag = " ⚠" if row.above_minimum else ""
+            rss = f"{_median(row.provider_rss, 0)} / {_median(row.floor_rss, 0)}"
             lines.append(
                 f"| {row.n} | {row.phase} | {_cell(row.ours)} | {_cell(row.floor)} | "
-                f"{_ratio(row.ratio)} | {endpoints}{flag} | {minimum} |"
+                f"{_ratio(row.ratio)} | {_median(row.hand)} / {_median(row.hand4)} | {rss} | "
+                f"{endpoints}{flag} | {minimum} | {_hand_calls(row)} |"
             )
     lines += _scaling(rows)
     failures = [f for row in rows for f in row.failures]

@@ -7,7 +7,9 @@ latency installed, flaky tests seeded in state ``active``) and a new workspace.
 
 Configurations: ``ours`` (our resources, the emulator), ``floor`` (the no-op provider:
 the engine alone), ``floor+latency`` (the no-op provider sleeping the minimum calls'
-latency: the best any implementation could do against an API with that latency).
+latency: the best any implementation could do against an API with that latency), ``hand``
+and ``hand4`` (the hand-written ``datadog-api-client`` script of ``hand.py`` against the
+emulator, sequential and 4 threads: no Pulumi at all).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import TYPE_CHECKING, Final, Literal
 from .engine import BENCH_ROOT, Timed, Workspace
 from .minimums import Phase
 from .noop import SIM_LATENCY_ENV
-from .shape import BULK_REPOSITORY, REPOSITORY, Kind, fake_test_ids, tests_needed
+from .shape import BULK_REPOSITORY, REPOSITORY, Kind, Mix, fake_test_ids, tests_needed
 
 if TYPE_CHECKING:
     from pulumi_datadog_testing.emulator import EmulatorServer
@@ -33,8 +35,11 @@ if TYPE_CHECKING:
 
 __all__ = ["CONFIGS", "Config", "PhaseResult", "RunResult", "endpoint", "run_bulk", "run_mixed"]
 
-Config = Literal["ours", "floor", "floor+latency"]
-CONFIGS: Final[tuple[Config, ...]] = ("ours", "floor", "floor+latency")
+Config = Literal["ours", "floor", "floor+latency", "hand", "hand4"]
+CONFIGS: Final[tuple[Config, ...]] = ("ours", "floor", "floor+latency", "hand", "hand4")
+EMULATED: Final = ("ours", "hand", "hand4")
+"""Configurations that talk to the emulator."""
+HAND_THREADS: Final = {"hand": 1, "hand4": 4}
 PROGRAM: Final = BENCH_ROOT / "programs" / "mixed"
 UP: Final = ("up", "--yes", "--skip-preview")
 DESTROY: Final = ("destroy", "--yes", "--skip-preview")
@@ -57,6 +62,7 @@ class PhaseResult:
     by_endpoint: dict[str, int] = field(default_factory=dict)
     api: ApiTiming | None = None
     error: str | None = None
+    peak_rss_mb: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -127,15 +133,22 @@ class _Session:
         workspace: Workspace,
         emulator: EmulatorServer | None,
         result: RunResult,
+        hand_args: Sequence[str] = (),
     ) -> None:
         self.ws = workspace
         self.emulator = emulator
         self.result = result
+        self.hand_args = list(hand_args)
 
     def phase(self, name: str, *args: str, expect: Mapping[str, int] | None = None) -> bool:
         """Run one phase; it fails when the command fails or its change summary lacks
-        ``expect`` (e.g. ``{"updated": 1}``: the stack shape is not what was measured)."""
-        timed = self.ws.run(*args)
+        ``expect`` (e.g. ``{"updated": 1}``: the stack shape is not what was measured).
+        A hand-written run runs the script's ``name`` phase instead of ``args``."""
+        if self.hand_args:
+            timed = self.ws.run_script("pdt_bench.hand", name, *self.hand_args)
+            expect = None
+        else:
+            timed = self.ws.run(*args)
         calls = self.emulator.calls(clear=True) if self.emulator is not None else None
         by_endpoint = Counter(endpoint(c.method, c.path) for c in calls or ())
         changes = _changes(timed)
@@ -153,6 +166,7 @@ class _Session:
                 by_endpoint=dict(sorted(by_endpoint.items())),
                 api=ApiTiming.of(calls or ()),
                 error=error,
+                peak_rss_mb=timed.peak_rss_mb,
             )
         )
         return error is None
@@ -171,9 +185,9 @@ def _prepare(
     tests: int,
     root: Path,
 ) -> tuple[list[str], dict[str, str]]:
-    """Reset and seed the emulator (``ours``) or make look-alike ids (floors); returns the
-    test ids and the extra environment of the pulumi commands."""
-    if config != "ours":
+    """Reset and seed the emulator (``ours``, ``hand*``) or make look-alike ids (floors);
+    returns the test ids and the extra environment of the pulumi commands."""
+    if config not in EMULATED:
         extra = {SIM_LATENCY_ENV: str(latency_ms)} if config == "floor+latency" else {}
         return fake_test_ids(tests), extra
     assert emulator is not None
@@ -201,11 +215,22 @@ def _start(
     scratch: Path,
 ) -> _Session:
     root = Path(tempfile.mkdtemp(prefix=f"{scenario}-{config.replace('+', '-')}-{n}-", dir=scratch))
-    uses_emulator = emulator if config == "ours" else None
+    uses_emulator = emulator if config in EMULATED else None
     ids, extra = _prepare(config, uses_emulator, latency_ms, repository, tests, root)
     ids_file = root / "test-ids.json"
     ids_file.write_text(json.dumps(ids))
     ws = Workspace(bin_dir, root, PROGRAM, extra_env=extra)
+    result = RunResult(scenario, config, n, repeat, _load())
+    if config in HAND_THREADS:
+        hand_args = [
+            f"--count={n}",
+            f"--mode={stack_config['bench:mode']}",
+            f"--mix={stack_config.get('bench:kinds', '')}",
+            f"--ids-file={ids_file}",
+            f"--state={root / 'hand-state.json'}",
+            f"--threads={HAND_THREADS[config]}",
+        ]
+        return _Session(ws, uses_emulator, result, hand_args)
     ws.init(
         {
             "bench:count": str(n),
@@ -214,7 +239,6 @@ def _start(
             **stack_config,
         }
     )
-    result = RunResult(scenario, config, n, repeat, _load())
     return _Session(ws, uses_emulator, result)
 
 
@@ -225,7 +249,7 @@ def run_mixed(
     *,
     emulator: EmulatorServer | None,
     latency_ms: int,
-    kinds: list[Kind],
+    kinds: Mix,
     touch: Kind,
     bin_dir: Path,
     scratch: Path,
@@ -240,7 +264,7 @@ def run_mixed(
         latency_ms,
         REPOSITORY,
         tests_needed(n, kinds),
-        {"bench:mode": "mixed", "bench:kinds": ",".join(kinds)},
+        {"bench:mode": "mixed", "bench:kinds": str(kinds)},
         bin_dir,
         scratch,
     )
@@ -253,7 +277,9 @@ def run_mixed(
         ("destroy", DESTROY, {"deleted": everything}),
     ]
     for name, args, expect in steps:
-        if name == "update":
+        if name == "update" and session.hand_args:
+            session.hand_args.append(f"--touch={touch}")
+        elif name == "update":
             session.ws.configure({"bench:touch": str(touch)})
         if not session.phase(name, *args, expect=expect) and name != "destroy":
             session.phase("destroy", *DESTROY)

@@ -4,10 +4,13 @@ One definition serves the real program (our resources against the emulator) and 
 engine floor (the no-op provider): both declare exactly the resources ``specs()`` returns,
 with the same names and property dictionaries, so the engine does the same work.
 
-Resource ``i`` of ``N`` has kind ``kinds[i % len(kinds)]`` (all five by default, so every
-kind is present from N = 5 on). Flaky-test resources use seeded test ids: each
-``FlakyTestState`` one test, each ``FlakyTestStates`` ``TESTS_PER_SET`` tests, all distinct.
-The "touch" variant changes exactly one field of the first resource of one kind.
+Which kinds, in which shares, is a ``Mix`` (``--mix``): ``Kind=count`` entries first (a fixed
+number of resources of that kind), then the other entries in turn for the rest of the N. The
+default, ``side-by-side``, is the stack the hand-written script is compared on: 1 suite, then
+half service settings and half single flaky-test states; ``all`` cycles through the five kinds.
+Flaky-test resources use seeded test ids: each ``FlakyTestState`` one test, each
+``FlakyTestStates`` ``TESTS_PER_SET`` tests, all distinct. The "touch" variant changes exactly
+one field of the first resource of one kind.
 """
 
 from __future__ import annotations
@@ -19,9 +22,11 @@ from typing import Any, Final
 
 __all__ = [
     "BULK_REPOSITORY",
+    "MIXES",
     "REPOSITORY",
     "TESTS_PER_SET",
     "Kind",
+    "Mix",
     "Spec",
     "bulk_spec",
     "fake_test_ids",
@@ -57,17 +62,62 @@ class Spec:
     props: dict[str, Any]
 
 
-def kinds_of(text: str | None) -> list[Kind]:
-    """Kinds from a comma-separated list (``None``/empty: all five, in mix order)."""
+@dataclass(frozen=True)
+class Mix:
+    """The kinds of a stack: ``fixed`` resources first, then ``cycle`` in turn."""
+
+    fixed: tuple[tuple[Kind, int], ...] = ()
+    cycle: tuple[Kind, ...] = tuple(Kind)
+
+    def kinds(self, count: int) -> list[Kind]:
+        """The kind of each of ``count`` resources."""
+        head = [kind for kind, times in self.fixed for _ in range(times)][:count]
+        rest = count - len(head)
+        if rest and not self.cycle:
+            raise ValueError(f"mix {self}: only {len(head)} resources, {count} asked")
+        return head + [self.cycle[i % len(self.cycle)] for i in range(rest)]
+
+    def __contains__(self, kind: object) -> bool:
+        return kind in self.cycle or any(kind == k for k, _ in self.fixed)
+
+    def __str__(self) -> str:
+        return ",".join([*(f"{k}={n}" for k, n in self.fixed), *map(str, self.cycle)])
+
+
+MIXES: Final = {
+    "side-by-side": Mix(
+        fixed=((Kind.SYNTHETICS_SUITE, 1),),
+        cycle=(Kind.SERVICE_SETTINGS, Kind.FLAKY_TEST_STATE),
+    ),
+    "all": Mix(),
+}
+"""Named mixes: ``side-by-side`` (the default; compared with the hand-written script) and
+``all`` (the five kinds in equal shares)."""
+
+
+def kinds_of(text: str | None) -> Mix:
+    """A mix from its name or ``Kind[=count],...`` (``None``/empty: ``side-by-side``)."""
     if not text:
-        return list(Kind)
-    return [Kind(part.strip()) for part in text.split(",") if part.strip()]
+        return MIXES["side-by-side"]
+    if text in MIXES:
+        return MIXES[text]
+    fixed: list[tuple[Kind, int]] = []
+    cycle: list[Kind] = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        name, _, times = part.partition("=")
+        if times:
+            fixed.append((Kind(name), int(times)))
+        else:
+            cycle.append(Kind(name))
+    return Mix(tuple(fixed), tuple(cycle))
 
 
-def tests_needed(count: int, kinds: Sequence[Kind]) -> int:
-    """How many distinct flaky tests ``specs(count, kinds, ...)`` uses."""
+def tests_needed(count: int, mix: Mix) -> int:
+    """How many distinct flaky tests ``specs(count, mix, ...)`` uses."""
     per_kind = {Kind.FLAKY_TEST_STATE: 1, Kind.FLAKY_TEST_STATES: TESTS_PER_SET}
-    return sum(per_kind.get(kinds[i % len(kinds)], 0) for i in range(count))
+    return sum(per_kind.get(kind, 0) for kind in mix.kinds(count))
 
 
 def fake_test_ids(count: int, salt: int = 0) -> list[str]:
@@ -75,14 +125,11 @@ def fake_test_ids(count: int, salt: int = 0) -> list[str]:
     return [f"{salt:04x}{i:012x}" for i in range(count)]
 
 
-def specs(
-    count: int, kinds: Sequence[Kind], test_ids: Sequence[str], touch: Kind | None = None
-) -> list[Spec]:
+def specs(count: int, mix: Mix, test_ids: Sequence[str], touch: Kind | None = None) -> list[Spec]:
     """The ``count`` resources of the mixed stack; ``touch`` changes one field of the first
     resource of that kind (``ValueError`` when the mix has none)."""
-    if not kinds:
-        raise ValueError("kinds: at least one resource kind is needed")
-    needed = tests_needed(count, kinds)
+    kinds = mix.kinds(count)
+    needed = tests_needed(count, mix)
     if len(test_ids) < needed:
         raise ValueError(
             f"test_ids: {count} resources need {needed} flaky tests, got {len(test_ids)}"
@@ -90,8 +137,7 @@ def specs(
     out: list[Spec] = []
     next_test = 0
     touched = False
-    for i in range(count):
-        kind = kinds[i % len(kinds)]
+    for i, kind in enumerate(kinds):
         change = touch == kind and not touched
         touched = touched or change
         width = TESTS_PER_SET if kind == Kind.FLAKY_TEST_STATES else 1

@@ -1,7 +1,7 @@
 """Benchmark program: the mixed stack of ``pdt_bench.shape`` (or the bulk scenario).
 
 Stack config (namespace ``bench``): ``count`` (N), ``provider`` (``datadog`` | ``noop``),
-``mode`` (``mixed`` | ``bulk``), ``kinds`` (comma-separated mix, default all five),
+``mode`` (``mixed`` | ``bulk``), ``kinds`` (the mix: a name or Kind[=count],...; default side-by-side),
 ``touch`` (a kind: change one field of its first resource), ``testIdsFile`` (JSON list of
 flaky-test ids). ``pdt_bench`` must be importable (the runner puts it on PYTHONPATH, which
 the dynamic-provider process inherits).
