@@ -587,3 +587,16 @@ def test_another_public_id_replaces_and_dropping_it_keeps_the_suite_managed(
     dropped = provider.diff(public_id, outs, dict(INPUTS))
     assert not dropped.changes and dropped.replaces == []
     assert provider.check({}, {**INPUTS, "public_id": ""}).failures
+
+
+def test_refresh_of_an_adopted_suite_keeps_the_adoption_record(
+    provider: SyntheticsSuiteProvider, api: FakeSuitesAPI
+) -> None:
+    public_id, outs = adopt(provider, api)
+    api.suites[public_id]["message"] = "edited outside"
+    result = provider.read(public_id, {**outs, "__provider": PROVIDER})
+    assert result.outs is not None and result.inputs is not None
+    assert result.outs["adopted"] == outs["adopted"]
+    assert result.outs["message"] == "edited outside"
+    assert result.inputs["public_id"] == public_id  # still declares which suite it is
+    assert result.inputs["message"] == "edited outside"  # drift shows in the next preview

@@ -136,7 +136,9 @@ def _write(snapshot: OrgSnapshot, args: argparse.Namespace, target: Path | None)
         sys.stdout.write(source)
     else:
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(source, encoding="utf-8")
+        partial = target.with_name(f".{target.name}.partial")
+        partial.write_text(source, encoding="utf-8")
+        partial.replace(target)  # never a half-written program
         project = target.parent / PROJECT_FILE
         if not project.exists():
             project.write_text(_project_yaml(target.parent), encoding="utf-8")
