@@ -40,12 +40,16 @@ def test_expired_quarantine_fails_preview_and_notes_change_without_api_writes(
     with pytest.raises(auto.CommandError) as failed:
         stack.preview(policy_packs=[PACK], on_output=quiet)
     text = str(failed.value)
+    assert "unhandled exception" not in text  # the policy failed it, not the program
     assert "[mandatory]  flaky-quarantine-expiry" in text
     assert f"'{a}' (quarantined, expired {day(-3)}, 3 day(s) ago, owner @acme/cart)" in text
     assert patch_bodies(emulator) == []
 
     # moved to three days from now: a warning, and the update goes ahead
     set_config(stack, states={a: {**expired, "expires": day(3)}, b: "quarantined"})
+    previewed: list[str] = []
+    stack.preview(policy_packs=[PACK], on_output=previewed.append)  # objects as values: fine
+    assert "[advisory]  flaky-quarantine-expiry" in "\n".join(previewed)
     printed: list[str] = []
     up = stack.up(policy_packs=[PACK], on_output=printed.append)
     assert up.summary.result == "succeeded"

@@ -152,7 +152,9 @@ def project(tmp_path: Path) -> Path:
 def _failed_preview(stack: Any, pack: str, configs: list[str] | None = None) -> str:
     with pytest.raises(auto.CommandError) as failed:
         stack.preview(policy_packs=[pack], policy_pack_configs=configs or [], on_output=print)
-    return str(failed.value)
+    text = str(failed.value)
+    assert "unhandled exception" not in text  # a policy failed the preview, not the program
+    return text
 
 
 def test_the_installed_ready_pack_and_a_starter_pack_enforce_mandatory_policies(

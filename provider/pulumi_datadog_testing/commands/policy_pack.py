@@ -56,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
     except PackFolderError as exc:
         print(f"policy-pack: {exc}", file=sys.stderr)
         return 1
-    launcher = next(path for path in written if path.name == LAUNCHER)
+    # absolute: the engine starts an executable pack from the program's directory
+    launcher = next(path for path in written if path.name == LAUNCHER).resolve()
     print(f"wrote a starter pack to {args.init}: {', '.join(path.name for path in written)}")
     print(f"run it: pulumi preview --policy-pack {launcher}")
     return 0

@@ -313,8 +313,9 @@ class FlakyTestStates(Resource, module=MODULE, name=ResourceKind.FLAKY_TEST_STAT
     """
 
     repository_id: pulumi.Output[str]
-    states: pulumi.Output[dict[str, str]]
-    """Last known state of every managed test (``pulumi refresh`` updates it)."""
+    states: pulumi.Output[dict[str, Any]]
+    """Last known state of every managed test (``pulumi refresh`` updates it). While a change
+    is previewed it holds the declared values, which may be objects (``{"state": ...}``)."""
     query: pulumi.Output[str | None]
     state: pulumi.Output[str | None]
     reason: pulumi.Output[str | None]
