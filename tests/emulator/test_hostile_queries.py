@@ -89,7 +89,7 @@ def test_health_answers_while_hostile_queries_run(
     emulator: EmulatorServer, long_named: str
 ) -> None:
     """Many hostile and heavy searches at once (each scanning 1,700 tests with 511
-    wildcard terms); a health call made meanwhile still answers."""
+    wildcard terms) and a big seeding; a health call made meanwhile still answers."""
     emulator.seed_flaky_tests(REPO, 1500, seed=9)
     heavy = " OR ".join(f"@test.name:*q{i}*z" for i in range(MAX_QUERY_TERMS - 1))
     queries = [h[1] for h in HOSTILE] + [heavy] * 2
@@ -107,7 +107,9 @@ def test_health_answers_while_hostile_queries_run(
 
     with ThreadPoolExecutor(max_workers=len(queries) + 1) as pool:
         poller = pool.submit(poll_health)
+        seeding = pool.submit(emulator.seed_flaky_tests, "github.com/acme/bulk", 20_000, seed=4)
         statuses = list(pool.map(hostile, queries))
+        assert seeding.result().created == 20_000
         done.set()
         poller.result()
     assert statuses == [h[2] for h in HOSTILE] + [200] * 2

@@ -307,14 +307,14 @@ def _admin_routes(api: FastAPI, state: EmulatorState) -> None:
     @api.post("/_emulator/seed/flaky-tests")
     async def seed_flaky_tests(request: Request) -> Response:
         seed_request = await _parse(request, SeedFlakyTestsRequest, wire=False)
-        return _json(_upsert_tests(state, generate(seed_request)))
+        # Generating up to 100,000 tests takes seconds: off the event loop.
+        return _json(await run_in_threadpool(lambda: _upsert_tests(state, generate(seed_request))))
 
     @api.post("/_emulator/flaky-tests")
     async def add_flaky_tests(request: Request) -> Response:
         tests_request = await _parse(request, FlakyTestsRequest, wire=False)
-        return _json(
-            _upsert_tests(state, from_specs((t.repository_id, t) for t in tests_request.tests))
-        )
+        specs = [(t.repository_id, t) for t in tests_request.tests]
+        return _json(await run_in_threadpool(lambda: _upsert_tests(state, from_specs(specs))))
 
     @api.get("/_emulator/flaky-tests/{test_id}")
     async def get_flaky_test(test_id: str) -> Response:
