@@ -1,7 +1,11 @@
 """The one way this package talks to Datadog: a pooled httpx client with retries and errors.
 
-``DatadogClient.request`` sends a pydantic body, retries what is safe to retry, and returns
-a validated pydantic response (or raises a ``DatadogAPIError`` with a one-line message).
+``DatadogClient.call(endpoint, ...)`` calls one ``api.catalog`` endpoint (the typed
+operations of ``api`` use it); ``request`` is the generic form underneath. Either sends a
+wire-model body, retries what is safe to retry, and returns a validated pydantic response
+(or raises a ``DatadogAPIError`` with a one-line message). ``request`` is a few small steps:
+``_prepare`` → ``_send_with_retries`` (``_attempt`` per try, ``_recover`` after a lost answer
+of a write) → the parsed answer, or ``_error``/``_transport_error``.
 
 Retry rules (bounds from ``Settings``: ``max_retries`` and ``retry_timeout_seconds``):
 
@@ -27,9 +31,9 @@ import json
 import logging
 import platform
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any, Self, TypeVar, overload
-from urllib.parse import quote
+from typing import TYPE_CHECKING, Any, Self, TypeVar, overload
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -43,6 +47,7 @@ from .errors import (
     error_from_response,
     extract_request_id,
 )
+from .models import WireModel
 from .pacing import Pacer, parse_rate_limit
 from .retry import (
     RETRYABLE_STATUSES,
@@ -53,7 +58,10 @@ from .retry import (
     SystemClock,
 )
 
-__all__ = ["IDEMPOTENT_METHODS", "DatadogClient", "format_path", "user_agent"]
+if TYPE_CHECKING:
+    from .api.catalog import Endpoint
+
+__all__ = ["IDEMPOTENT_METHODS", "DatadogClient", "user_agent"]
 
 logger = logging.getLogger(__name__)
 
@@ -79,11 +87,6 @@ def user_agent() -> str:
         f"pulumi-datadog-testing/{package_version} "
         f"(python/{platform.python_version()}; httpx/{httpx.__version__})"
     )
-
-
-def format_path(template: str, **params: str) -> str:
-    """Fill ``{name}`` placeholders with URL-quoted values: no ``/`` or ``..`` smuggling."""
-    return template.format(**{name: quote(str(value), safe="") for name, value in params.items()})
 
 
 class DatadogClient:
@@ -146,19 +149,46 @@ class DatadogClient:
     def __getstate__(self) -> dict[str, Any]:
         raise TypeError("DatadogClient holds Datadog credentials and must not be pickled")
 
+    def call(
+        self,
+        endpoint: Endpoint[T],
+        *,
+        path_params: Mapping[str, str] | None = None,
+        body: WireModel | None = None,
+        params: QueryParams | None = None,
+        recover: Callable[[], T | None] | None = None,
+        target: str | None = None,
+    ) -> T:
+        """Call one catalog endpoint: its method, path, idempotency, response model and
+        permission come from ``endpoint`` (see ``api.catalog``); ``path_params`` fill its
+        placeholders. The other arguments are those of ``request``."""
+        result = self.request(
+            endpoint.method,
+            endpoint.path_for(**(path_params or {})),
+            body=body,
+            params=params,
+            response_model=endpoint.response,
+            idempotent=endpoint.idempotent,
+            recover=recover,
+            target=target,
+            permission=endpoint.permission,
+        )
+        assert result is not None  # a response model was given
+        return result
+
     @overload
     def request(
         self,
         method: str,
         path: str,
         *,
-        body: BaseModel | None = ...,
+        body: WireModel | None = ...,
         params: QueryParams | None = ...,
         response_model: type[T],
         idempotent: bool | None = ...,
         recover: Callable[[], T | None] | None = ...,
         target: str | None = ...,
-        exclude_none: bool = ...,
+        permission: str | None = ...,
     ) -> T: ...
 
     @overload
@@ -167,13 +197,13 @@ class DatadogClient:
         method: str,
         path: str,
         *,
-        body: BaseModel | None = ...,
+        body: WireModel | None = ...,
         params: QueryParams | None = ...,
         response_model: None = ...,
         idempotent: bool | None = ...,
         recover: Callable[[], object | None] | None = ...,
         target: str | None = ...,
-        exclude_none: bool = ...,
+        permission: str | None = ...,
     ) -> None: ...
 
     def request(
@@ -181,20 +211,21 @@ class DatadogClient:
         method: str,
         path: str,
         *,
-        body: BaseModel | None = None,
+        body: WireModel | None = None,
         params: QueryParams | None = None,
         response_model: type[T] | None = None,
         idempotent: bool | None = None,
         recover: Callable[[], Any] | None = None,
         target: str | None = None,
-        exclude_none: bool = True,
+        permission: str | None = None,
     ) -> T | None:
         """Send one API call and return its validated response body.
 
-        - ``path``: ``/api/v2/...`` (use ``format_path`` for ids).
-        - ``body``: serialized by its own ``to_body()`` when it has one (``models.WireModel``),
-          else with ``model_dump(mode="json", by_alias=True, exclude_none=exclude_none)``;
-          pass ``exclude_none=False`` for such a model when ``null`` is meaningful.
+        Resources use the typed operations of ``api`` (which go through ``call``); this is
+        the generic form underneath them.
+
+        - ``path``: ``/api/v2/...`` (placeholders already filled, URL-quoted).
+        - ``body``: a wire model, sent as its ``to_body()``.
         - ``response_model``: the body is validated into it; ``None`` ignores the body
           (e.g. 204 No Content).
         - ``idempotent``: whether repeating the request is harmless; defaults by method
@@ -203,102 +234,136 @@ class DatadogClient:
           returns the object if the write took effect (it becomes the result: "detect and
           adopt") or ``None`` if not (the write is retried).
         - ``target``: names the object in error messages (``synthetics suite "abc-def-ghi"``).
+        - ``permission``: what a 403's message names (default: the catalog's, by path).
         """
+        call = self._prepare(method, path, body, params, idempotent, recover, target, permission)
+        response, recovered = self._send_with_retries(call)
+        if response is None:  # an ambiguous write that recover() found applied
+            return recovered if response_model is not None else None
+        if response.is_error:
+            raise self._error(response, call)
+        if response_model is None:
+            return None
+        return self._parse(response, response_model, call.method, call.shown)
+
+    # ------------------------------------------------------------------ steps of request
+
+    def _prepare(
+        self,
+        method: str,
+        path: str,
+        body: WireModel | None,
+        params: QueryParams | None,
+        idempotent: bool | None,
+        recover: Callable[[], Any] | None,
+        target: str | None,
+        permission: str | None,
+    ) -> _Call:
+        """Build the HTTP request once (every attempt sends the same one)."""
         method = method.upper()
-        repeatable = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
         content: bytes | None = None
         headers: dict[str, str] = {}
         if body is not None:
-            content = _serialize(body, exclude_none=exclude_none)
+            content = json.dumps(body.to_body(), separators=(",", ":")).encode()
             headers["Content-Type"] = "application/json"
         request = self._http.build_request(
             method, path, params=params, content=content, headers=headers
         )
-        shown = self._redact(request.url.raw_path.decode("ascii", "replace"))
-        started = self._clock.monotonic()
-        attempt = 0
+        return _Call(
+            method=method,
+            shown=self._redact(request.url.raw_path.decode("ascii", "replace")),
+            request=request,
+            repeatable=method in IDEMPOTENT_METHODS if idempotent is None else idempotent,
+            recover=recover,
+            target=target,
+            permission=permission,
+            started=self._clock.monotonic(),
+        )
 
-        def once() -> tuple[httpx.Response | None, Any]:
-            nonlocal attempt
-            attempt += 1
-            self._pace(request.url.path, method, shown)
-            logger.debug("%s %s (attempt %d)", method, shown, attempt)
-            sent = self._clock.monotonic()
-            try:
-                response = self._send(request)
-            except _NOT_SENT as exc:
+    def _send_with_retries(self, call: _Call) -> tuple[httpx.Response | None, Any]:
+        """Attempts under the retry policy; the last failure becomes a ``DatadogAPIError``."""
+        retrying = self._policy.retrying(
+            self._clock,
+            before_sleep=lambda *args: self._announce(call, *args),
+            paced=lambda failure: self._paced_wait(call, failure),
+        )
+        try:
+            return retrying(lambda: self._attempt(call))
+        except Retryable as last:
+            if last.response is not None:
+                raise self._error(last.response, call) from None
+            assert last.error is not None
+            raise self._transport_error(call, last.error) from last.error
+
+    def _attempt(self, call: _Call) -> tuple[httpx.Response | None, Any]:
+        """Send once. Returns the answer, or ``(None, found)`` when a write whose answer was
+        lost is adopted; raises ``Retryable`` for what may be sent again."""
+        call.attempts += 1
+        self._pace(call)
+        logger.debug("%s %s (attempt %d)", call.method, call.shown, call.attempts)
+        sent = self._clock.monotonic()
+        try:
+            response = self._send(call.request)
+        except _NOT_SENT as exc:
+            raise Retryable(error=exc) from exc
+        except _MAYBE_SENT as exc:
+            if call.repeatable:
                 raise Retryable(error=exc) from exc
-            except _MAYBE_SENT as exc:
-                if repeatable:
-                    raise Retryable(error=exc) from exc
-                return None, self._recover(recover, method, shown, target, exc, None)
-            except httpx.HTTPError as exc:
-                raise self._transport_error(method, shown, exc, attempt - 1, started) from exc
-            logger.debug(
-                "%s %s -> %d in %.3fs%s",
-                method,
-                shown,
-                response.status_code,
-                self._clock.monotonic() - sent,
-                _rid(response),
-            )
-            if response.status_code in RETRYABLE_STATUSES:
-                if repeatable or response.status_code in UNPROCESSED_STATUSES:
-                    raise Retryable(response=response)
-                return None, self._recover(recover, method, shown, target, None, response)
-            return response, None
+            return None, self._recover(call, exc, None)
+        except httpx.HTTPError as exc:
+            raise self._transport_error(call, exc) from exc
+        logger.debug(
+            "%s %s -> %d in %.3fs%s",
+            call.method,
+            call.shown,
+            response.status_code,
+            self._clock.monotonic() - sent,
+            _rid(response),
+        )
+        if response.status_code in RETRYABLE_STATUSES:
+            if call.repeatable or response.status_code in UNPROCESSED_STATUSES:
+                raise Retryable(response=response)
+            return None, self._recover(call, None, response)
+        return response, None
 
-        def announce(retry: int | None, wait: float, failure: BaseException | None) -> None:
-            if retry is None:
-                logger.info(
-                    "retrying %s %s in %.1fs after %s (paced by the rate limit; "
-                    "not counted against datadog-testing:maxRetries)",
-                    method,
-                    shown,
-                    wait,
-                    self._redact(_describe(failure)),
-                )
-                return
+    def _announce(
+        self, call: _Call, retry: int | None, wait: float, failure: BaseException | None
+    ) -> None:
+        if retry is None:
             logger.info(
-                "retrying %s %s in %.1fs after %s (retry %d of %d)",
-                method,
-                shown,
+                "retrying %s %s in %.1fs after %s (paced by the rate limit; "
+                "not counted against datadog-testing:maxRetries)",
+                call.method,
+                call.shown,
                 wait,
                 self._redact(_describe(failure)),
-                retry,
-                self._policy.max_retries,
             )
+            return
+        logger.info(
+            "retrying %s %s in %.1fs after %s (retry %d of %d)",
+            call.method,
+            call.shown,
+            wait,
+            self._redact(_describe(failure)),
+            retry,
+            self._policy.max_retries,
+        )
 
-        def paced(failure: BaseException | None) -> float | None:
-            """The paced wait before retrying a 429 that says when the budget is back."""
-            if isinstance(failure, Retryable) and failure.response is not None:
-                answer = failure.response
-                if answer.status_code == 429 and parse_rate_limit(answer.headers) is not None:
-                    return self._pacer.wait_hint(request.url.path)
-            return None
+    def _paced_wait(self, call: _Call, failure: BaseException | None) -> float | None:
+        """The paced wait before retrying a 429 that says when the budget is back."""
+        if isinstance(failure, Retryable) and failure.response is not None:
+            answer = failure.response
+            if answer.status_code == 429 and parse_rate_limit(answer.headers) is not None:
+                return self._pacer.wait_hint(call.request.url.path)
+        return None
 
-        try:
-            retrying = self._policy.retrying(self._clock, before_sleep=announce, paced=paced)
-            response, recovered = retrying(once)
-        except Retryable as last:
-            retries = attempt - 1
-            if last.response is not None:
-                raise self._error(last.response, method, shown, target, retries, started) from None
-            assert last.error is not None
-            raise self._transport_error(method, shown, last.error, retries, started) from last.error
-        if response is None:  # an ambiguous write that recover() found applied
-            return recovered if response_model is not None else None
-        if response.is_error:
-            raise self._error(response, method, shown, target, attempt - 1, started)
-        if response_model is None:
-            return None
-        return self._parse(response, response_model, method, shown)
-
-    def _pace(self, path: str, method: str, shown: str) -> None:
-        """Wait for a slot in the rate-limit budget of ``path`` (``pacing.Pacer``)."""
-        delay = self._pacer.before_send(path)
+    def _pace(self, call: _Call) -> None:
+        """Wait for a slot in the rate-limit budget of the call's path (``pacing.Pacer``)."""
+        delay = self._pacer.before_send(call.request.url.path)
         if delay > 0:
-            logger.debug("%s %s waits %.2fs for the rate-limit window", method, shown, delay)
+            logger.debug(
+                "%s %s waits %.2fs for the rate-limit window", call.method, call.shown, delay
+            )
             self._clock.sleep(delay)
 
     def _send(self, request: httpx.Request) -> httpx.Response:
@@ -335,13 +400,7 @@ class DatadogClient:
             ) from None
 
     def _recover(
-        self,
-        recover: Callable[[], Any] | None,
-        method: str,
-        path: str,
-        target: str | None,
-        error: Exception | None,
-        response: httpx.Response | None,
+        self, call: _Call, error: Exception | None, response: httpx.Response | None
     ) -> Any:
         """After an ambiguous failure of a non-idempotent write: adopt, retry, or raise."""
         cause = (
@@ -349,80 +408,89 @@ class DatadogClient:
             if response is not None
             else _describe_error(error)
         )
-        what = target or "the object"
-        if recover is None:
+        what = call.target or "the object"
+        status = response.status_code if response is not None else None
+        if call.recover is None:
             raise AmbiguousWriteError(
                 self._redact(
-                    f"{method} {path} -> {cause} after the request was sent; Datadog may or may "
-                    f"not have applied it, so it was not retried (that could create a duplicate) "
-                    f"— check {what} in Datadog, then run `pulumi refresh` and `pulumi up` again"
+                    f"{call.method} {call.shown} -> {cause} after the request was sent; Datadog "
+                    f"may or may not have applied it, so it was not retried (that could create a "
+                    f"duplicate) — check {what} in Datadog, then run `pulumi refresh` and "
+                    "`pulumi up` again"
                 ),
-                method=method,
-                path=path,
-                status=response.status_code if response is not None else None,
+                method=call.method,
+                path=call.shown,
+                status=status,
             )
-        logger.info("%s %s -> %s; checking whether %s was written", method, path, cause, what)
+        logger.info(
+            "%s %s -> %s; checking whether %s was written", call.method, call.shown, cause, what
+        )
         try:
-            found = recover()
+            found = call.recover()
         except DatadogAPIError as exc:
             raise AmbiguousWriteError(
                 self._redact(
-                    f"{method} {path} -> {cause}, and looking up whether {what} was written "
-                    f"failed too ({exc}); check Datadog, then run `pulumi refresh`"
+                    f"{call.method} {call.shown} -> {cause}, and looking up whether {what} was "
+                    f"written failed too ({exc}); check Datadog, then run `pulumi refresh`"
                 ),
-                method=method,
-                path=path,
-                status=response.status_code if response is not None else None,
+                method=call.method,
+                path=call.shown,
+                status=status,
             ) from exc
         if found is None:
-            logger.info("%s was not written; retrying %s %s", what, method, path)
+            logger.info("%s was not written; retrying %s %s", what, call.method, call.shown)
             raise Retryable(response=response, error=error)
         logger.info("%s was written despite the failure; adopting it", what)
         return found
 
-    def _error(
-        self,
-        response: httpx.Response,
-        method: str,
-        path: str,
-        target: str | None,
-        retries: int,
-        started: float,
-    ) -> DatadogAPIError:
+    def _error(self, response: httpx.Response, call: _Call) -> DatadogAPIError:
         return error_from_response(
             response,
-            method=method,
-            path=path,
+            method=call.method,
+            path=call.shown,
             api_url=self.api_url,
-            target=target,
-            retries=retries,
-            elapsed=self._clock.monotonic() - started,
+            target=call.target,
+            permission=call.permission,
+            retries=call.retries,
+            elapsed=self._clock.monotonic() - call.started,
             redact=self._redact,
         )
 
-    def _transport_error(
-        self, method: str, path: str, error: Exception, retries: int, started: float
-    ) -> TransportError:
-        elapsed = self._clock.monotonic() - started
-        plural = "retry" if retries == 1 else "retries"
+    def _transport_error(self, call: _Call, error: Exception) -> TransportError:
+        elapsed = self._clock.monotonic() - call.started
+        plural = "retry" if call.retries == 1 else "retries"
         return TransportError(
             self._redact(
-                f"{method} {path} -> no answer from {self.api_url} ({_describe_error(error)}) "
-                f"after {retries} {plural} over {elapsed:.1f}s — check network access to it, "
-                "datadog:apiUrl / datadog-testing:site, and datadog-testing:timeoutSeconds"
+                f"{call.method} {call.shown} -> no answer from {self.api_url} "
+                f"({_describe_error(error)}) after {call.retries} {plural} over {elapsed:.1f}s — "
+                "check network access to it, datadog:apiUrl / datadog-testing:site, and "
+                "datadog-testing:timeoutSeconds"
             ),
-            method=method,
-            path=path,
-            retries=retries,
+            method=call.method,
+            path=call.shown,
+            retries=call.retries,
             elapsed=elapsed,
         )
 
 
-def _serialize(body: BaseModel, *, exclude_none: bool) -> bytes:
-    to_body = getattr(body, "to_body", None)
-    if callable(to_body):  # the wire models define their own body shape
-        return json.dumps(to_body(), separators=(",", ":")).encode()
-    return body.model_dump_json(by_alias=True, exclude_none=exclude_none).encode()
+@dataclass
+class _Call:
+    """One logical API call across its attempts."""
+
+    method: str
+    shown: str
+    """The path and query as shown in logs and messages (redacted)."""
+    request: httpx.Request
+    repeatable: bool
+    recover: Callable[[], Any] | None
+    target: str | None
+    permission: str | None
+    started: float
+    attempts: int = 0
+
+    @property
+    def retries(self) -> int:
+        return max(0, self.attempts - 1)
 
 
 def _describe(failure: BaseException | None) -> str:

@@ -34,7 +34,6 @@ keeps the type and details), never edits an exception in flight.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Self
 
@@ -77,49 +76,14 @@ REQUEST_ID_HEADERS = ("x-dd-request-id", "dd-request-id", "x-request-id", "x-dat
 _MAX_DETAIL_CHARS = 400
 _REDACTED = "***"
 
-# (method, path pattern, permission). From the seeds where they state it (service settings
-# PATCH, flaky search and PATCH, suite JSON Patch); the others follow the permission
-# catalogue: reads need *_read, settings writes/deletes need test_optimization_settings_write.
-_SEGMENT = r"[^/]+"
-_PERMISSIONS: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
-    (method, re.compile(rf"^{pattern}/?$"), permission)
-    for method, pattern, permission in (
-        (
-            "PATCH",
-            "/api/v2/ci/test-optimization/settings/service",
-            "test_optimization_settings_write",
-        ),
-        (
-            "DELETE",
-            "/api/v2/ci/test-optimization/settings/service",
-            "test_optimization_settings_write",
-        ),
-        ("POST", "/api/v2/ci/test-optimization/settings/service", "test_optimization_read"),
-        (
-            "PATCH",
-            "/api/v2/ci/test-optimization/settings/policies",
-            "test_optimization_settings_write",
-        ),
-        ("POST", "/api/v2/ci/test-optimization/settings/policies", "test_optimization_read"),
-        ("POST", "/api/v2/test/flaky-test-management/tests", "test_optimization_read"),
-        ("PATCH", "/api/v2/test/flaky-test-management/tests", "test_optimization_write"),
-        ("GET", "/api/v2/synthetics/suites/search", "synthetics_read"),
-        ("POST", "/api/v2/synthetics/suites/bulk-delete", "synthetics_write"),
-        ("POST", "/api/v2/synthetics/suites", "synthetics_write"),
-        ("GET", f"/api/v2/synthetics/suites/{_SEGMENT}", "synthetics_read"),
-        ("PUT", f"/api/v2/synthetics/suites/{_SEGMENT}", "synthetics_write"),
-        ("PATCH", f"/api/v2/synthetics/suites/{_SEGMENT}/jsonpatch", "synthetics_write"),
-    )
-)
-
 
 def required_permission(method: str, path: str) -> str | None:
-    """The Datadog permission an endpoint needs (``None`` for endpoints not used here)."""
-    bare = path.split("?", 1)[0]
-    for known_method, pattern, permission in _PERMISSIONS:
-        if known_method == method.upper() and pattern.match(bare):
-            return permission
-    return None
+    """The Datadog permission a call needs, from ``api.catalog`` (``None``: not a call this
+    package makes)."""
+    from .api.catalog import endpoint_for  # loaded only to explain a 401/403
+
+    endpoint = endpoint_for(method, path)
+    return endpoint.permission if endpoint is not None else None
 
 
 class Redactor:
@@ -371,6 +335,7 @@ def error_from_response(
     path: str,
     api_url: str,
     target: str | None = None,
+    permission: str | None = None,
     retries: int = 0,
     elapsed: float = 0.0,
     redact: Redactor | None = None,
@@ -378,6 +343,7 @@ def error_from_response(
     """Map a failed HTTP response to the matching ``DatadogAPIError`` with a one-line message.
 
     ``target`` names the object the request was about (``synthetics suite "abc-def-ghi"``);
+    ``permission`` is what a 401/403 names (default: the catalog's for ``method``/``path``);
     ``retries``/``elapsed`` say how much of the retry budget was used.
     """
     redact = redact or Redactor(())
@@ -390,7 +356,7 @@ def error_from_response(
     cls: type[DatadogAPIError]
     if status in (401, 403):
         cls = ForbiddenError
-        permission = required_permission(method, path)
+        permission = permission or required_permission(method, path)
         needs = (
             f" and that the application key's user and scopes include the `{permission}` permission"
             if permission

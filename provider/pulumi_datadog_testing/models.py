@@ -45,8 +45,6 @@ __all__ = [
     "INHERITABLE_SETTINGS",
     "SERVICE_SETTING_NAMES",
     "WIRE_CONTEXT",
-    "APIErrorObject",
-    "APIErrorResponse",
     "AlertingCriticality",
     "DeleteSuitesRequest",
     "DeleteSuitesRequestAttributes",
@@ -91,7 +89,7 @@ __all__ = [
     "PoliciesQuarantinedFailureRateRule",
     "ServiceSettingFlags",
     "ServiceSettingName",
-    "ServiceSettings",
+    "ServiceSettingsAttributes",
     "ServiceSettingsData",
     "ServiceSettingsDeleteRequest",
     "ServiceSettingsDeleteRequestData",
@@ -187,32 +185,6 @@ def _listify(value: Any) -> Any:
 StrList = Annotated[list[str], BeforeValidator(_listify)]
 
 
-# --------------------------------------------------------------------------- errors
-
-
-class APIErrorObject(_Response):
-    """A JSON:API error object (e.g. flaky-test search 400s)."""
-
-    status: str | None = None
-    title: str | None = None
-    detail: str | None = None
-
-
-class APIErrorResponse(_Response):
-    """Datadog's error body: ``{"errors": ["text", ...]}`` or JSON:API error objects."""
-
-    errors: list[str | APIErrorObject]
-
-    def messages(self) -> list[str]:
-        out = []
-        for item in self.errors:
-            if isinstance(item, str):
-                out.append(item)
-            else:
-                out.append(": ".join(p for p in (item.title, item.detail) if p) or "error")
-        return out
-
-
 # ------------------------------------------------------------ service settings
 
 ServiceSettingName = Literal[
@@ -273,7 +245,7 @@ class ServiceSettingsUpdateRequestData(_RequestData):
 
 
 class ServiceSettingsUpdateRequest(_Request):
-    """``PATCH /api/v2/ci/test-optimization/settings/service``."""
+    """Body of ``api.catalog.UPDATE_SERVICE_SETTINGS``."""
 
     data: ServiceSettingsUpdateRequestData
 
@@ -290,7 +262,7 @@ class ServiceSettingsGetRequestData(_RequestData):
 
 
 class ServiceSettingsGetRequest(_Request):
-    """``POST /api/v2/ci/test-optimization/settings/service`` (get)."""
+    """Body of ``api.catalog.GET_SERVICE_SETTINGS``."""
 
     data: ServiceSettingsGetRequestData
 
@@ -307,7 +279,7 @@ class ServiceSettingsDeleteRequestData(_RequestData):
 
 
 class ServiceSettingsDeleteRequest(_Request):
-    """``DELETE /api/v2/ci/test-optimization/settings/service`` (answers 204)."""
+    """Body of the settings ``DELETE`` (answers 204; served by the emulator, never sent)."""
 
     data: ServiceSettingsDeleteRequestData
 
@@ -324,7 +296,7 @@ class _ReportedService(_Response):
     env: str | None = None
 
 
-class ServiceSettings(ServiceSettingFlags, _ReportedService):
+class ServiceSettingsAttributes(ServiceSettingFlags, _ReportedService):
     """A service's settings as the API reports them (values and whether each is overridden)."""
 
     auto_test_retries_enabled_is_overridden: bool | None = None
@@ -337,7 +309,7 @@ class ServiceSettings(ServiceSettingFlags, _ReportedService):
 class ServiceSettingsData(_Response):
     id: str | None = None
     type: Literal["test_optimization_service_settings"] = "test_optimization_service_settings"
-    attributes: ServiceSettings
+    attributes: ServiceSettingsAttributes
 
 
 class ServiceSettingsResponse(_Response):
@@ -384,7 +356,7 @@ class FlakyTestsSearchRequestData(_Request):
 
 
 class FlakyTestsSearchRequest(_Request):
-    """``POST /api/v2/test/flaky-test-management/tests`` (search)."""
+    """Body of ``api.catalog.SEARCH_FLAKY_TESTS``."""
 
     data: FlakyTestsSearchRequestData | None = None
 
@@ -499,7 +471,7 @@ class UpdateFlakyTestsRequestData(_RequestData):
 
 
 class UpdateFlakyTestsRequest(_Request):
-    """``PATCH /api/v2/test/flaky-test-management/tests`` (bulk state update)."""
+    """Body of ``api.catalog.UPDATE_FLAKY_TEST_STATES`` (bulk state update)."""
 
     data: UpdateFlakyTestsRequestData
 
@@ -619,7 +591,7 @@ class FlakyTestsManagementPoliciesGetRequestData(_RequestData):
 
 
 class FlakyTestsManagementPoliciesGetRequest(_Request):
-    """``POST /api/v2/ci/test-optimization/settings/policies`` (get)."""
+    """Body of ``api.catalog.GET_FLAKY_TESTS_POLICIES``."""
 
     data: FlakyTestsManagementPoliciesGetRequestData
 
@@ -637,7 +609,7 @@ class FlakyTestsManagementPoliciesUpdateRequestData(_RequestData):
 
 
 class FlakyTestsManagementPoliciesUpdateRequest(_Request):
-    """``PATCH /api/v2/ci/test-optimization/settings/policies`` (partial update)."""
+    """Body of ``api.catalog.UPDATE_FLAKY_TESTS_POLICIES`` (partial update)."""
 
     data: FlakyTestsManagementPoliciesUpdateRequestData
 
@@ -730,7 +702,7 @@ class SuiteRequestData(WireModel):
 
 
 class SuiteRequest(WireModel):
-    """``POST /api/v2/synthetics/suites`` and ``PUT /api/v2/synthetics/suites/{public_id}``."""
+    """Body of ``api.catalog.CREATE_SUITE`` (and of the suite ``PUT``)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -812,7 +784,7 @@ class SuiteJsonPatchRequestData(WireModel):
 
 
 class SuiteJsonPatchRequest(WireModel):
-    """``PATCH /api/v2/synthetics/suites/{public_id}/jsonpatch``."""
+    """Body of ``api.catalog.PATCH_SUITE``."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -842,7 +814,7 @@ class DeleteSuitesRequestData(_Request):
 
 
 class DeleteSuitesRequest(_Request):
-    """``POST /api/v2/synthetics/suites/bulk-delete``."""
+    """Body of ``api.catalog.DELETE_SUITES``."""
 
     data: DeleteSuitesRequestData
 
@@ -880,6 +852,6 @@ class SuitesSearchData(_Response):
 
 
 class SuitesSearchResponse(_Response):
-    """``GET /api/v2/synthetics/suites/search``."""
+    """Answer of ``api.catalog.SEARCH_SUITES``."""
 
     data: SuitesSearchData

@@ -1,8 +1,8 @@
 """Minimal, guarded RFC 6902 JSON Patch from one Synthetics suite document to another.
 
 Pure functions, no I/O: :func:`make_patch` turns the suite Pulumi last recorded (``old``) and
-the desired suite (``new``) into the smallest patch for ``PATCH
-/api/v2/synthetics/suites/{public_id}/jsonpatch``; :func:`describe_patch` renders it one
+the desired suite (``new``) into the smallest patch for ``api.catalog.PATCH_SUITE``;
+:func:`describe_patch` renders it one
 line per operation for logs and error messages.
 
 A suite document is ``{"name", "message", "tags": [str], "tests": [{"public_id",

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from pulumi import automation as auto
 
+from pulumi_datadog_testing.api import catalog
 from pulumi_datadog_testing.type_tokens import type_token
 
 if TYPE_CHECKING:
@@ -19,8 +20,8 @@ if TYPE_CHECKING:
 
 PROGRAM = Path(__file__).parent / "programs" / "flaky"
 PROJECT = "flaky-e2e"
-TESTS_PATH = "/api/v2/test/flaky-test-management/tests"
-POLICIES_PATH = "/api/v2/ci/test-optimization/settings/policies"
+TESTS_PATH = catalog.SEARCH_FLAKY_TESTS.path
+POLICIES_PATH = catalog.GET_FLAKY_TESTS_POLICIES.path
 
 
 def quiet(_: str) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 from pulumi import automation as auto
 
+from pulumi_datadog_testing.api import catalog
 from pulumi_datadog_testing.emulator import EmulatorServer
 from pulumi_datadog_testing.models import (
     ServiceSettingsGetRequest,
@@ -17,10 +18,11 @@ from pulumi_datadog_testing.models import (
     ServiceSettingsUpdate,
     ServiceSettingsUpdateRequest,
 )
-from pulumi_datadog_testing.resources.service_settings import SETTINGS_PATH
 from pulumi_datadog_testing.type_tokens import SERVICE_SETTINGS
 
 Call = tuple[str, dict[str, Any]]
+
+SETTINGS_PATH = catalog.GET_SERVICE_SETTINGS.path
 
 
 def identity(repository_id: str, service_name: str, env: str = "none") -> dict[str, str]:

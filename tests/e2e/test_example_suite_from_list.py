@@ -9,13 +9,14 @@ from typing import Any
 import pytest
 from pulumi import automation as auto
 
+from pulumi_datadog_testing.api import catalog
 from tests.support.emulator import datadog_calls, emulator_stack
 from tests.support.engine import ROOT, PulumiSandbox
 
 pytestmark = [pytest.mark.e2e, pytest.mark.emulator]
 
 EXAMPLE = ROOT / "examples" / "suite-from-list"
-SUITES = "/api/v2/synthetics/suites"
+SUITES = catalog.CREATE_SUITE.path
 QUIET: dict[str, Any] = {"on_output": lambda _line: None}
 
 

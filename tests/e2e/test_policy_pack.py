@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from pulumi import automation as auto
 
+from pulumi_datadog_testing.api import catalog
 from pulumi_datadog_testing.policy.pack import starter_pack_files
 from tests.support.emulator import datadog_calls, emulator_stack
 from tests.support.engine import ROOT, VENV_BIN, PulumiSandbox
@@ -20,7 +21,7 @@ from tests.support.engine import ROOT, VENV_BIN, PulumiSandbox
 pytestmark = pytest.mark.e2e
 PROGRAM = Path(__file__).parent / "programs" / "policy_cases"
 PACK = str(ROOT / "policy-pack" / "run")
-SETTINGS_PATH = "/api/v2/ci/test-optimization/settings/service"
+SETTINGS_PATH = catalog.GET_SERVICE_SETTINGS.path
 MANDATORY_MESSAGE = (
     "ServiceSettings 'checkout-prod' (env 'prod') sets early_flake_detection_enabled=False but "
     "must set early_flake_detection_enabled=True (required by policy 'required-service-settings' "
@@ -77,7 +78,7 @@ def test_advisory_violation_warns_and_up_proceeds(pulumi_sandbox, emulator) -> N
     assert up.summary.result == "succeeded"
     assert "[advisory]  suite-owner-tag" in out
     assert "team:" in out
-    assert ("POST", "/api/v2/synthetics/suites") in datadog_calls(emulator)
+    assert ("POST", catalog.CREATE_SUITE.path) in datadog_calls(emulator)
 
 
 def test_config_file_changes_the_outcome(pulumi_sandbox, emulator, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

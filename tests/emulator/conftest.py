@@ -12,12 +12,13 @@ from typing import Any
 import httpx
 import pytest
 
+from pulumi_datadog_testing.api import catalog
 from pulumi_datadog_testing.emulator import EmulatorServer
 
-SETTINGS = "/api/v2/ci/test-optimization/settings/service"
-POLICIES = "/api/v2/ci/test-optimization/settings/policies"
-FLAKY = "/api/v2/test/flaky-test-management/tests"
-SUITES = "/api/v2/synthetics/suites"
+SETTINGS = catalog.GET_SERVICE_SETTINGS.path
+POLICIES = catalog.GET_FLAKY_TESTS_POLICIES.path
+FLAKY = catalog.SEARCH_FLAKY_TESTS.path
+SUITES = catalog.CREATE_SUITE.path
 REPO = "github.com/acme/shop"
 
 

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from pulumi_datadog_testing.client import DatadogClient, format_path
+from pulumi_datadog_testing.api import catalog
+from pulumi_datadog_testing.client import DatadogClient
 from pulumi_datadog_testing.config import load_settings
 from pulumi_datadog_testing.emulator import EmulatorServer
 from pulumi_datadog_testing.errors import AmbiguousWriteError, ForbiddenError, NotFoundError
@@ -32,8 +33,8 @@ from tests.unit.conftest import FakeClock
 
 pytestmark = pytest.mark.emulator
 
-SUITES = "/api/v2/synthetics/suites"
-SETTINGS = "/api/v2/ci/test-optimization/settings/service"
+SUITES = catalog.CREATE_SUITE.path
+SETTINGS = catalog.GET_SERVICE_SETTINGS.path
 MakeClient = Callable[..., DatadogClient]
 
 
@@ -95,7 +96,9 @@ def test_round_trip_with_the_right_keys(make_client: MakeClient, emulator: Emula
     public_id = created.data.attributes.public_id
     assert public_id
     fetched = client.request(
-        "GET", format_path(SUITES + "/{id}", id=public_id), response_model=SyntheticsSuiteResponse
+        "GET",
+        catalog.GET_SUITE.path_for(public_id=public_id),
+        response_model=SyntheticsSuiteResponse,
     )
     assert fetched.data.attributes.name == "checkout"
     assert update_settings(client).data.attributes.early_flake_detection_enabled is True
@@ -126,7 +129,7 @@ def test_missing_suite_is_a_404_naming_it(make_client: MakeClient) -> None:
     with pytest.raises(NotFoundError) as info:
         make_client().request(
             "GET",
-            format_path(SUITES + "/{id}", id="zzz-zzz-zzz"),
+            catalog.GET_SUITE.path_for(public_id="zzz-zzz-zzz"),
             response_model=SyntheticsSuiteResponse,
             target='synthetics suite "zzz-zzz-zzz"',
         )
@@ -182,7 +185,7 @@ def test_dropped_create_is_detected_and_adopted(
             return None
         return client.request(
             "GET",
-            format_path(SUITES + "/{id}", id=str(suites[0].public_id)),
+            catalog.GET_SUITE.path_for(public_id=str(suites[0].public_id)),
             response_model=SyntheticsSuiteResponse,
         )
 

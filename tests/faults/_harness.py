@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from pulumi import automation as auto
 
+from pulumi_datadog_testing.api import catalog
 from tests.support.emulator import emulator_stack
 from tests.support.engine import PulumiSandbox
 from tests.support.reconcile import Reconciliation, export_deployment, reconcile
@@ -25,10 +26,10 @@ PROGRAM = Path(__file__).parent / "programs" / "fleet"
 RESOURCES_KEY = "faults:resources"
 REPOSITORY = "github.com/acme/shop"
 OTHER_REPOSITORY = "github.com/acme/tools"
-SUITES_PATH = "/api/v2/synthetics/suites"
-SETTINGS_PATH = "/api/v2/ci/test-optimization/settings/service"
-FLAKY_PATH = "/api/v2/test/flaky-test-management/tests"
-POLICIES_PATH = "/api/v2/ci/test-optimization/settings/policies"
+SUITES_PATH = catalog.CREATE_SUITE.path
+SETTINGS_PATH = catalog.GET_SERVICE_SETTINGS.path
+FLAKY_PATH = catalog.SEARCH_FLAKY_TESTS.path
+POLICIES_PATH = catalog.GET_FLAKY_TESTS_POLICIES.path
 
 Spec = dict[str, Any]
 

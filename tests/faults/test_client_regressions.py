@@ -12,6 +12,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from pulumi_datadog_testing.api import catalog
 from pulumi_datadog_testing.client import DatadogClient
 from pulumi_datadog_testing.config import Settings
 from pulumi_datadog_testing.retry import RetryPolicy
@@ -19,7 +20,7 @@ from tests.support.clock import FakeClock
 
 pytestmark = pytest.mark.faults
 
-PATH = "/api/v2/ci/test-optimization/settings/service"
+PATH = catalog.GET_SERVICE_SETTINGS.path
 WINDOW_HEADERS = {"x-ratelimit-reset": "57", "x-ratelimit-period": "60", "x-ratelimit-name": "x"}
 
 

@@ -39,6 +39,7 @@ from typing import Any, Self
 
 import httpx
 
+from pulumi_datadog_testing.api import catalog
 from pulumi_datadog_testing.models import (
     FlakyTestsManagementPoliciesGetRequest,
     FlakyTestsSearchRequest,
@@ -50,10 +51,10 @@ from tests.support.engine import PulumiSandbox
 
 __all__ = ["Reconciliation", "ServerReader", "export_deployment", "reconcile"]
 
-SETTINGS_PATH = "/api/v2/ci/test-optimization/settings/service"
-POLICIES_PATH = "/api/v2/ci/test-optimization/settings/policies"
-FLAKY_PATH = "/api/v2/test/flaky-test-management/tests"
-SUITES_PATH = "/api/v2/synthetics/suites"
+SETTINGS_PATH = catalog.GET_SERVICE_SETTINGS.path
+POLICIES_PATH = catalog.GET_FLAKY_TESTS_POLICIES.path
+FLAKY_PATH = catalog.SEARCH_FLAKY_TESTS.path
+SUITES_PATH = catalog.CREATE_SUITE.path
 
 COMPARED_SETTINGS = (
     "auto_test_retries_enabled",

@@ -17,14 +17,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-import pytest
 
+from pulumi_datadog_testing.api import catalog
 from pulumi_datadog_testing.client import DatadogClient
 from pulumi_datadog_testing.identity import unquote_query_value
-from pulumi_datadog_testing.resources import _base
 
-TESTS_PATH = "/api/v2/test/flaky-test-management/tests"
-POLICIES_PATH = "/api/v2/ci/test-optimization/settings/policies"
+TESTS_PATH = catalog.SEARCH_FLAKY_TESTS.path
+POLICIES_PATH = catalog.GET_FLAKY_TESTS_POLICIES.path
 REPO = "github.com/acme/shop"
 
 
@@ -202,12 +201,7 @@ def _matches(query: str, test: FakeTest) -> bool:
 
 @contextmanager
 def serving(
-    monkeypatch: pytest.MonkeyPatch,
-    make_client: Callable[..., DatadogClient],
-    api: FakeFlakyAPI,
-    **settings: Any,
+    serve: Callable[..., DatadogClient], api: FakeFlakyAPI, **settings: Any
 ) -> Iterator[DatadogClient]:
     """Make every provider in this process use a client answered by ``api``."""
-    client = make_client(api, **settings)
-    monkeypatch.setattr(_base, "shared_client", lambda: client)
-    yield client
+    yield serve(api, **settings)

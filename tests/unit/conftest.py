@@ -11,7 +11,7 @@ import pytest
 
 from pulumi_datadog_testing.client import DatadogClient
 from pulumi_datadog_testing.config import Settings
-from pulumi_datadog_testing.resources._base import reset_process
+from pulumi_datadog_testing.resources._base import reset_process, use_client
 from pulumi_datadog_testing.retry import RetryPolicy
 from tests.support.clock import FakeClock
 
@@ -87,3 +87,17 @@ def make_client(clock: FakeClock) -> Iterator[Callable[..., DatadogClient]]:
     yield build
     for client in clients:
         client.close()
+
+
+@pytest.fixture
+def serve(make_client: Callable[..., DatadogClient]) -> Callable[..., DatadogClient]:
+    """``serve(handler, **settings_overrides)``: every provider in this process calls the
+    API through a client answered by ``handler`` — the one way unit tests put a fake HTTP
+    layer under the resources (``_base.use_client``)."""
+
+    def build(handler: Handler, **overrides: Any) -> DatadogClient:
+        client = make_client(handler, **overrides)
+        use_client(client)
+        return client
+
+    return build

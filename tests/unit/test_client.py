@@ -11,9 +11,9 @@ from typing import Any, Literal
 
 import httpx
 import pytest
-from pydantic import BaseModel, RootModel
 
-from pulumi_datadog_testing.client import DatadogClient, format_path, user_agent
+from pulumi_datadog_testing.api import catalog
+from pulumi_datadog_testing.client import DatadogClient, user_agent
 from pulumi_datadog_testing.errors import (
     AmbiguousWriteError,
     BadRequestError,
@@ -26,36 +26,27 @@ from pulumi_datadog_testing.errors import (
     TransportError,
     UnexpectedResponseError,
 )
+from pulumi_datadog_testing.models import DeleteSuitesRequest, WireModel
 from tests.support.clock import FakeClock
 from tests.unit.conftest import API_KEY, APP_KEY
 
-SUITES = "/api/v2/synthetics/suites"
+SUITES = catalog.CREATE_SUITE.path
 MakeClient = Callable[..., DatadogClient]
 
 
-class SuiteAttributes(BaseModel):
+class SuiteAttributes(WireModel):
     name: str
     message: str | None = None
 
 
-class SuiteData(BaseModel):
+class SuiteData(WireModel):
     type: Literal["suites"] = "suites"
     id: str | None = None
     attributes: SuiteAttributes
 
 
-class SuiteEnvelope(BaseModel):
+class SuiteEnvelope(WireModel):
     data: SuiteData
-
-
-class PatchOp(BaseModel):
-    op: str
-    path: str
-    value: Any = None
-
-
-class Patch(RootModel[list[PatchOp]]):
-    pass
 
 
 CREATED = {"data": {"type": "suites", "id": "abc-def-ghi", "attributes": {"name": "s"}}}
@@ -123,15 +114,22 @@ def test_user_agent_names_package_version_python_and_httpx() -> None:
     assert f"httpx/{httpx.__version__}" in user_agent()
 
 
-def test_exclude_none_false_keeps_meaningful_nulls(make_client: MakeClient) -> None:
-    script = Script(ok())
-    patch = Patch([PatchOp(op="replace", path="/message", value=None)])
-    make_client(script).request(
-        "PATCH", format_path(SUITES + "/{id}/jsonpatch", id="abc"), body=patch, exclude_none=False
+def test_call_takes_method_path_and_model_from_the_catalog(make_client: MakeClient) -> None:
+    suite = {"public_id": "abc-def-ghi", "name": "s", "tests": []}
+    script = Script(ok({"data": {"id": "abc-def-ghi", "attributes": suite}}))
+    found = make_client(script).call(
+        catalog.GET_SUITE, path_params={"public_id": "abc-def-ghi"}, target="suite"
     )
-    assert json.loads(script.requests[0].content) == [
-        {"op": "replace", "path": "/message", "value": None}
-    ]
+    assert found.data.attributes.public_id == "abc-def-ghi"
+    request = script.requests[0]
+    assert (request.method, request.url.path) == ("GET", f"{SUITES}/abc-def-ghi")
+
+
+def test_a_403_from_call_names_the_endpoints_permission(make_client: MakeClient) -> None:
+    with pytest.raises(ForbiddenError, match="`synthetics_write` permission"):
+        make_client(Script(403)).call(
+            catalog.DELETE_SUITES, body=DeleteSuitesRequest.of(["abc-def-ghi"])
+        )
 
 
 def test_no_content_returns_none(make_client: MakeClient) -> None:
@@ -163,8 +161,8 @@ def test_timeout_comes_from_settings(make_client: MakeClient) -> None:
     }
 
 
-def test_format_path_quotes_ids() -> None:
-    assert format_path(SUITES + "/{id}", id="../x y") == f"{SUITES}/..%2Fx%20y"
+def test_path_for_quotes_ids() -> None:
+    assert catalog.GET_SUITE.path_for(public_id="../x y") == f"{SUITES}/..%2Fx%20y"
 
 
 def test_invalid_response_body_is_an_unexpected_response(make_client: MakeClient) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
+from pulumi_datadog_testing.api import TestOptimizationAPI
 from pulumi_datadog_testing.client import DatadogClient
 from pulumi_datadog_testing.errors import (
     BadRequestError,
@@ -24,9 +25,18 @@ from pulumi_datadog_testing.resources._flaky import (
     reconcile,
     search,
 )
-from tests.unit._flaky_fake import REPO, TESTS_PATH, FakeFlakyAPI
+from tests.unit._flaky_fake import REPO, FakeFlakyAPI
 
 MakeClient = Callable[..., DatadogClient]
+MakeAPI = Callable[..., TestOptimizationAPI]
+
+
+@pytest.fixture
+def flaky_api(make_client: MakeClient) -> MakeAPI:
+    """``flaky_api(handler, **settings)``: the Test Optimization operations over a fake."""
+    return lambda handler, **settings: TestOptimizationAPI(make_client(handler, **settings))
+
+
 T = "unit test"
 
 
@@ -71,66 +81,66 @@ def test_chunked_rejects_a_size_below_one() -> None:
 # ------------------------------------------------------------------------------ search
 
 
-def test_search_follows_the_cursor_to_the_last_page(make_client: MakeClient) -> None:
+def test_search_follows_the_cursor_to_the_last_page(flaky_api: MakeAPI) -> None:
     api = FakeFlakyAPI(page_size=3)
     api.add(8)
-    found = search(make_client(api), f'@git.repository.id_v2:"{REPO}"', target=T)
+    found = search(flaky_api(api), f'@git.repository.id_v2:"{REPO}"', target=T)
     assert sorted(t.id for t in found) == sorted(api.tests)
     bodies = [r.body["data"]["attributes"] for r in api.calls("POST")]
     assert [b["page"].get("cursor") for b in bodies] == [None, "3", "6"]
     assert {b["page"]["limit"] for b in bodies} == {1000}
 
 
-def test_search_stops_on_a_repeating_cursor(make_client: MakeClient) -> None:
+def test_search_stops_on_a_repeating_cursor(flaky_api: MakeAPI) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         page = {"data": [], "meta": {"pagination": {"next_page": "same"}}}
         return httpx.Response(200, json=page)
 
     with pytest.raises(UnexpectedResponseError, match="same page cursor twice"):
-        search(make_client(handler), "*", target=T)
+        search(flaky_api(handler), "*", target=T)
 
 
-def test_read_tests_reads_many_ids_in_few_searches(make_client: MakeClient) -> None:
+def test_read_tests_reads_many_ids_in_few_searches(flaky_api: MakeAPI) -> None:
     api = FakeFlakyAPI()
     ids = api.add(1000)
     wanted = [*ids, "ffffffffffffffff"]
-    found = read_tests(make_client(api), REPO, wanted, target=T)
+    found = read_tests(flaky_api(api), REPO, wanted, target=T)
     assert set(found) == set(ids)  # the unknown id is simply absent
     assert len(api.calls("POST")) == len(id_queries(REPO, wanted)) == 3
 
 
-def test_read_tests_ignores_tests_it_did_not_ask_for(make_client: MakeClient) -> None:
+def test_read_tests_ignores_tests_it_did_not_ask_for(flaky_api: MakeAPI) -> None:
     api = FakeFlakyAPI()
     ids = api.add(3)
     other_repo = api.add(1, repository_id="github.com/other/repo")
-    found = read_tests(make_client(api), REPO, [ids[0], other_repo[0]], target=T)
+    found = read_tests(flaky_api(api), REPO, [ids[0], other_repo[0]], target=T)
     assert list(found) == [ids[0]]
 
 
 # ------------------------------------------------------------------------------ update
 
 
-def test_changes_are_sent_in_chunks_of_the_configured_size(make_client: MakeClient) -> None:
+def test_changes_are_sent_in_chunks_of_the_configured_size(flaky_api: MakeAPI) -> None:
     api = FakeFlakyAPI()
     ids = api.add(1200)
-    client = make_client(api, flaky_bulk_chunk_size=500)
+    client = flaky_api(api, flaky_bulk_chunk_size=500)
     apply_all_or_nothing(client, dict.fromkeys(ids, "quarantined"), api.states(), target=T)
     assert [len(p) for p in api.patched()] == [500, 500, 200]
     assert set(api.states().values()) == {"quarantined"}
 
 
-def test_no_change_sends_nothing(make_client: MakeClient) -> None:
+def test_no_change_sends_nothing(flaky_api: MakeAPI) -> None:
     api = FakeFlakyAPI()
-    apply_all_or_nothing(make_client(api), {}, {}, target=T)
+    apply_all_or_nothing(flaky_api(api), {}, {}, target=T)
     assert api.requests == []
 
 
-def test_a_failed_test_stops_the_run_and_rolls_back_what_changed(make_client: MakeClient) -> None:
+def test_a_failed_test_stops_the_run_and_rolls_back_what_changed(flaky_api: MakeAPI) -> None:
     api = FakeFlakyAPI()
     ids = api.add(25)
     before = api.states()
     api.patch_failures = {ids[12]: "test is locked by a policy", ids[14]: "internal error"}
-    client = make_client(api, flaky_bulk_chunk_size=10)
+    client = flaky_api(api, flaky_bulk_chunk_size=10)
     with pytest.raises(FlakyUpdateError) as caught:
         apply_all_or_nothing(
             client, dict.fromkeys(ids, "disabled"), before, target="FlakyTestStates x"
@@ -156,20 +166,20 @@ def test_a_failed_test_stops_the_run_and_rolls_back_what_changed(make_client: Ma
     assert caught.value.rollback_failures == {}
 
 
-def test_failures_with_the_same_error_are_grouped(make_client: MakeClient) -> None:
+def test_failures_with_the_same_error_are_grouped(flaky_api: MakeAPI) -> None:
     api = FakeFlakyAPI()
     ids = api.add(3)
     api.patch_failures = dict.fromkeys(ids, "locked")
     with pytest.raises(FlakyUpdateError, match=rf"{ids[0]}, {ids[1]}, {ids[2]} \(locked\)"):
-        apply_all_or_nothing(make_client(api), dict.fromkeys(ids, "fixed"), api.states(), target=T)
+        apply_all_or_nothing(flaky_api(api), dict.fromkeys(ids, "fixed"), api.states(), target=T)
 
 
-def test_a_failed_rollback_is_named_with_what_to_do(make_client: MakeClient) -> None:
+def test_a_failed_rollback_is_named_with_what_to_do(flaky_api: MakeAPI) -> None:
     api = FakeFlakyAPI()
     ids = api.add(4)
     api.patch_failures = {ids[3]: "boom"}
     api.patch_failures_once = {}
-    client = make_client(api, flaky_bulk_chunk_size=4)
+    client = flaky_api(api, flaky_bulk_chunk_size=4)
     # ids[1] succeeds first, then fails when set back
     original = api._patch
 
@@ -190,7 +200,7 @@ def test_a_failed_rollback_is_named_with_what_to_do(make_client: MakeClient) -> 
     assert api.tests[ids[0]].state == "active"
 
 
-def test_a_missing_result_counts_as_a_failure_and_is_rolled_back(make_client: MakeClient) -> None:
+def test_a_missing_result_counts_as_a_failure_and_is_rolled_back(flaky_api: MakeAPI) -> None:
     api = FakeFlakyAPI()
     ids = api.add(2)
 
@@ -206,27 +216,27 @@ def test_a_missing_result_counts_as_a_failure_and_is_rolled_back(make_client: Ma
         FlakyUpdateError, match=f"{ids[1]} \\(Datadog returned no result for this test\\)"
     ):
         apply_all_or_nothing(
-            make_client(handler), dict.fromkeys(ids, "fixed"), api.states(), target=T
+            flaky_api(handler), dict.fromkeys(ids, "fixed"), api.states(), target=T
         )
     assert api.states() == dict.fromkeys(ids, "active")
     assert api.patched()[1] == dict.fromkeys(ids, "active")  # the unknown one is set back too
 
 
-def test_has_errors_without_a_failed_result_is_not_trusted(make_client: MakeClient) -> None:
+def test_has_errors_without_a_failed_result_is_not_trusted(flaky_api: MakeAPI) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         results = [{"id": "a", "success": True}]
         data = {"attributes": {"has_errors": True, "results": results}}
         return httpx.Response(200, json={"data": data})
 
     with pytest.raises(FlakyUpdateError, match="has_errors without naming a failed test"):
-        apply_all_or_nothing(make_client(handler), {"a": "fixed"}, {"a": "active"}, target=T)
+        apply_all_or_nothing(flaky_api(handler), {"a": "fixed"}, {"a": "active"}, target=T)
 
 
-def test_a_refused_chunk_rolls_back_the_earlier_chunks(make_client: MakeClient) -> None:
+def test_a_refused_chunk_rolls_back_the_earlier_chunks(flaky_api: MakeAPI) -> None:
     api = FakeFlakyAPI()
     ids = api.add(6)
     api.patch_status = [200, 400]
-    client = make_client(api, flaky_bulk_chunk_size=3)
+    client = flaky_api(api, flaky_bulk_chunk_size=3)
     with pytest.raises(BadRequestError) as caught:
         apply_all_or_nothing(client, dict.fromkeys(ids, "quarantined"), api.states(), target="X")
     assert api.states() == dict.fromkeys(ids, "active")
@@ -236,13 +246,13 @@ def test_a_refused_chunk_rolls_back_the_earlier_chunks(make_client: MakeClient) 
 
 
 def test_a_server_error_chunk_may_have_applied_so_it_is_set_back_too(
-    make_client: MakeClient,
+    flaky_api: MakeAPI,
 ) -> None:
     api = FakeFlakyAPI()
     ids = api.add(2)
     api.patch_status = [503, 503, 503, 503]  # the first PATCH and its three retries
     with pytest.raises(ServerError):
-        apply_all_or_nothing(make_client(api), dict.fromkeys(ids, "fixed"), api.states(), target=T)
+        apply_all_or_nothing(flaky_api(api), dict.fromkeys(ids, "fixed"), api.states(), target=T)
     assert api.patched()[-1] == dict.fromkeys(ids, "active")
 
 
@@ -250,13 +260,13 @@ def test_a_server_error_chunk_may_have_applied_so_it_is_set_back_too(
 
 
 def test_reconcile_reads_new_tests_records_previous_and_sends_only_changes(
-    make_client: MakeClient,
+    flaky_api: MakeAPI,
 ) -> None:
     api = FakeFlakyAPI()
     a, b = api.add(2)
     (c,) = api.add(1, state="quarantined")
     managed = reconcile(
-        make_client(api),
+        flaky_api(api),
         REPO,
         Managed(),
         {a: "quarantined", b: "active", c: "quarantined"},
@@ -267,25 +277,25 @@ def test_reconcile_reads_new_tests_records_previous_and_sends_only_changes(
     assert api.patched() == [{a: "quarantined"}]
 
 
-def test_reconcile_releases_dropped_tests_to_their_previous_state(make_client: MakeClient) -> None:
+def test_reconcile_releases_dropped_tests_to_their_previous_state(flaky_api: MakeAPI) -> None:
     api = FakeFlakyAPI()
     a, b = api.add(2, state="quarantined")
     api.tests[a].state = "disabled"
     old = Managed(
         previous={a: "quarantined", b: "quarantined"}, current={a: "disabled", b: "quarantined"}
     )
-    managed = reconcile(make_client(api), REPO, old, {b: "fixed"}, target=T)
+    managed = reconcile(flaky_api(api), REPO, old, {b: "fixed"}, target=T)
     assert api.patched() == [{a: "quarantined", b: "fixed"}]
     assert len(api.calls("POST")) == 0  # nothing new to read
     assert managed == Managed(previous={b: "quarantined"}, current={b: "fixed"})
 
 
-def test_reconcile_refuses_unknown_ids_before_writing(make_client: MakeClient) -> None:
+def test_reconcile_refuses_unknown_ids_before_writing(flaky_api: MakeAPI) -> None:
     api = FakeFlakyAPI()
     (a,) = api.add(1)
     with pytest.raises(FlakyTestsNotFoundError) as caught:
         reconcile(
-            make_client(api), REPO, Managed(), {a: "fixed", "0000deadbeef0000": "fixed"}, target="R"
+            flaky_api(api), REPO, Managed(), {a: "fixed", "0000deadbeef0000": "fixed"}, target="R"
         )
     assert (
         "1 test id(s) not found among the flaky tests of repository 'github.com/acme/shop': 0000deadbeef0000"
@@ -295,28 +305,24 @@ def test_reconcile_refuses_unknown_ids_before_writing(make_client: MakeClient) -
     assert api.patched() == []
 
 
-def test_path_constant_matches_the_api() -> None:
-    assert _flaky.FLAKY_TESTS_PATH == TESTS_PATH
-
-
-def test_releasing_a_test_that_no_longer_exists_is_not_an_error(make_client: MakeClient) -> None:
+def test_releasing_a_test_that_no_longer_exists_is_not_an_error(flaky_api: MakeAPI) -> None:
     api = FakeFlakyAPI()
     a, b, c = api.add(3, state="quarantined")
     old = Managed(
         previous=dict.fromkeys([a, b, c], "active"), current=dict.fromkeys([a, b, c], "quarantined")
     )
     del api.tests[b]  # deleted from Flaky Test Management since
-    managed = reconcile(make_client(api), REPO, old, {}, target=T)  # e.g. destroy
+    managed = reconcile(flaky_api(api), REPO, old, {}, target=T)  # e.g. destroy
     assert managed == Managed()
     assert api.states() == {a: "active", c: "active"}
     assert len(api.calls("POST")) == 1  # one search to tell "gone" from a real failure
 
 
-def test_a_missing_test_still_fails_when_it_is_wanted(make_client: MakeClient) -> None:
+def test_a_missing_test_still_fails_when_it_is_wanted(flaky_api: MakeAPI) -> None:
     api = FakeFlakyAPI()
     a, b = api.add(2)
     old = Managed(previous={a: "active", b: "active"}, current={a: "active", b: "active"})
     del api.tests[b]
     with pytest.raises(FlakyUpdateError, match=f"{b} \\(test not found\\)"):
-        reconcile(make_client(api), REPO, old, {a: "fixed", b: "fixed"}, target=T)
+        reconcile(flaky_api(api), REPO, old, {a: "fixed", b: "fixed"}, target=T)
     assert api.states() == {a: "active"}

@@ -42,10 +42,8 @@ def api() -> FakeFlakyAPI:
 
 
 @pytest.fixture
-def provider(
-    monkeypatch: pytest.MonkeyPatch, make_client: MakeClient, api: FakeFlakyAPI
-) -> Iterator[FlakyTestPoliciesProvider]:
-    with serving(monkeypatch, make_client, api):
+def provider(serve: MakeClient, api: FakeFlakyAPI) -> Iterator[FlakyTestPoliciesProvider]:
+    with serving(serve, api):
         yield FlakyTestPoliciesProvider()
 
 

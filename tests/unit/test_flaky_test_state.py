@@ -35,10 +35,8 @@ def api() -> FakeFlakyAPI:
 
 
 @pytest.fixture
-def provider(
-    monkeypatch: pytest.MonkeyPatch, make_client: MakeClient, api: FakeFlakyAPI
-) -> Iterator[FlakyTestStateProvider]:
-    with serving(monkeypatch, make_client, api):
+def provider(serve: MakeClient, api: FakeFlakyAPI) -> Iterator[FlakyTestStateProvider]:
+    with serving(serve, api):
         yield FlakyTestStateProvider()
 
 

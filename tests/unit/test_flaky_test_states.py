@@ -22,10 +22,8 @@ def api() -> FakeFlakyAPI:
 
 
 @pytest.fixture
-def provider(
-    monkeypatch: pytest.MonkeyPatch, make_client: MakeClient, api: FakeFlakyAPI
-) -> Iterator[FlakyTestStatesProvider]:
-    with serving(monkeypatch, make_client, api):
+def provider(serve: MakeClient, api: FakeFlakyAPI) -> Iterator[FlakyTestStatesProvider]:
+    with serving(serve, api):
         yield FlakyTestStatesProvider()
 
 

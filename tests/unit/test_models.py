@@ -173,19 +173,6 @@ def test_policies_partial_update_and_validation() -> None:
         m.PoliciesQuarantinedFailureRateRule(threshold=2)
 
 
-def test_error_bodies_both_shapes() -> None:
-    plain = m.APIErrorResponse.model_validate({"errors": ["Synthetics test not found"]})
-    jsonapi = m.APIErrorResponse.model_validate(
-        {
-            "errors": [
-                {"status": "400", "title": "Bad Request", "detail": "limit must be greater than 1"}
-            ]
-        }
-    )
-    assert plain.messages() == ["Synthetics test not found"]
-    assert jsonapi.messages() == ["Bad Request: limit must be greater than 1"]
-
-
 # ----------------------------------------------- against the official client's v2 models
 # Every request the official client can build must validate as ours (with the on-the-wire
 # required-field checks on) and dump back to the same JSON; every response we build must
@@ -382,7 +369,7 @@ def test_our_responses_parse_with_the_official_client() -> None:
     settings = m.ServiceSettingsResponse(
         data=m.ServiceSettingsData(
             id="r::s::none",
-            attributes=m.ServiceSettings(
+            attributes=m.ServiceSettingsAttributes(
                 repository_id="r", service_name="s", env="none",
                 code_coverage_enabled=True, code_coverage_enabled_is_overridden=False,
             ),

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pulumi_datadog_testing.api import catalog
 from pulumi_datadog_testing.client import DatadogClient
 from pulumi_datadog_testing.errors import DatadogAPIError, ForbiddenError
 from pulumi_datadog_testing.identity import service_settings_id
@@ -27,11 +28,11 @@ from pulumi_datadog_testing.models import (
     ServiceSettingsUpdateRequest,
 )
 from pulumi_datadog_testing.resources.service_settings import (
-    SETTINGS_PATH,
     ServiceSettingsProvider,
 )
 
 PROVIDER = "<pickled provider>"
+SETTINGS_PATH = catalog.GET_SERVICE_SETTINGS.path
 REPO, SERVICE = "github.com/acme/shop", "checkout"
 IDENTITY = {"repository_id": REPO, "service_name": SERVICE, "env": "prod"}
 SETTINGS_ID = f"{REPO}::{SERVICE}::prod"
@@ -120,11 +121,8 @@ def api() -> FakeSettingsAPI:
 
 
 @pytest.fixture
-def provider(
-    api: FakeSettingsAPI, make_client: Callable[..., DatadogClient], monkeypatch: pytest.MonkeyPatch
-) -> ServiceSettingsProvider:
-    client = make_client(api)
-    monkeypatch.setattr(ServiceSettingsProvider, "client", property(lambda _self: client))
+def provider(api: FakeSettingsAPI, serve: Callable[..., DatadogClient]) -> ServiceSettingsProvider:
+    serve(api)
     return ServiceSettingsProvider()
 
 
@@ -343,7 +341,7 @@ def test_delete_with_nothing_managed_makes_no_call(
     seeds_shape=st.booleans(),
 )
 def test_create_then_delete_puts_back_what_was_there(
-    make_client: Callable[..., DatadogClient],
+    serve: Callable[..., DatadogClient],
     before: dict[str, bool],
     declared: dict[str, bool],
     seeds_shape: bool,
@@ -353,11 +351,9 @@ def test_create_then_delete_puts_back_what_was_there(
     api = FakeSettingsAPI(seeds_shape=seeds_shape)
     api.set(**before)
     effective_before = api.answer(SETTINGS_ID)["data"]["attributes"]
-    client = make_client(api)  # a new client per example; the fixture only builds them
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(ServiceSettingsProvider, "client", property(lambda _self: client))
-        provider = ServiceSettingsProvider()
-        provider.delete(SETTINGS_ID, create(provider, **declared))
+    serve(api)  # a new client per example
+    provider = ServiceSettingsProvider()
+    provider.delete(SETTINGS_ID, create(provider, **declared))
     assert api.answer(SETTINGS_ID)["data"]["attributes"] == effective_before
     if not seeds_shape:
         after = api.overrides[SETTINGS_ID]

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from pulumi_datadog_testing.identity import parse_service_settings_id
-from pulumi_datadog_testing.models import ServiceSettings as WireSettings
+from pulumi_datadog_testing.models import ServiceSettingsAttributes as WireSettings
 from pulumi_datadog_testing.resources._base import UNKNOWN
 from pulumi_datadog_testing.resources.service_settings import (
     PriorValue,

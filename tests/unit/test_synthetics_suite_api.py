@@ -11,7 +11,7 @@ import copy
 import itertools
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,6 +19,7 @@ import httpx
 import jsonpatch
 import pytest
 
+from pulumi_datadog_testing.api import catalog
 from pulumi_datadog_testing.client import DatadogClient
 from pulumi_datadog_testing.errors import (
     BadRequestError,
@@ -32,7 +33,7 @@ from pulumi_datadog_testing.resources.synthetics_suite import (
 )
 from tests.unit.test_synthetics_suite_check import PROVIDER, TESTS
 
-SUITES = "/api/v2/synthetics/suites"
+SUITES = catalog.CREATE_SUITE.path
 INPUTS: dict[str, Any] = {
     "name": "Checkout ~/ suite",
     "message": "checkout is down",
@@ -139,11 +140,8 @@ def api() -> FakeSuitesAPI:
 
 
 @pytest.fixture
-def provider(
-    api: FakeSuitesAPI, make_client: Callable[..., DatadogClient], monkeypatch: pytest.MonkeyPatch
-) -> SyntheticsSuiteProvider:
-    client = make_client(api)
-    monkeypatch.setattr(SyntheticsSuiteProvider, "client", property(lambda _self: client))
+def provider(api: FakeSuitesAPI, serve: Callable[..., DatadogClient]) -> SyntheticsSuiteProvider:
+    serve(api)
     return SyntheticsSuiteProvider()
 
 
@@ -268,7 +266,7 @@ def test_lost_create_with_two_identical_candidates_is_refused(
 def test_lost_create_search_paginates(
     provider: SyntheticsSuiteProvider, api: FakeSuitesAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(mod, "SEARCH_PAGE_SIZE", 2)
+    monkeypatch.setattr(catalog, "SEARCH_SUITES", replace(catalog.SEARCH_SUITES, page_size=2))
     for n in range(5):
         api.add(f"{INPUTS['name']} {n}")
     api.lose_answer["POST"] = 1

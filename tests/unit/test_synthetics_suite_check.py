@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -16,9 +17,8 @@ from pulumi_datadog_testing.resources.synthetics_suite import (
     SyntheticsSuiteProvider,
     changed_properties,
     desired_documents,
-    suite_patch,
+    patch_for,
 )
-from tests.unit.conftest import make_settings
 
 PROVIDER = "<pickled provider>"
 PLACEHOLDERS = {"public_id": None, "monitor_id": None}
@@ -45,14 +45,13 @@ OUTPUTS: dict[str, Any] = {
 
 
 @pytest.fixture
-def provider(monkeypatch: pytest.MonkeyPatch) -> SyntheticsSuiteProvider:
+def provider(serve: Callable[..., DatadogClient]) -> SyntheticsSuiteProvider:
     """A provider whose client fails the test on any HTTP call."""
 
     def no_calls(request: httpx.Request) -> httpx.Response:
         raise AssertionError(f"unexpected API call {request.method} {request.url.path}")
 
-    client = DatadogClient(make_settings(), transport=httpx.MockTransport(no_calls))
-    monkeypatch.setattr(SyntheticsSuiteProvider, "client", property(lambda _self: client))
+    serve(no_calls)
     return SyntheticsSuiteProvider()
 
 
@@ -257,12 +256,12 @@ def test_unmanaged_criticality_and_options_keep_datadog_values() -> None:
 
 
 def test_one_tag_change_is_one_guard_and_one_op() -> None:
-    added = suite_patch("sui", OUTPUTS, {**INPUTS, "tags": ["env:prod", "team:shop", "tier:1"]})
+    added = patch_for("sui", OUTPUTS, {**INPUTS, "tags": ["env:prod", "team:shop", "tier:1"]})
     assert added == [
         {"op": "test", "path": "/tags", "value": ["team:shop", "env:prod"]},
         {"op": "add", "path": "/tags/-", "value": "tier:1"},
     ]
-    removed = suite_patch("sui", OUTPUTS, {**INPUTS, "tags": ["team:shop"]})
+    removed = patch_for("sui", OUTPUTS, {**INPUTS, "tags": ["team:shop"]})
     assert removed == [
         {"op": "test", "path": "/tags/1", "value": "env:prod"},
         {"op": "remove", "path": "/tags/1"},
@@ -272,7 +271,7 @@ def test_one_tag_change_is_one_guard_and_one_op() -> None:
 def test_duplicate_test_in_datadog_copy_is_a_clear_error() -> None:
     outputs = {**OUTPUTS, "tests": [{"public_id": "x"}, {"public_id": "x"}]}
     with pytest.raises(mod.DatadogError, match=r"suite sui: Datadog's copy lists a test twice"):
-        suite_patch("sui", outputs, {"name": "n", "tests": [{"public_id": "y"}]})
+        patch_for("sui", outputs, {"name": "n", "tests": [{"public_id": "y"}]})
 
 
 # -------------------------------------------------------------------------- resource

@@ -22,6 +22,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import models as m
+from ..api import catalog
+from ..api.catalog import Endpoint
 from .admin_models import (
     CallsResponse,
     EmulatorConfigPatch,
@@ -47,10 +49,6 @@ T = TypeVar("T", bound=BaseModel)
 Handler = Callable[[Request], Awaitable[Response]]
 logger = logging.getLogger("pulumi_datadog_testing.emulator")
 
-SETTINGS = "/api/v2/ci/test-optimization/settings/service"
-POLICIES = "/api/v2/ci/test-optimization/settings/policies"
-FLAKY = "/api/v2/test/flaky-test-management/tests"
-SUITES = "/api/v2/synthetics/suites"
 _MAX_SUITE_SEARCH_COUNT = 1000
 # A local test double emits no OpenTelemetry: FastAPI versions with native telemetry check
 # the global providers on every request otherwise (older versions have no such option).
@@ -152,62 +150,67 @@ def _datadog_routes(api: FastAPI, state: EmulatorState) -> None:
     validates its raw body itself, so FastAPI's dependency injection and response
     serialization (a third of the per-request time) are skipped."""
 
-    def route(method: str, path: str) -> Callable[[Handler], Handler]:
+    def route(endpoint: Endpoint[Any], method: str | None = None) -> Callable[[Handler], Handler]:
+        """Serve ``endpoint`` (its path from the catalog; ``method`` for the calls the
+        provider never makes on the same path)."""
+
         def register(handler: Handler) -> Handler:
-            api.router.add_route(path, handler, methods=[method])
+            api.router.add_route(endpoint.path, handler, methods=[method or endpoint.method])
             return handler
 
         return register
 
-    @route("PATCH", SETTINGS)
+    @route(catalog.UPDATE_SERVICE_SETTINGS)
     async def update_service_settings(request: Request) -> Response:
         body = await _parse(request, m.ServiceSettingsUpdateRequest)
         return _json(state.settings.update(body.data.attributes))
 
-    @route("POST", SETTINGS)
+    @route(catalog.GET_SERVICE_SETTINGS)
     async def get_service_settings(request: Request) -> Response:
         body = await _parse(request, m.ServiceSettingsGetRequest)
         return _json(state.settings.get(body.data.attributes))
 
-    @route("DELETE", SETTINGS)
+    @route(catalog.GET_SERVICE_SETTINGS, "DELETE")
     async def delete_service_settings(request: Request) -> Response:
         body = await _parse(request, m.ServiceSettingsDeleteRequest)
         state.settings.delete(body.data.attributes)
         return Response(status_code=204)
 
-    @route("POST", POLICIES)
+    @route(catalog.GET_FLAKY_TESTS_POLICIES)
     async def get_policies(request: Request) -> Response:
         body = await _parse(request, m.FlakyTestsManagementPoliciesGetRequest)
         return _json(state.policies.get(body.data.attributes.repository_id))
 
-    @route("PATCH", POLICIES)
+    @route(catalog.UPDATE_FLAKY_TESTS_POLICIES)
     async def update_policies(request: Request) -> Response:
         body = await _parse(request, m.FlakyTestsManagementPoliciesUpdateRequest)
         return _json(state.policies.update(body.data.attributes))
 
-    @route("POST", FLAKY)
+    @route(catalog.SEARCH_FLAKY_TESTS)
     async def search_flaky_tests(request: Request) -> Response:
         body = await _parse(request, m.FlakyTestsSearchRequest, json_api=True)
         # Off the event loop: a search over many tests must not hold up other clients.
         answer = await run_in_threadpool(state.flaky.search, body)
         return Response(content=answer, media_type="application/json")
 
-    @route("PATCH", FLAKY)
+    @route(catalog.UPDATE_FLAKY_TEST_STATES)
     async def update_flaky_tests(request: Request) -> Response:
         body = await _parse(request, m.UpdateFlakyTestsRequest)
         result = state.flaky.bulk_update(
             body,
             max_tests=state.config.max_bulk_tests,
-            injected_failures=lambda ids: state.faults.bulk_failures("PATCH", FLAKY, ids),
+            injected_failures=lambda ids: state.faults.bulk_failures(
+                "PATCH", catalog.UPDATE_FLAKY_TEST_STATES.path, ids
+            ),
         )
         return _json(result)
 
-    @route("POST", SUITES)
+    @route(catalog.CREATE_SUITE)
     async def create_suite(request: Request) -> Response:
         body = await _parse(request, m.SuiteRequest)
         return _json(state.suites.create(body))
 
-    @route("GET", f"{SUITES}/search")
+    @route(catalog.SEARCH_SUITES)
     async def search_suites(request: Request) -> Response:
         params = request.query_params
         return _json(
@@ -220,23 +223,23 @@ def _datadog_routes(api: FastAPI, state: EmulatorState) -> None:
             )
         )
 
-    @route("POST", f"{SUITES}/bulk-delete")
+    @route(catalog.DELETE_SUITES)
     async def delete_suites(request: Request) -> Response:
         body = await _parse(request, m.DeleteSuitesRequest)
         return _json(state.suites.bulk_delete(body.data.attributes.public_ids))
 
-    @route("GET", SUITES + "/{public_id}")
+    @route(catalog.GET_SUITE)
     async def get_suite(request: Request) -> Response:
         return _json(state.suites.get(request.path_params["public_id"]))
 
-    @route("PUT", SUITES + "/{public_id}")
+    @route(catalog.GET_SUITE, "PUT")
     async def edit_suite(request: Request) -> Response:
         public_id = request.path_params["public_id"]
         state.suites.get(public_id)  # 404 before body errors, like the API
         body = await _parse(request, m.SuiteRequest)
         return _json(state.suites.replace(public_id, body))
 
-    @route("PATCH", SUITES + "/{public_id}/jsonpatch")
+    @route(catalog.PATCH_SUITE)
     async def patch_suite(request: Request) -> Response:
         public_id = request.path_params["public_id"]
         state.suites.get(public_id)

@@ -2,8 +2,9 @@
 
 Every Datadog-path answer carries ``X-RateLimit-Limit``, ``-Period``, ``-Remaining``,
 ``-Reset`` (seconds until the window resets) and ``-Name``; a call beyond the budget gets
-a real 429. Names group endpoints like Datadog's do: ``test_optimization_settings``,
-``flaky_test_management``, ``synthetics_suites`` (anything else: ``default``).
+a real 429. Names group endpoints like Datadog's do (each endpoint's ``rate_limit`` in
+``api.catalog``: ``test_optimization_settings``, ``flaky_test_management``,
+``synthetics_suites``; anything else: ``default``).
 """
 
 from __future__ import annotations
@@ -14,23 +15,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..api.catalog import rate_limit_group
 from .admin_models import RateLimitConfig
 
 __all__ = ["RateLimiter", "Verdict", "headers", "limit_name"]
 
-_NAMES = (
-    ("/api/v2/ci/test-optimization/settings", "test_optimization_settings"),
-    ("/api/v2/test/flaky-test-management", "flaky_test_management"),
-    ("/api/v2/synthetics", "synthetics_suites"),
-)
-
 
 def limit_name(path: str) -> str:
-    """The rate-limit name (bucket) of a Datadog path."""
-    for prefix, name in _NAMES:
-        if path.startswith(prefix):
-            return name
-    return "default"
+    """The rate-limit name (bucket) of a Datadog path: its endpoint's in ``api.catalog``."""
+    return rate_limit_group(path) or "default"
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from ..identity import DEFAULT_ENV, service_settings_id
 from ..models import (
     INHERITABLE_SETTINGS,
     SERVICE_SETTING_NAMES,
-    ServiceSettings,
+    ServiceSettingsAttributes,
     ServiceSettingsData,
     ServiceSettingsIdentity,
     ServiceSettingsResponse,
@@ -103,7 +103,7 @@ class ServiceSettingsService:
                 values[name] = getattr(config.org_defaults, name)
         for name in INHERITABLE_SETTINGS:
             values[f"{name}_is_overridden"] = name in overrides
-        attributes = ServiceSettings(
+        attributes = ServiceSettingsAttributes(
             repository_id=doc["repository_id"],
             service_name=doc["service_name"],
             env=doc["env"],

@@ -42,6 +42,7 @@ from ..config import ConfigSource, Settings, load_settings, validation_enabled
 from ..errors import DatadogAPIError, DatadogConfigError, DatadogError, MissingCredentialsError
 
 if TYPE_CHECKING:
+    from ..api import DatadogAPI
     from ..client import DatadogClient
 
 __all__ = [
@@ -56,9 +57,11 @@ __all__ = [
     "is_unknown",
     "props_of",
     "reset_process",
+    "shared_api",
     "shared_client",
     "shared_settings",
     "strip_provider",
+    "use_client",
     "write_or_undo",
 ]
 
@@ -78,6 +81,7 @@ class _ProcessState:
         self.error: DatadogConfigError | None = None
         self.blocking: DatadogConfigError | None = None
         self.client: DatadogClient | None = None
+        self.api: DatadogAPI | None = None
 
 
 _STATE = _ProcessState()
@@ -142,12 +146,37 @@ def _settings_locked() -> Settings:
 def shared_client() -> DatadogClient:
     """The process's pooled ``DatadogClient``, built on first use."""
     with _STATE.lock:
-        if _STATE.client is None:
-            # Imported here: a preview that makes no call never loads the HTTP stack.
-            from ..client import DatadogClient
+        return _client_locked()
 
-            _STATE.client = DatadogClient(_settings_locked())
-        return _STATE.client
+
+def _client_locked() -> DatadogClient:
+    if _STATE.client is None:
+        # Imported here: a preview that makes no call never loads the HTTP stack.
+        from ..client import DatadogClient
+
+        _STATE.client = DatadogClient(_settings_locked())
+    return _STATE.client
+
+
+def shared_api() -> DatadogAPI:
+    """The typed operations (``api.DatadogAPI``) over the process's client."""
+    with _STATE.lock:
+        client = _client_locked()
+        if _STATE.api is None or _STATE.api.client is not client:
+            from ..api import DatadogAPI
+
+            _STATE.api = DatadogAPI(client)
+        return _STATE.api
+
+
+def use_client(client: DatadogClient) -> None:
+    """Make every provider in this process use ``client`` (the one way tests put a fake
+    HTTP layer — a client over ``httpx.MockTransport`` — under the resources)."""
+    with _STATE.lock:
+        if _STATE.client is not None and _STATE.client is not client:
+            _STATE.client.close()
+        _STATE.client, _STATE.api = client, None
+        _STATE.settings, _STATE.error, _STATE.configured = client.settings, None, True
 
 
 def reset_process() -> None:
@@ -193,7 +222,8 @@ class DatadogResourceProvider(ResourceProvider):
     """Base of every resource provider in this package.
 
     Subclasses implement ``check``/``diff``/``create``/``read``/``update``/``delete`` and use
-    ``self.client`` and ``self.settings``; both live in the process, not on the instance.
+    ``self.api`` (typed operations) and ``self.settings``; both live in the process, not on
+    the instance.
     Keep instance attributes plain data (they are pickled into state).
     """
 
@@ -209,6 +239,10 @@ class DatadogResourceProvider(ResourceProvider):
         return shared_client()
 
     @property
+    def api(self) -> DatadogAPI:
+        return shared_api()
+
+    @property
     def settings(self) -> Settings:
         return shared_settings()
 
@@ -220,7 +254,7 @@ class DatadogResourceProvider(ResourceProvider):
                 raise TypeError(
                     f"{type(self).__name__}.{name} holds a {type(value).__name__}: providers are "
                     "pickled into Pulumi state, so keep clients and credentials out of self "
-                    "(use self.client / self.settings)"
+                    "(use self.api / self.settings)"
                 )
         return state
 

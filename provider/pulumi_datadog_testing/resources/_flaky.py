@@ -35,25 +35,18 @@ from ..errors import (
     DatadogAPIError,
     FlakyTestsNotFoundError,
     FlakyUpdateError,
-    UnexpectedResponseError,
 )
 from ..identity import FlakyState, quote_query_value
 from ..models import (
     FlakyTest,
-    FlakyTestsSearchRequest,
-    FlakyTestsSearchResponse,
-    UpdateFlakyTestsRequest,
-    UpdateFlakyTestsResponse,
 )
 from ._base import DatadogResourceProvider, check_inputs, strip_provider
 
 if TYPE_CHECKING:
-    from ..client import DatadogClient
+    from ..api import TestOptimizationAPI
 
 __all__ = [
-    "FLAKY_TESTS_PATH",
     "MAX_QUERY_CHARS",
-    "SEARCH_PAGE_LIMIT",
     "FlakyProvider",
     "Managed",
     "apply_all_or_nothing",
@@ -74,14 +67,9 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-FLAKY_TESTS_PATH: Final = "/api/v2/test/flaky-test-management/tests"
-SEARCH_PAGE_LIMIT: Final = 1000
-"""The API's largest ``page.limit``."""
 MAX_QUERY_CHARS: Final = 8000
 """Longest search query sent. The API documents no limit; 8,000 characters (about 390 test
 ids) keeps well inside what log-search style query parsers accept."""
-MAX_PAGES: Final = 10_000
-"""Bound on the pages one search may follow (10 million tests at 1,000 per page)."""
 
 T = TypeVar("T")
 States = dict[str, FlakyState]
@@ -128,50 +116,20 @@ def chunked(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
 # ------------------------------------------------------------------------------- search
 
 
-def search(client: DatadogClient, query: str, *, target: str) -> list[FlakyTest]:
-    """Every test matching ``query``: 1,000 per page, following the cursor to the last page."""
-    found: list[FlakyTest] = []
-    cursor: str | None = None
-    seen: set[str] = set()
-    for _ in range(MAX_PAGES):
-        page = client.request(
-            "POST",
-            FLAKY_TESTS_PATH,
-            body=FlakyTestsSearchRequest.of(query, limit=SEARCH_PAGE_LIMIT, cursor=cursor),
-            response_model=FlakyTestsSearchResponse,
-            idempotent=True,
-            target=target,
-        )
-        found.extend(page.data)
-        cursor = page.next_page
-        if not cursor:
-            return found
-        if cursor in seen:
-            raise UnexpectedResponseError(
-                f"searching flaky tests for {target}: the API returned the same page cursor "
-                "twice, so pagination would never end; report this to Datadog support",
-                method="POST",
-                path=FLAKY_TESTS_PATH,
-                status=200,
-            )
-        seen.add(cursor)
-    raise UnexpectedResponseError(
-        f"searching flaky tests for {target}: more than {MAX_PAGES} pages; narrow the query",
-        method="POST",
-        path=FLAKY_TESTS_PATH,
-        status=200,
-    )
+def search(api: TestOptimizationAPI, query: str, *, target: str) -> list[FlakyTest]:
+    """Every test matching ``query`` (the API layer follows the cursor to the last page)."""
+    return list(api.search_flaky_tests(query, target=target))
 
 
 def read_tests(
-    client: DatadogClient, repository_id: str, test_ids: Iterable[str], *, target: str
+    api: TestOptimizationAPI, repository_id: str, test_ids: Iterable[str], *, target: str
 ) -> dict[str, FlakyTest]:
     """The tests of ``test_ids`` that exist in the repository, read with as few searches as
     ``MAX_QUERY_CHARS`` allows; ids the search does not return are absent from the result."""
     wanted = list(dict.fromkeys(test_ids))
     found: dict[str, FlakyTest] = {}
     for query in id_queries(repository_id, wanted):
-        for test in search(client, query, target=target):
+        for test in search(api, query, target=target):
             found.setdefault(test.id, test)
     keep = set(wanted)
     return {test_id: test for test_id, test in found.items() if test_id in keep}
@@ -212,17 +170,10 @@ class _Sent:
 
 
 def _patch(
-    client: DatadogClient, changes: Mapping[str, FlakyState], sent: _Sent, *, target: str
+    api: TestOptimizationAPI, changes: Mapping[str, FlakyState], sent: _Sent, *, target: str
 ) -> None:
     """One bulk PATCH; records each test's outcome in ``sent``."""
-    response = client.request(
-        "PATCH",
-        FLAKY_TESTS_PATH,
-        body=UpdateFlakyTestsRequest.of(dict(changes)),
-        response_model=UpdateFlakyTestsResponse,
-        idempotent=True,  # absolute states: repeating the request changes nothing more
-        target=target,
-    )
+    response = api.update_flaky_test_states(changes, target=target)
     attrs = response.data.attributes
     results = {r.id: r for r in attrs.results if r.id in changes}
     if attrs.has_errors and all(r.success for r in results.values()):
@@ -248,7 +199,7 @@ Exists = Callable[[list[str]], set[str]]
 
 
 def _send(
-    client: DatadogClient,
+    api: TestOptimizationAPI,
     changes: Mapping[str, FlakyState],
     chunk_size: int,
     *,
@@ -262,7 +213,7 @@ def _send(
     sent = _Sent()
     for batch in chunked(sorted(changes), chunk_size):
         try:
-            _patch(client, {i: changes[i] for i in batch}, sent, target=target)
+            _patch(api, {i: changes[i] for i in batch}, sent, target=target)
         except DatadogAPIError as exc:
             # A 4xx (but 408) refuses the request as a whole; anything else may have applied.
             if not _refused(exc):
@@ -287,7 +238,7 @@ def _refused(error: DatadogAPIError) -> bool:
 
 
 def apply_all_or_nothing(
-    client: DatadogClient,
+    api: TestOptimizationAPI,
     changes: Mapping[str, FlakyState],
     before: Mapping[str, FlakyState],
     *,
@@ -306,8 +257,8 @@ def apply_all_or_nothing(
     """
     if not changes:
         return set()
-    size = chunk_size or client.settings.flaky_bulk_chunk_size
-    sent = _send(client, changes, size, target=target, releasing=releasing, exists=exists)
+    size = chunk_size or api.settings.flaky_bulk_chunk_size
+    sent = _send(api, changes, size, target=target, releasing=releasing, exists=exists)
     if not sent.failed and sent.error is None:
         if sent.gone:
             logger.info("%s: %d released tests no longer exist", target, len(sent.gone))
@@ -316,7 +267,7 @@ def apply_all_or_nothing(
     rollback_failed: dict[str, str] = {}
     if undo:
         logger.info("rolling back %d flaky-test state changes of %s", len(undo), target)
-        back = _send(client, undo, size, target=target)
+        back = _send(api, undo, size, target=target)
         rollback_failed.update(back.failed)
         if back.error is not None:
             for test_id in undo:
@@ -388,7 +339,7 @@ class Managed:
 
 
 def reconcile(
-    client: DatadogClient,
+    api: TestOptimizationAPI,
     repository_id: str,
     old: Managed,
     desired: Mapping[str, FlakyState],
@@ -408,7 +359,7 @@ def reconcile(
     found = {i: known[i] for i in new_ids if known and i in known}
     missing_reads = [i for i in new_ids if i not in found]
     if missing_reads:
-        found.update(read_tests(client, repository_id, missing_reads, target=target))
+        found.update(read_tests(api, repository_id, missing_reads, target=target))
     missing = [i for i in new_ids if i not in found]
     if missing:
         raise FlakyTestsNotFoundError(
@@ -425,9 +376,9 @@ def reconcile(
     changes = {i: s for i, s in target_states.items() if current.get(i) != s}
 
     def exists(ids: list[str]) -> set[str]:
-        return set(read_tests(client, repository_id, ids, target=target))
+        return set(read_tests(api, repository_id, ids, target=target))
 
-    apply_all_or_nothing(client, changes, current, target=target, releasing=released, exists=exists)
+    apply_all_or_nothing(api, changes, current, target=target, releasing=released, exists=exists)
     return Managed(
         previous={i: previous[i] for i in desired},
         current=dict(desired),

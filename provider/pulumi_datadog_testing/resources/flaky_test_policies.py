@@ -29,9 +29,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..errors import NotFoundError
 from ..models import (
     FlakyTestsManagementPolicies,
-    FlakyTestsManagementPoliciesGetRequest,
-    FlakyTestsManagementPoliciesResponse,
-    FlakyTestsManagementPoliciesUpdateRequest,
     PoliciesAttemptToFix,
     PoliciesAutoDisableRule,
     PoliciesAutoQuarantineRule,
@@ -53,7 +50,6 @@ from ._base import (
 
 __all__ = ["FlakyTestPolicies", "FlakyTestPoliciesArgs", "FlakyTestPoliciesInputs"]
 
-POLICIES_PATH: Final = "/api/v2/ci/test-optimization/settings/policies"
 SECTIONS: Final = ("attempt_to_fix", "quarantined", "disabled")
 OUTPUTS: Final = ("previous_policies",)
 
@@ -198,7 +194,7 @@ class FlakyTestPoliciesProvider(DatadogResourceProvider):
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         inputs = _parse(news)
         old = integral(_section_leaves(olds))
-        previous = {k: v for k, v in integral(flatten(olds.get("previous_policies") or {})).items()}
+        previous: Leaves = integral(flatten(olds.get("previous_policies") or {}))
         desired = inputs.leaves()
         current = dict(old)
         added = [leaf for leaf in desired if leaf not in old]
@@ -231,15 +227,9 @@ class FlakyTestPoliciesProvider(DatadogResourceProvider):
         return ReadResult(id_, outs, inputs)
 
     def _get(self, repository_id: str) -> Leaves:
-        response = self.client.request(
-            "POST",
-            POLICIES_PATH,
-            body=FlakyTestsManagementPoliciesGetRequest.of(repository_id),
-            response_model=FlakyTestsManagementPoliciesResponse,
-            idempotent=True,
-            target=_target(repository_id),
+        attrs = self.api.test_optimization.get_flaky_tests_policies(
+            repository_id, target=_target(repository_id)
         )
-        attrs = response.data.attributes
         return flatten(attrs.model_dump(exclude_none=True, include=set(SECTIONS)))
 
     def _patch(self, repository_id: str, leaves: Leaves) -> None:
@@ -249,13 +239,8 @@ class FlakyTestPoliciesProvider(DatadogResourceProvider):
         attributes = FlakyTestsManagementPolicies.model_validate(
             {"repository_id": repository_id, **unflatten(integral(leaves))}
         )
-        self.client.request(
-            "PATCH",
-            POLICIES_PATH,
-            body=FlakyTestsManagementPoliciesUpdateRequest.of(attributes),
-            response_model=FlakyTestsManagementPoliciesResponse,
-            idempotent=True,  # absolute values: repeating it changes nothing more
-            target=_target(repository_id),
+        self.api.test_optimization.update_flaky_tests_policies(
+            attributes, target=_target(repository_id)
         )
 
 

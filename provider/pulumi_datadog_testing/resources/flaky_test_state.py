@@ -130,7 +130,7 @@ class FlakyTestStateProvider(_flaky.FlakyProvider):
         inputs = _parse(props)
         test = self._resolve(inputs)
         managed = _flaky.reconcile(
-            self.client,
+            self.api.test_optimization,
             inputs.repository_id,
             _flaky.Managed(),
             {test.id: inputs.state},
@@ -160,7 +160,11 @@ class FlakyTestStateProvider(_flaky.FlakyProvider):
         else:
             test = _recorded_test(olds)
         managed = _flaky.reconcile(
-            self.client, inputs.repository_id, old, {old_id: inputs.state}, target=_target(inputs)
+            self.api.test_optimization,
+            inputs.repository_id,
+            old,
+            {old_id: inputs.state},
+            target=_target(inputs),
         )
         return UpdateResult(_outputs(inputs, test, managed))
 
@@ -169,13 +173,19 @@ class FlakyTestStateProvider(_flaky.FlakyProvider):
             f"FlakyTestState {props.get('test_id')!r} of repository {props.get('repository_id')!r}"
         )
         _flaky.reconcile(
-            self.client, str(props.get("repository_id")), _managed(props), {}, target=target
+            self.api.test_optimization,
+            str(props.get("repository_id")),
+            _managed(props),
+            {},
+            target=target,
         )
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         repository_id, test_id = parse_flaky_test_state_id(id_)
         target = f"FlakyTestState {test_id!r} of repository {repository_id!r}"
-        found = _flaky.read_tests(self.client, repository_id, [test_id], target=target)
+        found = _flaky.read_tests(
+            self.api.test_optimization, repository_id, [test_id], target=target
+        )
         if test_id not in found:
             return ReadResult("", {})  # gone: no longer a flaky test of the repository
         test = found[test_id]
@@ -200,7 +210,7 @@ class FlakyTestStateProvider(_flaky.FlakyProvider):
         target = _target(inputs)
         if inputs.test_id is not None:
             found = _flaky.read_tests(
-                self.client, inputs.repository_id, [inputs.test_id], target=target
+                self.api.test_optimization, inputs.repository_id, [inputs.test_id], target=target
             )
             if inputs.test_id not in found:
                 raise FlakyTestsNotFoundError(
@@ -215,7 +225,7 @@ class FlakyTestStateProvider(_flaky.FlakyProvider):
             [_flaky.repository_clause(inputs.repository_id)]
             + [f"@test.{k}:{quote_query_value(v)}" for k, v in selector.items()]
         )
-        hits = _flaky.search(self.client, query, target=target)
+        hits = _flaky.search(self.api.test_optimization, query, target=target)
         matches = [
             t for t in hits if all(getattr(t.attributes, k) == v for k, v in selector.items())
         ]

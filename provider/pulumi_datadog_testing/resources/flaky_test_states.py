@@ -160,7 +160,7 @@ class FlakyTestStatesProvider(_flaky.FlakyProvider):
         inputs = _parse(props)
         desired, known = self._desired(inputs, None)
         managed = _flaky.reconcile(
-            self.client,
+            self.api.test_optimization,
             inputs.repository_id,
             _flaky.Managed(),
             desired,
@@ -176,14 +176,21 @@ class FlakyTestStatesProvider(_flaky.FlakyProvider):
         old = _flaky.managed_of(olds, "previous_states", "states")
         desired, known = self._desired(inputs, olds)
         managed = _flaky.reconcile(
-            self.client, inputs.repository_id, old, desired, target=_target(inputs), known=known
+            self.api.test_optimization,
+            inputs.repository_id,
+            old,
+            desired,
+            target=_target(inputs),
+            known=known,
         )
         return UpdateResult(_outputs(inputs, managed))
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         old = _flaky.managed_of(props, "previous_states", "states")
         target = f"FlakyTestStates of repository {props.get('repository_id')!r}"
-        _flaky.reconcile(self.client, str(props.get("repository_id")), old, {}, target=target)
+        _flaky.reconcile(
+            self.api.test_optimization, str(props.get("repository_id")), old, {}, target=target
+        )
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         if not props.get("repository_id"):
@@ -198,12 +205,16 @@ class FlakyTestStatesProvider(_flaky.FlakyProvider):
         found: dict[str, FlakyTest] = {}
         matched: set[str] = set()
         if inputs.query is not None:
-            hits = _flaky.search(self.client, _scoped(inputs), target=target)
+            hits = _flaky.search(self.api.test_optimization, _scoped(inputs), target=target)
             matched = {t.id for t in hits}
             found = {t.id: t for t in hits if t.id in old.previous}
         rest = [i for i in old.previous if i not in found]
         if rest:
-            found.update(_flaky.read_tests(self.client, inputs.repository_id, rest, target=target))
+            found.update(
+                _flaky.read_tests(
+                    self.api.test_optimization, inputs.repository_id, rest, target=target
+                )
+            )
         # A test the search no longer returns cannot be restored: it leaves the managed set.
         managed = _flaky.Managed(
             previous={i: s for i, s in old.previous.items() if i in found},
@@ -235,7 +246,9 @@ class FlakyTestStatesProvider(_flaky.FlakyProvider):
             matched = sorted(olds.get("pending_test_ids") or ())
             known: dict[str, FlakyTest] = {}
         else:
-            hits = _flaky.search(self.client, _scoped(inputs), target=_target(inputs))
+            hits = _flaky.search(
+                self.api.test_optimization, _scoped(inputs), target=_target(inputs)
+            )
             matched = sorted({t.id for t in hits})
             known = {t.id: t for t in hits}
         keep = _flaky.states_map(olds.get("previous_states")) if same_query and olds else {}

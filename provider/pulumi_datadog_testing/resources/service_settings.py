@@ -54,13 +54,10 @@ from ..models import (
     INHERITABLE_SETTINGS,
     SERVICE_SETTING_NAMES,
     ServiceSettingFlags,
-    ServiceSettingsGetRequest,
     ServiceSettingsIdentity,
-    ServiceSettingsResponse,
     ServiceSettingsUpdate,
-    ServiceSettingsUpdateRequest,
 )
-from ..models import ServiceSettings as WireSettings
+from ..models import ServiceSettingsAttributes as WireSettings
 from ..type_tokens import MODULE, ResourceKind
 from ._base import (
     DatadogResourceProvider,
@@ -75,7 +72,6 @@ from ._base import (
 __all__ = [
     "IDENTITY_FIELDS",
     "PR_COMMENTS",
-    "SETTINGS_PATH",
     "PriorValue",
     "ServiceSettings",
     "ServiceSettingsArgs",
@@ -85,7 +81,6 @@ __all__ = [
     "restore_attributes",
 ]
 
-SETTINGS_PATH: Final = "/api/v2/ci/test-optimization/settings/service"
 IDENTITY_FIELDS: Final = ("repository_id", "service_name", "env")
 PR_COMMENTS: Final = "pr_comments_enabled"
 _PRIOR: Final = "prior"
@@ -335,17 +330,11 @@ class ServiceSettingsProvider(DatadogResourceProvider):
         """The service's settings, or ``None`` if it has none (404)."""
         try:
             with _naming(inputs):
-                response = self.client.request(
-                    "POST",
-                    SETTINGS_PATH,
-                    body=ServiceSettingsGetRequest.of(inputs.identity()),
-                    response_model=ServiceSettingsResponse,
-                    idempotent=True,
-                    target=_target(inputs),
+                return self.api.test_optimization.get_service_settings(
+                    inputs.identity(), target=_target(inputs)
                 )
         except NotFoundError:
             return None
-        return response.data.attributes
 
     def _patch(self, inputs: ServiceSettingsInputs, attributes: Mapping[str, bool]) -> None:
         """One ``PATCH`` with exactly ``attributes`` (no call when there is nothing to send)."""
@@ -355,14 +344,7 @@ class ServiceSettingsProvider(DatadogResourceProvider):
             {**inputs.identity().model_dump(), **attributes}
         )
         with _naming(inputs):
-            self.client.request(
-                "PATCH",
-                SETTINGS_PATH,
-                body=ServiceSettingsUpdateRequest.of(update),
-                response_model=ServiceSettingsResponse,
-                idempotent=True,  # sets absolute values: repeating it is harmless
-                target=_target(inputs),
-            )
+            self.api.test_optimization.update_service_settings(update, target=_target(inputs))
 
     @staticmethod
     def _outputs(

@@ -1,25 +1,25 @@
 """``SyntheticsSuite``: a Datadog Synthetics test suite, updated by minimal, guarded JSON Patch.
 
-Wire calls (``/api/v2/synthetics/suites``):
+Wire calls (``api.synthetics``, endpoints in ``api.catalog``):
 
-- **create** ``POST``. The POST is not repeatable, so when its answer is lost (timeout,
+- **create** ``create_suite``. The POST is not repeatable, so when its answer is lost (timeout,
   dropped connection, 5xx) the provider looks for the suite it may have created before
-  trying again (``_CreateRecovery``): ``GET /search`` by name, keeping suites whose name
+  trying again (``_CreateRecovery``): ``search_suites`` by name, keeping suites whose name
   is exactly the desired one, whose managed fields all equal the desired values and that
   were created at most ``RECENT_WINDOW`` before the POST. One → adopted (no duplicate);
   none → the POST is sent again; several → an error naming them (nothing adopted blindly).
-- **read** ``GET /{public_id}``; 404 → gone (empty id: refresh drops it from state). A
+- **read** ``get_suite``; 404 → gone (empty id: refresh drops it from state). A
   refresh also makes Datadog's values of the *declared* fields (output ``managed_paths``
   records which: fields, per-test keys, option keys) the inputs in state, so the next preview
   names each drifted property (``~ tags: [...] => [...]``) and ``up`` puts the declared values
   back with the guarded minimal patch.
-- **update** ``PATCH /{public_id}/jsonpatch`` with ``suite_patch.make_patch(old outputs, new
+- **update** ``patch_suite`` with ``suite_patch.make_patch(old outputs, new
   inputs)``: only changed paths, ``test`` guards first. When a guard fails (the suite was
   edited outside Pulumi since the last refresh) the API rejects the whole patch and the update
   fails with ``suite <public_id> changed outside Pulumi — run `pulumi refresh```; nothing
   changes. A lost PATCH answer is resolved by reading the suite back (applied → adopted; not
   applied → sent again).
-- **delete** ``POST /bulk-delete``; a suite already gone is not an error.
+- **delete** ``delete_suites``; a suite already gone is not an error.
 
 Inputs (checked before any call): ``name`` and ``tests`` are required; ``message``, ``tags``,
 ``options`` and a test's ``alerting_criticality`` are optional and **unset means not
@@ -83,12 +83,7 @@ from ..errors import (
 from ..identity import quote_query_value
 from ..models import (
     AlertingCriticality,
-    DeletedSuitesResponse,
-    DeleteSuitesRequest,
-    SuiteJsonPatchRequest,
     SuiteOptions,
-    SuiteRequest,
-    SuitesSearchResponse,
     SuiteTest,
     SyntheticsSuiteResponse,
 )
@@ -104,7 +99,6 @@ __all__ = [
     "FIELDS",
     "OUTPUT_FIELDS",
     "RECENT_WINDOW",
-    "SUITES_PATH",
     "SuiteInputs",
     "SyntheticsSuite",
     "SyntheticsSuiteArgs",
@@ -116,11 +110,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-SUITES_PATH: Final = "/api/v2/synthetics/suites"
-_SUITE_PATH: Final = SUITES_PATH + "/{public_id}"
-_PATCH_PATH: Final = SUITES_PATH + "/{public_id}/jsonpatch"
-_SEARCH_PATH: Final = SUITES_PATH + "/search"
-_DELETE_PATH: Final = SUITES_PATH + "/bulk-delete"
 
 FIELDS: Final = ("name", "message", "tags", "tests", "options")
 """The suite fields a user manages (input properties, also kept in the outputs)."""
@@ -132,9 +121,6 @@ ADOPTED: Final = "adopted"
 RECENT_WINDOW: Final = timedelta(minutes=10)
 """How long before a lost create a suite's ``created_at`` may lie for it to be adopted as
 the one that create made (covers clock skew between this machine and Datadog)."""
-SEARCH_PAGE_SIZE: Final = 50
-MAX_SEARCH_PAGES: Final = 20
-"""Bound on the search pages read when looking for a suite whose create answer was lost."""
 SEARCH_SETTLE_ATTEMPTS: Final = 3
 SEARCH_SETTLE_SECONDS: Final = 2.0
 """Search may lag a create: the lookup is repeated this many times, this far apart, before
@@ -319,7 +305,7 @@ def _unmanaged(old_test: Mapping[str, Any] | None) -> dict[str, Any]:
     return {k: v for k, v in (old_test or {}).items() if k != "public_id"}
 
 
-def suite_patch(
+def patch_for(
     public_id: str, outputs: Mapping[str, Any], inputs: Mapping[str, Any]
 ) -> list[dict[str, Any]]:
     """The guarded minimal patch from the suite in ``outputs`` to ``inputs``."""
@@ -385,10 +371,6 @@ def _with_adopted(outputs: dict[str, Any], props: Mapping[str, Any]) -> dict[str
     return {**outputs, ADOPTED: adopted} if isinstance(adopted, Mapping) else outputs
 
 
-def _search_query(name: str) -> str:
-    return quote_query_value(name)
-
-
 # ----------------------------------------------------------------------------- provider
 
 
@@ -425,14 +407,8 @@ class SyntheticsSuiteProvider(DatadogResourceProvider):
         if inputs.public_id is not None:
             return self._adopt(inputs.public_id, strip_provider(props), inputs_dump)
         recovery = _CreateRecovery(self, inputs, datetime.now(UTC))
-        response = self.client.request(
-            "POST",
-            SUITES_PATH,
-            body=SuiteRequest.of(inputs.document()),
-            response_model=SyntheticsSuiteResponse,
-            idempotent=False,
-            recover=recovery,
-            target=f"synthetics suite {inputs.name!r}",
+        response = self.api.synthetics.create_suite(
+            inputs.document(), recover=recovery, target=f"synthetics suite {inputs.name!r}"
         )
         public_id = response.data.attributes.public_id or response.data.id
         if not public_id:
@@ -460,22 +436,17 @@ class SyntheticsSuiteProvider(DatadogResourceProvider):
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         olds, news = strip_provider(olds), strip_provider(news)
-        patch = suite_patch(id_, olds, news)
+        patch = patch_for(id_, olds, news)
         if not patch:
             unchanged = {k: olds.get(k) for k in OUTPUT_FIELDS}
             return UpdateResult(
                 _with_adopted({**unchanged, MANAGED_PATHS: managed_paths(news)}, olds)
             )
         logger.info("patching synthetics suite %s: %s", id_, "; ".join(describe_patch(patch)))
-        from ..client import format_path  # the HTTP stack loads on the first call only
-
         try:
-            response = self.client.request(
-                "PATCH",
-                format_path(_PATCH_PATH, public_id=id_),
-                body=SuiteJsonPatchRequest.of(patch),
-                response_model=SyntheticsSuiteResponse,
-                idempotent=False,
+            response = self.api.synthetics.patch_suite(
+                id_,
+                patch,
                 recover=lambda: self._recover_patch(id_, patch, news),
                 target=f"synthetics suite {id_}",
             )
@@ -493,14 +464,7 @@ class SyntheticsSuiteProvider(DatadogResourceProvider):
             self._restore(id_, strip_provider(props), adopted)
             return
         try:
-            self.client.request(
-                "POST",
-                _DELETE_PATH,
-                body=DeleteSuitesRequest.of([id_]),
-                response_model=DeletedSuitesResponse,
-                idempotent=True,  # deleting twice deletes nothing more; a retry may 404
-                target=f"synthetics suite {id_}",
-            )
+            self.api.synthetics.delete_suites([id_], target=f"synthetics suite {id_}")
         except NotFoundError:
             logger.info("synthetics suite %s was already deleted", id_)
 
@@ -546,18 +510,10 @@ class SyntheticsSuiteProvider(DatadogResourceProvider):
 
     def _get(self, public_id: str) -> SuiteDocument | None:
         """The suite as Datadog has it now, ``None`` if it does not exist."""
-        from ..client import format_path  # the HTTP stack loads on the first call only
-
         try:
-            response = self.client.request(
-                "GET",
-                format_path(_SUITE_PATH, public_id=public_id),
-                response_model=SyntheticsSuiteResponse,
-                target=f"synthetics suite {public_id}",
-            )
+            return self.api.synthetics.get_suite(public_id, target=f"synthetics suite {public_id}")
         except NotFoundError:
             return None
-        return response.data.attributes
 
     def _guard_failed(
         self, public_id: str, patch: list[dict[str, Any]], error: DatadogAPIError
@@ -587,7 +543,7 @@ class SyntheticsSuiteProvider(DatadogResourceProvider):
                 "`pulumi refresh`"
             )
         outputs = outputs_of(current, public_id)
-        if not suite_patch(public_id, outputs, inputs):
+        if not patch_for(public_id, outputs, inputs):
             return SyntheticsSuiteResponse.model_validate(
                 {"data": {"id": public_id, "attributes": current}}
             )
@@ -597,26 +553,10 @@ class SyntheticsSuiteProvider(DatadogResourceProvider):
 
     def _search(self, name: str) -> Iterator[SuiteDocument]:
         """Suites whose name is exactly ``name`` (search is fuzzy; filtered here)."""
-        start = 0
-        for _ in range(MAX_SEARCH_PAGES):
-            response = self.client.request(
-                "GET",
-                _SEARCH_PATH,
-                params={
-                    "query": _search_query(name),
-                    "sort": "name,asc",
-                    "start": start,
-                    "count": SEARCH_PAGE_SIZE,
-                },
-                response_model=SuitesSearchResponse,
-                target=f"synthetics suites named {name!r}",
-            )
-            page = response.data.attributes.suites
-            yield from (s for s in page if s.name == name)
-            start += len(page)
-            total = response.data.attributes.total
-            if not page or (total is not None and start >= total):
-                return
+        found = self.api.synthetics.search_suites(
+            quote_query_value(name), target=f"synthetics suites named {name!r}"
+        )
+        return (suite for suite in found if suite.name == name)
 
 
 @dataclass
