@@ -34,6 +34,7 @@ keeps the type and details), never edits an exception in flight.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Self
 

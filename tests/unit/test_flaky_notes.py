@@ -24,18 +24,14 @@ def api() -> FakeFlakyAPI:
 
 
 @pytest.fixture
-def bulk(
-    monkeypatch: pytest.MonkeyPatch, make_client: MakeClient, api: FakeFlakyAPI
-) -> Iterator[FlakyTestStatesProvider]:
-    with serving(monkeypatch, make_client, api):
+def bulk(serve: MakeClient, api: FakeFlakyAPI) -> Iterator[FlakyTestStatesProvider]:
+    with serving(serve, api):
         yield FlakyTestStatesProvider()
 
 
 @pytest.fixture
-def single(
-    monkeypatch: pytest.MonkeyPatch, make_client: MakeClient, api: FakeFlakyAPI
-) -> Iterator[FlakyTestStateProvider]:
-    with serving(monkeypatch, make_client, api):
+def single(serve: MakeClient, api: FakeFlakyAPI) -> Iterator[FlakyTestStateProvider]:
+    with serving(serve, api):
         yield FlakyTestStateProvider()
 
 
