@@ -50,7 +50,7 @@ __all__ = [
 MAX_FLAKY_SEARCH_PAGES: Final = 10_000
 """Bound on the pages one flaky-test search may follow (10 million tests at 1,000 a page)."""
 MAX_SUITE_SEARCH_PAGES: Final = 20
-"""Bound on the pages one suite search may read."""
+"""Default bound on the pages one suite search reads."""
 
 Recover = Callable[[], SyntheticsSuiteResponse | None]
 """After a lost answer: the suite if the write took effect (adopted), ``None`` to resend."""
@@ -190,22 +190,25 @@ class SyntheticsAPI(_Area):
             target=target,
         )
 
-    def search_suites(self, query: str, *, target: str) -> Iterator[SyntheticsSuite]:
-        """Suites matching ``query`` sorted by name, a page at a time (at most
-        ``MAX_SUITE_SEARCH_PAGES`` pages are read)."""
+    def search_suites(
+        self,
+        query: str | None,
+        *,
+        target: str,
+        page_size: int | None = None,
+        max_pages: int = MAX_SUITE_SEARCH_PAGES,
+    ) -> Iterator[SyntheticsSuite]:
+        """Suites matching ``query`` (``None``: all) sorted by name, a page at a time
+        (``page_size`` defaults to the catalog's; at most ``max_pages`` pages are read)."""
         endpoint = catalog.SEARCH_SUITES
+        count = page_size or endpoint.page_size
+        assert count, "the catalog gives search_suites a page size"
         start = 0
-        for _ in range(MAX_SUITE_SEARCH_PAGES):
-            response = self.client.call(
-                endpoint,
-                params={
-                    "query": query,
-                    "sort": "name,asc",
-                    "start": start,
-                    "count": endpoint.page_size or 50,
-                },
-                target=target,
-            )
+        for _ in range(max_pages):
+            params: dict[str, str | int] = {"sort": "name,asc", "start": start, "count": count}
+            if query:
+                params["query"] = query
+            response = self.client.call(endpoint, params=params, target=target)
             page = response.data.attributes.suites
             yield from page
             start += len(page)

@@ -19,23 +19,17 @@ from typing import TYPE_CHECKING, Any, Final
 
 from pydantic import BaseModel, ConfigDict
 
+from ..api import DatadogAPI
 from ..errors import NotFoundError, NothingToAdoptError
 from ..identity import DEFAULT_ENV, FlakyState, service_settings_id
 from ..models import (
     INHERITABLE_SETTINGS,
-    FlakyTestsManagementPoliciesGetRequest,
-    FlakyTestsManagementPoliciesResponse,
-    ServiceSettingsGetRequest,
     ServiceSettingsIdentity,
-    ServiceSettingsResponse,
-    SuitesSearchResponse,
-    SyntheticsSuiteResponse,
 )
-from ..models import ServiceSettings as WireSettings
+from ..models import ServiceSettingsAttributes as WireSettings
 from ..resources import _flaky
-from ..resources.flaky_test_policies import POLICIES_PATH, SECTIONS
-from ..resources.service_settings import SETTINGS_PATH
-from ..resources.synthetics_suite import SUITES_PATH, outputs_of
+from ..resources.flaky_test_policies import SECTIONS
+from ..resources.synthetics_suite import outputs_of
 
 if TYPE_CHECKING:
     from ..client import DatadogClient
@@ -129,25 +123,28 @@ def read_org(
     Raises ``NothingToAdoptError`` naming each repository for which neither flaky tests nor
     service settings were found, before reading anything else for it.
     """
+    api = DatadogAPI(client)
     found = [
-        _read_repository(client, repo, services, envs, progress)
+        _read_repository(api, repo, services, envs, progress)
         for repo in dict.fromkeys(repositories)
     ]
-    suites = _read_suites(client, suites_query, progress) if read_suites else None
+    suites = _read_suites(api, suites_query, progress) if read_suites else None
     return OrgSnapshot(
         api_url=client.api_url, repositories=found, suites=suites, suites_query=suites_query
     )
 
 
 def _read_repository(
-    client: DatadogClient,
+    api: DatadogAPI,
     repository_id: str,
     services: Sequence[str],
     envs: Sequence[str],
     progress: Progress,
 ) -> FoundRepository:
     target = f"flaky tests of repository {repository_id!r}"
-    tests = _flaky.search(client, _flaky.repository_clause(repository_id), target=target)
+    tests = _flaky.search(
+        api.test_optimization, _flaky.repository_clause(repository_id), target=target
+    )
     not_active = sorted(
         (
             FoundTest(id=t.id, name=_flaky.fqn(t) or t.id, state=_flaky.state_of(t))
@@ -173,7 +170,7 @@ def _read_repository(
     inherited_only: list[str] = []
     for service in service_names:
         for env in env_names:
-            current = _get_settings(client, repository_id, service, env)
+            current = _get_settings(api, repository_id, service, env)
             if current is None:
                 continue
             overridden = _overridden(current)
@@ -199,7 +196,7 @@ def _read_repository(
             f"services {', '.join(service_names)} in envs {', '.join(env_names)} — check the "
             "repository id and the --service/--env names"
         )
-    policies = _get_policies(client, repository_id)
+    policies = _get_policies(api, repository_id)
     progress(f"{repository_id}: flaky-test policies {'read' if policies else 'not set'}")
     return FoundRepository(
         repository_id=repository_id,
@@ -218,21 +215,16 @@ def _unique(values: Iterable[str]) -> list[str]:
 
 
 def _get_settings(
-    client: DatadogClient, repository_id: str, service: str, env: str
+    api: DatadogAPI, repository_id: str, service: str, env: str
 ) -> WireSettings | None:
     identity = ServiceSettingsIdentity(repository_id=repository_id, service_name=service, env=env)
     try:
-        response = client.request(
-            "POST",
-            SETTINGS_PATH,
-            body=ServiceSettingsGetRequest.of(identity),
-            response_model=ServiceSettingsResponse,
-            idempotent=True,
+        return api.test_optimization.get_service_settings(
+            identity,
             target=f"service settings {service_settings_id(repository_id, service, env)}",
         )
     except NotFoundError:
         return None
-    return response.data.attributes
 
 
 def _overridden(current: WireSettings) -> dict[str, bool]:
@@ -246,62 +238,32 @@ def _overridden(current: WireSettings) -> dict[str, bool]:
     return values
 
 
-def _get_policies(client: DatadogClient, repository_id: str) -> dict[str, Any] | None:
+def _get_policies(api: DatadogAPI, repository_id: str) -> dict[str, Any] | None:
     try:
-        response = client.request(
-            "POST",
-            POLICIES_PATH,
-            body=FlakyTestsManagementPoliciesGetRequest.of(repository_id),
-            response_model=FlakyTestsManagementPoliciesResponse,
-            idempotent=True,
-            target=f"flaky-test policies of repository {repository_id!r}",
+        policies = api.test_optimization.get_flaky_tests_policies(
+            repository_id, target=f"flaky-test policies of repository {repository_id!r}"
         )
     except NotFoundError:
         return None
-    dumped: dict[str, Any] = response.data.attributes.model_dump(
-        exclude_none=True, include=set(SECTIONS)
-    )
+    dumped: dict[str, Any] = policies.model_dump(exclude_none=True, include=set(SECTIONS))
     return dumped or None
 
 
-def _read_suites(
-    client: DatadogClient, query: str | None, progress: Progress
-) -> list[AdoptedSuite]:
-    from ..client import format_path
-
-    public_ids: list[str] = []
-    start = 0
-    for _ in range(MAX_SUITE_PAGES):
-        params: dict[str, str | int] = {
-            "sort": "name,asc",
-            "start": start,
-            "count": SUITE_PAGE_SIZE,
-        }
-        if query:
-            params["query"] = query
-        page = client.request(
-            "GET",
-            f"{SUITES_PATH}/search",
-            params=params,
-            response_model=SuitesSearchResponse,
-            target="synthetics suites" + (f" matching {query!r}" if query else ""),
-        ).data.attributes
-        public_ids.extend(s.public_id for s in page.suites if s.public_id)
-        start += len(page.suites)
-        if not page.suites or (page.total is not None and start >= page.total):
-            break
+def _read_suites(api: DatadogAPI, query: str | None, progress: Progress) -> list[AdoptedSuite]:
+    found = api.synthetics.search_suites(
+        query,
+        target="synthetics suites" + (f" matching {query!r}" if query else ""),
+        page_size=SUITE_PAGE_SIZE,
+        max_pages=MAX_SUITE_PAGES,
+    )
+    public_ids = [s.public_id for s in found if s.public_id]
     suites: list[AdoptedSuite] = []
     for public_id in dict.fromkeys(public_ids):
         try:
-            response = client.request(
-                "GET",
-                format_path(SUITES_PATH + "/{public_id}", public_id=public_id),
-                response_model=SyntheticsSuiteResponse,
-                target=f"synthetics suite {public_id}",
-            )
+            suite = api.synthetics.get_suite(public_id, target=f"synthetics suite {public_id}")
         except NotFoundError:  # deleted between the search and the read
             continue
-        outputs = outputs_of(response.data.attributes, public_id)
+        outputs = outputs_of(suite, public_id)
         suites.append(
             AdoptedSuite(
                 public_id=public_id,

@@ -484,7 +484,7 @@ class SyntheticsSuiteProvider(DatadogResourceProvider):
         found = outputs_of(suite, public_id)
         adopted = server_document(found)
         news = {k: props.get(k) for k in FIELDS}
-        if suite_patch(public_id, found, news):
+        if patch_for(public_id, found, news):
             logger.info("adopting synthetics suite %s and updating it", public_id)
             written = self.update(public_id, found, news).outs or found
         else:
@@ -500,7 +500,7 @@ class SyntheticsSuiteProvider(DatadogResourceProvider):
         """Delete of an adopted suite: put its adopted fields back (it is not deleted); no
         call when nothing changed since it was adopted."""
         restore = {k: adopted[k] for k in FIELDS if adopted.get(k) is not None}
-        if not suite_patch(public_id, props, restore):
+        if not patch_for(public_id, props, restore):
             return
         logger.info("restoring adopted synthetics suite %s as it was adopted", public_id)
         try:
