@@ -201,3 +201,28 @@ def test_alias_moves_dynamic_resources_without_an_api_write(
     emulator.clear_calls()
     stack.destroy(on_output=quiet)
     assert [c for c in datadog_calls(emulator) if c[0] == "PATCH"] == [("PATCH", SETTINGS_PATH)]
+
+
+def test_explicit_providers_manage_two_orgs_with_keys_kept_secret(
+    pulumi_sandbox: PulumiSandbox, emulator: EmulatorServer
+) -> None:
+    with EmulatorServer() as other_org:
+        stack = native_stack(pulumi_sandbox, emulator)
+        orgs = {"b": {"api_url": other_org.url, "api_key": other_org.api_key,
+                      "app_key": other_org.app_key}}  # fmt: skip
+        stack.set_config("native-e2e:orgs", auto.ConfigValue(value=json.dumps(orgs)))
+        declare(stack, settings("a", "checkout", code_coverage_enabled=True),
+                {**settings("b", "checkout", code_coverage_enabled=True), "org": "b"})  # fmt: skip
+        up = stack.up(on_output=quiet)
+        assert up.summary.resource_changes == {"create": 4}  # stack, org-b provider, a, b
+        patched = [c for c in datadog_calls(emulator) if c[0] == "PATCH"]
+        assert patched == [("PATCH", SETTINGS_PATH)]  # "a" only: "b" went to the other org
+        assert [c for c in datadog_calls(other_org) if c[0] == "PATCH"] == [
+            ("PATCH", SETTINGS_PATH)
+        ]
+        work_dir = stack.workspace.work_dir
+        state = pulumi_sandbox.cli("stack", "export", "--stack", "test", cwd=work_dir).stdout
+        assert "ciphertext" in state
+        for key in (emulator.api_key, emulator.app_key, other_org.api_key, other_org.app_key):
+            assert key not in state, "a credential is in state in plain text"
+        stack.destroy(on_output=quiet)

@@ -31,7 +31,12 @@ from .. import __version__
 from ..type_tokens import MODULE
 from .catalog import RESOURCES, Entry
 
-__all__ = ["CONFIG_VARIABLES", "package_schema", "schema_json"]
+__all__ = ["CONFIG_VARIABLES", "NODE_PACKAGE", "SDK_PACKAGE", "package_schema", "schema_json"]
+
+SDK_PACKAGE: Final = "pulumi_datadog_testing.native"
+"""Where the generated Python SDK lives (``from pulumi_datadog_testing.native import ...``)."""
+NODE_PACKAGE: Final = "@pulumi-datadog-testing/native"
+"""The npm name of the generated TypeScript SDK."""
 
 _ANY: Final = {"$ref": "pulumi.json#/Any"}
 
@@ -309,8 +314,9 @@ def package_schema() -> dict[str, Any]:
         "resources": resources,
         "types": converter.types,
         "language": {
-            "python": {"respectSchemaVersion": True},
-            "nodejs": {"respectSchemaVersion": True},
+            # The generated Python SDK is a subpackage of this package (scripts/gen-sdk).
+            "python": {"packageName": SDK_PACKAGE, "respectSchemaVersion": True},
+            "nodejs": {"packageName": NODE_PACKAGE, "respectSchemaVersion": True},
         },
     }
 
@@ -318,3 +324,7 @@ def package_schema() -> dict[str, Any]:
 def schema_json() -> str:
     """The schema as the JSON text ``GetSchema`` returns (stable key order)."""
     return json.dumps(package_schema(), indent=2, sort_keys=True)
+
+
+if __name__ == "__main__":  # python -m pulumi_datadog_testing.plugin.schema > schema.json
+    print(schema_json())
