@@ -10,11 +10,17 @@ from typing import Any
 import pytest
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
-from pulumi_datadog_testing.policy import PolicyConfigError, flaky_quarantine_expiry
+from pulumi_datadog_testing.policy import (
+    PolicyConfigError,
+    flaky_quarantine_expiry,
+    flaky_state_justification,
+    flaky_test_quarantine_cap,
+    unique_flaky_tests,
+)
 from pulumi_datadog_testing.policy import flaky_tests as module
 from pulumi_datadog_testing.policy._levels import advisory_reporter
 from pulumi_datadog_testing.type_tokens import FLAKY_TEST_STATE, FLAKY_TEST_STATES
-from tests.policy.harness import messages, resource_args, run_policy
+from tests.policy.harness import messages, resource_args, run_policy, stack_args, stack_resource
 
 REPO = "github.com/acme/shop"
 TODAY = date(2026, 12, 1)
@@ -159,3 +165,30 @@ def test_a_bad_date_is_reported_not_crashed_on() -> None:
 def test_a_typo_in_the_config_is_an_error() -> None:
     with pytest.raises(PolicyConfigError, match="'warn_day': Extra inputs are not permitted"):
         check(FLAKY_TEST_STATE, single("quarantined"), {"warn_day": 3})
+
+
+# --- object values in the map form, as the other flaky policies see them ------------------
+
+
+def test_object_values_count_for_the_cap_and_uniqueness_and_carry_their_reason() -> None:
+    states = {
+        A: {"state": "quarantined", "expires": "2027-01-01"},
+        B: {"state": "disabled", "reason": "SHOP-7"},
+    }
+    resources = [
+        stack_resource(FLAKY_TEST_STATES, "a", {"repository_id": REPO, "states": states}),
+        stack_resource(FLAKY_TEST_STATE, "b", single("quarantined")),
+    ]
+    capped = run_policy(
+        flaky_test_quarantine_cap(), stack_args(resources, {"max_per_repository": 1})
+    )
+    assert "would have 2 tests quarantined or disabled" in messages(capped)[0]
+    [duplicate] = messages(run_policy(unique_flaky_tests(), stack_args(resources)))
+    assert f"FlakyTestState 'b' manages 1 test(s) of repository '{REPO}'" in duplicate
+    # B's own reason justifies it; without it, the resource has none
+    justification = flaky_state_justification()
+    props = {"repository_id": REPO, "states": states}
+    assert run_policy(justification, resource_args(FLAKY_TEST_STATES, "a", props)) == []
+    states[B] = {"state": "disabled"}
+    [missing] = messages(run_policy(justification, resource_args(FLAKY_TEST_STATES, "a", props)))
+    assert f"sets 1 test(s) to disabled ({B}) without a reason" in missing
