@@ -74,3 +74,13 @@ def test_expired_quarantine_fails_preview_and_notes_change_without_api_writes(
         day(30),
     )
     assert stack.preview(policy_packs=[PACK], on_output=quiet).change_summary == {"same": 2}
+
+    # a quarantine that lapses while nothing changes still fails the next preview: resource
+    # policies judge every resource of the program, unchanged ones included (here the date is
+    # put in the past by an update made without the pack, as if time had passed)
+    set_config(stack, states={a: expired, b: "quarantined"})
+    stack.up(on_output=quiet)
+    assert stack.preview(on_output=quiet).change_summary == {"same": 2}
+    with pytest.raises(auto.CommandError) as failed:
+        stack.preview(policy_packs=[PACK], on_output=quiet)
+    assert f"'{a}' (quarantined, expired {day(-3)}" in str(failed.value)

@@ -152,7 +152,7 @@ POLICIES: Final[dict[str, PolicySpec]] = {
     SUITE_OWNER_TAG: PolicySpec(suite_owner_tag, SuiteOwnerTagConfig),
 }
 """Every policy of the library by name, in the ready pack's order: the one table that the
-library (``all_policies``, ``default_config``) and the pack (``policy-pack/__main__.py``) read."""
+library (``all_policies``, ``default_config``) and the ready pack (``pack.serve``) read."""
 
 POLICY_FACTORIES: Final[dict[str, Callable[..., Policy]]] = {
     name: spec.factory for name, spec in POLICIES.items()
