@@ -141,26 +141,26 @@ class SyntheticsSuite(pulumi.CustomResource):
         """
         ``SyntheticsSuite``: a Datadog Synthetics test suite, updated by minimal, guarded JSON Patch.
 
-        Wire calls (``/api/v2/synthetics/suites``):
+        Wire calls (``api.synthetics``, endpoints in ``api.catalog``):
 
-        - **create** ``POST``. The POST is not repeatable, so when its answer is lost (timeout,
+        - **create** ``create_suite``. The POST is not repeatable, so when its answer is lost (timeout,
           dropped connection, 5xx) the provider looks for the suite it may have created before
-          trying again (``_CreateRecovery``): ``GET /search`` by name, keeping suites whose name
+          trying again (``_CreateRecovery``): ``search_suites`` by name, keeping suites whose name
           is exactly the desired one, whose managed fields all equal the desired values and that
           were created at most ``RECENT_WINDOW`` before the POST. One → adopted (no duplicate);
           none → the POST is sent again; several → an error naming them (nothing adopted blindly).
-        - **read** ``GET /{public_id}``; 404 → gone (empty id: refresh drops it from state). A
+        - **read** ``get_suite``; 404 → gone (empty id: refresh drops it from state). A
           refresh also makes Datadog's values of the *declared* fields (output ``managed_paths``
           records which: fields, per-test keys, option keys) the inputs in state, so the next preview
           names each drifted property (``~ tags: [...] => [...]``) and ``up`` puts the declared values
           back with the guarded minimal patch.
-        - **update** ``PATCH /{public_id}/jsonpatch`` with ``suite_patch.make_patch(old outputs, new
+        - **update** ``patch_suite`` with ``suite_patch.make_patch(old outputs, new
           inputs)``: only changed paths, ``test`` guards first. When a guard fails (the suite was
           edited outside Pulumi since the last refresh) the API rejects the whole patch and the update
           fails with ``suite <public_id> changed outside Pulumi — run `pulumi refresh```; nothing
           changes. A lost PATCH answer is resolved by reading the suite back (applied → adopted; not
           applied → sent again).
-        - **delete** ``POST /bulk-delete``; a suite already gone is not an error.
+        - **delete** ``delete_suites``; a suite already gone is not an error.
 
         Inputs (checked before any call): ``name`` and ``tests`` are required; ``message``, ``tags``,
         ``options`` and a test's ``alerting_criticality`` are optional and **unset means not
@@ -207,26 +207,26 @@ class SyntheticsSuite(pulumi.CustomResource):
         """
         ``SyntheticsSuite``: a Datadog Synthetics test suite, updated by minimal, guarded JSON Patch.
 
-        Wire calls (``/api/v2/synthetics/suites``):
+        Wire calls (``api.synthetics``, endpoints in ``api.catalog``):
 
-        - **create** ``POST``. The POST is not repeatable, so when its answer is lost (timeout,
+        - **create** ``create_suite``. The POST is not repeatable, so when its answer is lost (timeout,
           dropped connection, 5xx) the provider looks for the suite it may have created before
-          trying again (``_CreateRecovery``): ``GET /search`` by name, keeping suites whose name
+          trying again (``_CreateRecovery``): ``search_suites`` by name, keeping suites whose name
           is exactly the desired one, whose managed fields all equal the desired values and that
           were created at most ``RECENT_WINDOW`` before the POST. One → adopted (no duplicate);
           none → the POST is sent again; several → an error naming them (nothing adopted blindly).
-        - **read** ``GET /{public_id}``; 404 → gone (empty id: refresh drops it from state). A
+        - **read** ``get_suite``; 404 → gone (empty id: refresh drops it from state). A
           refresh also makes Datadog's values of the *declared* fields (output ``managed_paths``
           records which: fields, per-test keys, option keys) the inputs in state, so the next preview
           names each drifted property (``~ tags: [...] => [...]``) and ``up`` puts the declared values
           back with the guarded minimal patch.
-        - **update** ``PATCH /{public_id}/jsonpatch`` with ``suite_patch.make_patch(old outputs, new
+        - **update** ``patch_suite`` with ``suite_patch.make_patch(old outputs, new
           inputs)``: only changed paths, ``test`` guards first. When a guard fails (the suite was
           edited outside Pulumi since the last refresh) the API rejects the whole patch and the update
           fails with ``suite <public_id> changed outside Pulumi — run `pulumi refresh```; nothing
           changes. A lost PATCH answer is resolved by reading the suite back (applied → adopted; not
           applied → sent again).
-        - **delete** ``POST /bulk-delete``; a suite already gone is not an error.
+        - **delete** ``delete_suites``; a suite already gone is not an error.
 
         Inputs (checked before any call): ``name`` and ``tests`` are required; ``message``, ``tags``,
         ``options`` and a test's ``alerting_criticality`` are optional and **unset means not
