@@ -50,3 +50,18 @@ def test_the_fault_table_names_every_fault_scenario_file() -> None:
         if f"`{name}`" not in table and name != "test_client_regressions.py"
     ]
     assert scenarios and missing == []
+
+
+def test_every_doc_code_block_runs_or_is_marked() -> None:
+    """Each fenced block of the user docs is run by tests/e2e/test_doc_snippets.py or carries
+    a ``<!-- doc-test: output|fragment|script -->`` marker (see tests/support/doc_blocks.py)."""
+    from tests.support.doc_blocks import doc_blocks
+
+    blocks = doc_blocks()
+    assert len(blocks) > 20
+    unmarked = [
+        f"{b.id} ({b.info or 'no language'}) {b.marker or ''}"
+        for b in blocks
+        if b.kind == "unmarked"
+    ]
+    assert unmarked == [], "mark these blocks (README, Development: doc snippets)"
