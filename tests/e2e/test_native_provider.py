@@ -225,4 +225,18 @@ def test_explicit_providers_manage_two_orgs_with_keys_kept_secret(
         assert "ciphertext" in state
         for key in (emulator.api_key, emulator.app_key, other_org.api_key, other_org.app_key):
             assert key not in state, "a credential is in state in plain text"
+        # A refused call fails with the error's own message, naming the native keys.
+        orgs["b"]["api_key"] = "not-the-key"
+        stack.set_config("native-e2e:orgs", auto.ConfigValue(value=json.dumps(orgs)))
+        declare(stack, settings("a", "checkout", code_coverage_enabled=True),
+                {**settings("b2", "cart", code_coverage_enabled=True), "org": "b"})  # fmt: skip
+        with pytest.raises(auto.CommandError) as failed:
+            stack.up(on_output=quiet)
+        assert "403 Forbidden" in str(failed.value)
+        assert "datadog-testing:apiKey" in str(failed.value)
+        assert "Unexpected <class" not in str(failed.value)
+        # The right key again: the provider is updated in place (nothing replaced).
+        orgs["b"]["api_key"] = other_org.api_key
+        stack.set_config("native-e2e:orgs", auto.ConfigValue(value=json.dumps(orgs)))
+        assert stack.up(on_output=quiet).summary.resource_changes.get("replace") is None
         stack.destroy(on_output=quiet)

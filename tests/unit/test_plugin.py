@@ -177,3 +177,12 @@ def test_check_and_diff_go_through_the_resource_logic() -> None:
 
     same = run(provider.diff(api.DiffRequest(urn, "r::s::none", olds, olds, [])))
     assert same.changes is False and same.detailed_diff == {}
+
+
+def test_failed_calls_carry_the_errors_own_message_with_native_key_names() -> None:
+    from pulumi_datadog_testing.errors import DatadogConfigError
+    from pulumi_datadog_testing.plugin.grpc_server import error_message
+
+    message = error_message(DatadogConfigError("set datadog:apiKey or DD_API_KEY"))
+    assert message == "set datadog-testing:apiKey or DD_API_KEY"
+    assert error_message(KeyError("x")) == "KeyError: 'x'"

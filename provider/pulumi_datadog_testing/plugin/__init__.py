@@ -18,9 +18,8 @@ __all__ = ["main"]
 def main() -> None:
     """Serve the provider over gRPC (the engine passes its address as the argument)."""
     # Imported here: `pulumi-resource-datadog-testing --help` stays fast.
-    from pulumi.provider.experimental import server
-
     from .. import __version__
+    from .grpc_server import serve
     from .provider import DatadogTestingProvider
 
-    server.main(sys.argv[1:], __version__, DatadogTestingProvider())
+    serve(sys.argv[1:], __version__, DatadogTestingProvider())

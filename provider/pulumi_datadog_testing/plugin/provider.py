@@ -19,10 +19,11 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from pulumi.provider.experimental import provider as api
 from pulumi.provider.experimental.property_value import PropertyValue
+from pulumi.runtime import proto
 
 from ..config import DEFAULT_MAX_CONCURRENCY
 from ..resources._base import configure_process, shared_settings
@@ -88,10 +89,13 @@ class DatadogTestingProvider(api.Provider):
     async def diff_config(self, request: api.DiffRequest) -> api.DiffResponse:
         """A changed key updates the provider in place; resources are never replaced for it.
 
-        No detailed diff: the SDK's ``DiffConfig`` (3.259) cannot serialize one."""
+        Two workarounds for the SDK's ``DiffConfig`` (3.259): it copies ``changes`` into the
+        ``DiffChanges`` enum as is (``True`` would read as ``DIFF_NONE``), so the enum value
+        is passed; and it cannot serialize a detailed diff, so there is none."""
         olds, news = from_wire(request.old_state), from_wire(request.new_inputs)
         changed = sorted(k for k in set(olds) | set(news) if olds.get(k) != news.get(k))
-        return api.DiffResponse(changes=bool(changed), diffs=changed)
+        verdict = proto.DiffResponse.DIFF_SOME if changed else proto.DiffResponse.DIFF_NONE
+        return api.DiffResponse(changes=cast(bool, verdict), diffs=changed)
 
     async def configure(self, request: api.ConfigureRequest) -> api.ConfigureResponse:
         config = settings_config(from_wire(request.args))
