@@ -1,6 +1,6 @@
 """``pulumi-datadog-testing generate``: turn what an org already has into a Pulumi program.
 
-``read`` reads (never writes) a snapshot of the org through the package's ``DatadogClient``;
+``read`` reads (never writes) a snapshot of the org through the typed ``api`` operations;
 ``program`` renders it as Python source using names from ``naming``; ``formatting`` runs ruff
 over the source when it is installed. The command itself is ``commands/generate.py``.
 """

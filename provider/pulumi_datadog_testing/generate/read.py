@@ -1,5 +1,5 @@
 """Read what an org has — service settings, flaky-test policies and states, suites — without
-writing anything, through the package's ``DatadogClient`` and the resources' API paths.
+writing anything, through the typed read operations of ``api`` (the ones the resources use).
 
 API use is bounded and independent of the number of tests:
 
