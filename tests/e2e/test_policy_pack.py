@@ -1,13 +1,12 @@
 """The ready policy pack through the real CLI: mandatory violations stop preview before any
 API call, advisory ones warn and let ``up`` proceed, a config file changes the outcome, and
-a config that only tunes thresholds never downgrades a policy — for the repository's pack,
-the pack `pulumi-datadog-testing policy-pack` prints, a starter pack and a custom pack."""
+a config that only tunes thresholds never downgrades a policy (the repository's pack, and a
+custom pack of library factories). The pack printed by `pulumi-datadog-testing policy-pack`
+and a starter pack, from an installed wheel: test_installed_package.py."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ from pulumi import automation as auto
 from pulumi_datadog_testing.api import catalog
 from pulumi_datadog_testing.policy.pack import starter_pack_files
 from tests.support.emulator import datadog_calls, emulator_stack
-from tests.support.engine import ROOT, VENV_BIN, PulumiSandbox
+from tests.support.engine import ROOT, PulumiSandbox
 
 pytestmark = pytest.mark.e2e
 PROGRAM = Path(__file__).parent / "programs" / "policy_cases"
@@ -158,20 +157,4 @@ def test_a_library_factory_in_a_custom_pack_keeps_mandatory_with_threshold_only_
     _assert_mandatory_failure(stack, str(pack / "run"))
     # a config file that only tunes thresholds keeps it mandatory as well
     _assert_mandatory_failure(stack, str(pack / "run"), [_write_config(tmp_path, THRESHOLD_ONLY)])
-    assert datadog_calls(emulator) == []
-
-
-def test_the_printed_ready_pack_and_a_starter_pack_enforce_mandatory(  # type: ignore[no-untyped-def]
-    pulumi_sandbox, emulator, tmp_path: Path
-) -> None:
-    env = {**os.environ, "PULUMI_DATADOG_TESTING_CACHE_DIR": str(tmp_path / "cache")}
-    cli = [str(VENV_BIN / "pulumi-datadog-testing"), "policy-pack"]
-    printed = subprocess.run(cli, env=env, capture_output=True, text=True, check=True)
-    ready = printed.stdout.strip()
-    assert ready.startswith(str(tmp_path / "cache")) and ready.endswith("/run")
-    starter = tmp_path / "guardrails"
-    subprocess.run([*cli, "--init", str(starter)], env=env, capture_output=True, check=True)
-    stack = _stack(pulumi_sandbox, emulator, "mandatory")
-    _assert_mandatory_failure(stack, ready, [_write_config(tmp_path, THRESHOLD_ONLY)])
-    _assert_mandatory_failure(stack, str(starter / "run"))
     assert datadog_calls(emulator) == []
