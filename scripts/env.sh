@@ -11,6 +11,10 @@ export PDT_ENGINE_BIN
 # The Python language host runs `python3` from PATH (it ignores Pulumi.yaml's virtualenv
 # option), so the venv's bin must come first; PULUMI_PYTHON_CMD pins it explicitly.
 export PATH="$PDT_VENV/bin:$PDT_ENGINE_BIN:$PATH"
+# The Node.js and YAML language hosts, when built (scripts/install-pulumi --language-hosts).
+_pdt_hosts=$("$_pdt_root/scripts/install-pulumi" --language-hosts-dir)
+[ -d "$_pdt_hosts" ] && export PATH="$PATH:$_pdt_hosts"
+unset _pdt_hosts
 export PULUMI_PYTHON_CMD="$PDT_VENV/bin/python"
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true

@@ -15,7 +15,7 @@ from pulumi_datadog_testing.emulator import EmulatorServer
 from pulumi_datadog_testing.type_tokens import native_type_token
 from tests.e2e.service_settings_support import identity, out_of_band_patch
 from tests.support.emulator import datadog_calls
-from tests.support.engine import PulumiSandbox
+from tests.support.engine import ROOT, PulumiSandbox, find_language_hosts, require
 
 pytestmark = pytest.mark.e2e
 PROGRAM = Path(__file__).parent / "programs" / "native"
@@ -240,3 +240,39 @@ def test_explicit_providers_manage_two_orgs_with_keys_kept_secret(
         stack.set_config("native-e2e:orgs", auto.ConfigValue(value=json.dumps(orgs)))
         assert stack.up(on_output=quiet).summary.resource_changes.get("replace") is None
         stack.destroy(on_output=quiet)
+
+
+def test_yaml_example_up_diff_and_import(
+    pulumi_sandbox: PulumiSandbox, emulator: EmulatorServer
+) -> None:
+    require(
+        find_language_hosts() is not None,
+        "the YAML language host",
+        "scripts/install-pulumi --language-hosts (scripts/test does)",
+    )
+    stack = pulumi_sandbox.stack(
+        ROOT / "examples" / "native-yaml",
+        stack_name="dev",
+        config={"datadog-testing:apiUrl": emulator.url},
+        secrets={
+            "datadog-testing:apiKey": emulator.api_key,
+            "datadog-testing:appKey": emulator.app_key,
+        },
+    )
+    up = stack.up(on_output=quiet)
+    assert up.summary.resource_changes == {"create": 4}
+    assert up.outputs["settingsId"].value == "github.com/acme/shop::checkout::prod"
+    assert up.outputs["monitorId"].value
+    assert stack.preview(on_output=quiet).change_summary == {"same": 4}
+
+    # The YAML host also writes the declaration of an imported resource.
+    work_dir = stack.workspace.work_dir
+    other = pulumi_sandbox.stack(ROOT / "examples" / "native-yaml", stack_name="adopter")
+    other.set_config("datadog-testing:apiUrl", auto.ConfigValue(value=emulator.url))
+    other.set_config("datadog-testing:apiKey", auto.ConfigValue(emulator.api_key, secret=True))
+    other.set_config("datadog-testing:appKey", auto.ConfigValue(emulator.app_key, secret=True))
+    suite_id = up.outputs["suiteId"].value
+    imported = pulumi_sandbox.cli("import", native_type_token("SyntheticsSuite"), "adopted",
+                                  suite_id, "--yes", "--stack", "adopter", cwd=work_dir)  # fmt: skip
+    assert "type: datadog-testing:SyntheticsSuite" in imported.stdout  # index module elided
+    assert "public_id: abc-123-xyz" in imported.stdout

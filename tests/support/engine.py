@@ -47,6 +47,18 @@ def find_engine_bin() -> Path | None:
     return Path(out.stdout.strip())
 
 
+def find_language_hosts() -> Path | None:
+    """The directory holding the Node.js and YAML language hosts, or None if not built
+    (``scripts/install-pulumi --language-hosts``)."""
+    script = ROOT / "scripts" / "install-pulumi"
+    out = subprocess.run(
+        [str(script), "--language-hosts-dir"], capture_output=True, text=True, check=True
+    )
+    path = Path(out.stdout.strip())
+    found = all((path / f"pulumi-language-{lang}").exists() for lang in ("nodejs", "yaml"))
+    return path if found else None
+
+
 @dataclass
 class PulumiSandbox:
     """An isolated PULUMI_HOME + file:// backend + offline env for one test."""
@@ -66,7 +78,11 @@ class PulumiSandbox:
     def env(self) -> dict[str, str]:
         self.home.mkdir(parents=True, exist_ok=True)
         self.backend_dir.mkdir(parents=True, exist_ok=True)
-        path = os.pathsep.join([str(VENV_BIN), str(self.engine_bin), os.environ.get("PATH", "")])
+        hosts = find_language_hosts()
+        path = os.pathsep.join(
+            [str(VENV_BIN), str(self.engine_bin), os.environ.get("PATH", "")]
+            + ([str(hosts)] if hosts else [])
+        )
         env = {
             "PATH": path,
             "PULUMI_HOME": str(self.home),
