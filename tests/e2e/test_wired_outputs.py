@@ -69,6 +69,11 @@ def test_every_resource_wired_from_outputs_previews_and_ups(
     assert out["single_state"] == "quarantined"
     assert out["bulk_states"] == {second: "disabled"}
 
+    # Output.secret inputs stay secret in state (ciphertext only).
+    exported = run(pulumi_sandbox, "stack", "export")
+    assert "checkout is down" not in exported
+    assert "flaky since the checkout rewrite" not in exported
+
     # Nothing changed: a preview with no change and no API call.
     emulator.clear_calls()
     again = run(pulumi_sandbox, "preview", "--expect-no-changes")

@@ -180,3 +180,11 @@ def test_one_log_line_per_request(api: httpx.Client, emulator: EmulatorServer) -
     lines = emulator.logs().splitlines()
     assert any(f"PATCH {SETTINGS} -> 200" in line and "ms" in line for line in lines)
     assert any(f"GET {SUITES}/zzz-zzz-zzz -> 404" in line for line in lines)
+
+
+def test_the_command_line_takes_a_bearer_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pulumi_datadog_testing.emulator.server import BEARER_TOKEN_ENV, build_parser
+
+    assert build_parser().parse_args(["--bearer-token", "t" * 32]).bearer_token == "t" * 32
+    monkeypatch.setenv(BEARER_TOKEN_ENV, "from-env-token")
+    assert build_parser().parse_args([]).bearer_token == "from-env-token"
