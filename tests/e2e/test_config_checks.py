@@ -106,7 +106,7 @@ def test_bearer_token_from_stack_config(
     assert up.returncode == 0, up.stdout + up.stderr
     assert [c.status for c in emulator.calls()] == [404, 200]  # get (no settings yet), PATCH
     assert emulator.bearer_token not in _state_and_files(pulumi_sandbox, "test")
-    assert files_containing(pulumi_sandbox.backend_dir, [emulator.bearer_token]) == []
+    assert files_containing(pulumi_sandbox.backend_dir, (emulator.bearer_token,)) == []
     assert emulator.bearer_token not in up.stdout + up.stderr
 
     emulator.clear_calls()

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.e2e
 
 REPO = "github.com/acme/policies"
 
-POLICIES = {
+POLICIES: dict[str, Any] = {
     "attempt_to_fix": {"retries": 3},
     "quarantined": {"auto_quarantine_rule": {"enabled": True, "window_seconds": 3600}},
     "disabled": {

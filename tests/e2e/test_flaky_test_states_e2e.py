@@ -109,11 +109,12 @@ def test_bulk_states_lifecycle(pulumi_sandbox: PulumiSandbox, emulator: Emulator
     with pytest.raises(auto.CommandError) as caught:
         stack.up(on_output=quiet)
     message = str(caught.value)
-    changing = [i for i in update if update[i] != "fixed"]
-    assert f"3 of {len(changing)} flaky tests could not be updated" in message
+    changing_now = [i for i in update if update[i] != "fixed"]
+    assert f"3 of {len(changing_now)} flaky tests could not be updated" in message
     assert f"{', '.join(sorted(failing))} (test is locked by a policy)" in message
     assert (
-        f"the {len(changing) - 3} tests this operation had already changed were set back" in message
+        f"the {len(changing_now) - 3} tests this operation had already changed were set back"
+        in message
     )
     emulator.clear_faults()
     outputs = recorded(stack)

@@ -68,12 +68,12 @@ def test_detailed_diff_import_and_refresh(
 ) -> None:
     seeded = emulator.seed_flaky_tests(REPO, 2)
     test_id = seeded.tests[0].id
-    suite = {"kind": "SyntheticsSuite", "name": "suite",
+    suite: dict[str, Any] = {"kind": "SyntheticsSuite", "name": "suite",
              "props": {"name": "Checkout", "tags": ["team:shop"],
                        "tests": [{"public_id": "abc-def-ghi", "alerting_criticality": "critical"}]}}  # fmt: skip
     flaky = {"kind": "FlakyTestState", "name": "flaky",
              "props": {"repository_id": REPO, "test_id": test_id, "state": "quarantined"}}  # fmt: skip
-    policies = {"kind": "FlakyTestPolicies", "name": "policies",
+    policies: dict[str, Any] = {"kind": "FlakyTestPolicies", "name": "policies",
                 "props": {"repository_id": REPO, "attempt_to_fix": {"retries": 3}}}  # fmt: skip
     stack = native_stack(pulumi_sandbox, emulator)
     declare(stack, settings("s", "checkout", early_flake_detection_enabled=True), suite, flaky,

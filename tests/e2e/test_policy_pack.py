@@ -32,7 +32,7 @@ def _stack(sandbox: PulumiSandbox, emulator, case: str):  # type: ignore[no-unty
     return emulator_stack(sandbox, emulator, PROGRAM, config={"policy-cases:case": case})
 
 
-def _write_config(tmp_path: Path, config: dict[str, object]) -> str:
+def _write_config(tmp_path: Path, config: Mapping[str, object]) -> str:
     path = tmp_path / "policy-config.json"
     path.write_text(json.dumps(config))
     return str(path)

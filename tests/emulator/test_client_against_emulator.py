@@ -29,7 +29,7 @@ from pulumi_datadog_testing.models import (
     SyntheticsSuiteResponse,
 )
 from pulumi_datadog_testing.retry import RetryPolicy
-from tests.unit.conftest import FakeClock
+from tests.support.clock import FakeClock
 
 pytestmark = pytest.mark.emulator
 

@@ -86,7 +86,7 @@ def test_the_configured_bearer_token_replaces_the_keys(emulator: EmulatorServer)
 def test_bearer_token_rules(options: dict[str, str], authorization: str, accepted: bool) -> None:
     from pulumi_datadog_testing.emulator.state import EmulatorOptions, EmulatorState
 
-    state = EmulatorState(EmulatorOptions(**options))
+    state = EmulatorState(EmulatorOptions(**options))  # type: ignore[arg-type]  # str fields
     try:
         assert state.authorized(None, None, authorization) is accepted
     finally:

@@ -171,7 +171,7 @@ def test_malformed_query_is_a_json_api_400(api: httpx.Client, query: str, fragme
     [
         (envelope("flaky_tests", {}), "data.type"),
         (flaky_search(sort="name"), "data.attributes.sort"),
-        (flaky_search(limit="10"), "data.attributes.page.limit"),
+        (flaky_search(limit="10"), "data.attributes.page.limit"),  # type: ignore[arg-type]
         (flaky_search(filter={"query": 3}), "data.attributes.filter.query"),
     ],
 )

@@ -193,7 +193,7 @@ class FaultStack:
         """``pulumi up`` until it succeeds (bounded); then a no-change preview must pass.
 
         Returns the printed output of the failed attempts (for assertions)."""
-        failures = []
+        failures: list[str] = []
         for _ in range(attempts):
             ok, text = self.try_up()
             if ok:

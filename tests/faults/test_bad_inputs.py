@@ -14,10 +14,12 @@ go in one preview. After every preview the emulator's call log must be empty.
 
 from __future__ import annotations
 
+import builtins
+import dataclasses
 import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -56,7 +58,7 @@ class Case:
     kind: str
     field: str | None
     expect: str
-    set: Mapping[str, Any] = field(default_factory=dict)
+    set: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     drop: tuple[str, ...] = ()
     present: tuple[str, ...] = ()
     absent: tuple[str, ...] = ()
@@ -65,7 +67,7 @@ class Case:
         return _merged(BASES[self.kind], [self])
 
     @property
-    def changed(self) -> set[Path]:
+    def changed(self) -> builtins.set[Path]:
         return _paths(self.set) | {(key,) for key in self.drop}
 
     def conflicts(self, other: Case) -> bool:

@@ -31,10 +31,10 @@ def client(answers: list[httpx.Response], clock: FakeClock) -> tuple[DatadogClie
         seen.append(1)
         return answers[min(len(seen), len(answers)) - 1]
 
-    settings = Settings(
-        api_key="k" * 32, app_key="a" * 40, api_url="https://api.datadoghq.eu",
-        max_retries=3, retry_timeout_seconds=60.0,
-    )  # fmt: skip
+    settings = Settings.model_validate({
+        "api_key": "k" * 32, "app_key": "a" * 40, "api_url": "https://api.datadoghq.eu",
+        "max_retries": 3, "retry_timeout_seconds": 60.0,
+    })  # fmt: skip
     policy = RetryPolicy(max_retries=3, timeout=60.0, backoff_base=1.0, backoff_max=30.0)
     return DatadogClient(
         settings, transport=httpx.MockTransport(handler), clock=clock, policy=policy

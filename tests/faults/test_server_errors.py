@@ -30,7 +30,7 @@ RUNS = 3
 def until_success(run: Any) -> list[str]:
     """Run ``run()`` (-> (ok, output)) until it succeeds, at most RUNS times; the outputs
     of the failed runs."""
-    failed = []
+    failed: list[str] = []
     for _ in range(RUNS):
         ok, text = run()
         if ok:

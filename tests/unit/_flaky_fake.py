@@ -14,13 +14,13 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
 from pulumi_datadog_testing.api import catalog
 from pulumi_datadog_testing.client import DatadogClient
-from pulumi_datadog_testing.identity import unquote_query_value
+from pulumi_datadog_testing.identity import FlakyState, unquote_query_value
 
 TESTS_PATH = catalog.SEARCH_FLAKY_TESTS.path
 POLICIES_PATH = catalog.GET_FLAKY_TESTS_POLICIES.path
@@ -72,8 +72,11 @@ class FakeFlakyAPI:
             ids.append(test_id)
         return ids
 
-    def states(self, ids: list[str] | None = None) -> dict[str, str]:
-        return {i: self.tests[i].state for i in (ids if ids is not None else self.tests)}
+    def states(self, ids: list[str] | None = None) -> dict[str, FlakyState]:
+        return {
+            i: cast(FlakyState, self.tests[i].state)
+            for i in (ids if ids is not None else self.tests)
+        }
 
     def calls(self, method: str | None = None) -> list[Recorded]:
         return [r for r in self.requests if method is None or r.method == method]
@@ -88,7 +91,7 @@ class FakeFlakyAPI:
 
     # ------------------------------------------------------------------ handler
     def __call__(self, request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content) if request.content else None
+        body: dict[str, Any] = json.loads(request.content) if request.content else {}
         self.requests.append(Recorded(request.method, request.url.path, body))
         if request.url.path == TESTS_PATH and request.method == "POST":
             return self._search(body)

@@ -475,9 +475,11 @@ def test_wire_models_are_sent_as_their_to_body(make_client: MakeClient) -> None:
     from pulumi_datadog_testing.models import SuiteJsonPatchRequest
 
     script = Script(ok())
-    patch = SuiteJsonPatchRequest.of(
-        [{"op": "replace", "path": "/message", "value": None}, {"op": "remove", "path": "/tags/0"}]
-    )
+    ops: list[dict[str, Any]] = [
+        {"op": "replace", "path": "/message", "value": None},
+        {"op": "remove", "path": "/tags/0"},
+    ]
+    patch = SuiteJsonPatchRequest.of(ops)
     make_client(script).request("PATCH", f"{SUITES}/abc/jsonpatch", body=patch)
     assert json.loads(script.requests[0].content) == patch.to_body()
     ops = json.loads(script.requests[0].content)["data"]["attributes"]["json_patch"]

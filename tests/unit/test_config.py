@@ -6,6 +6,7 @@ import pickle
 
 import pytest
 from pulumi.dynamic import Config
+from pydantic import SecretStr
 
 from pulumi_datadog_testing.config import load_settings, validate_api_url
 from pulumi_datadog_testing.errors import DatadogConfigError
@@ -149,7 +150,7 @@ def test_blank_values_count_as_missing() -> None:
     settings = load_settings(
         {"datadog:apiKey": "  ", "datadog:appKey": APP_KEY}, env={"DD_API_KEY": API_KEY}
     )
-    assert settings.api_key.get_secret_value() == API_KEY
+    assert _secret(settings.api_key) == API_KEY
 
 
 def test_missing_keys_is_one_error_naming_config_keys_and_env_vars() -> None:
@@ -249,7 +250,7 @@ def test_reads_pulumi_dynamic_config_with_namespaced_keys() -> None:
     }
     settings = load_settings(Config(raw_config=raw, project_name="myproj"), env={})
     assert settings.api_url == "https://api.us5.datadoghq.com"
-    assert settings.app_key.get_secret_value() == APP_KEY
+    assert _secret(settings.app_key) == APP_KEY
 
 
 @pytest.mark.parametrize(
@@ -315,3 +316,8 @@ def test_settings_are_frozen() -> None:
     with pytest.raises(ValueError, match="frozen"):
         setattr(settings, "max_retries", 9)  # noqa: B010 - bypass the type checker on purpose
     assert settings.max_retries == 3
+
+
+def _secret(value: SecretStr | None) -> str:
+    assert value is not None, "no credential resolved"
+    return value.get_secret_value()

@@ -9,7 +9,7 @@ import dill
 import pytest
 from pulumi.dynamic import CheckFailure, Config, ConfigureRequest
 from pulumi.dynamic.dynamic import serialize_provider
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from pulumi_datadog_testing.errors import DatadogConfigError
 from pulumi_datadog_testing.resources._base import (
@@ -70,7 +70,7 @@ def test_configure_makes_settings_and_one_pooled_client_for_the_process() -> Non
     configure(provider, STACK_CONFIG)
     assert provider.settings.api_url == "http://127.0.0.1:18125"
     assert provider.settings.max_retries == 1
-    assert provider.settings.app_key.get_secret_value() == APP_KEY
+    assert _secret(provider.settings.app_key) == APP_KEY
     client = provider.client
     assert client is SuiteProvider("other").client is shared_client()
     assert "client" not in vars(provider) and "settings" not in vars(provider)
@@ -109,7 +109,7 @@ def test_configure_falls_back_to_env_per_key(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("DD_SITE", "datadoghq.eu")
     configure(SuiteProvider(), {"datadog:apiKey": API_KEY})
     settings = shared_settings()
-    assert settings.app_key.get_secret_value() == "app-from-env"
+    assert _secret(settings.app_key) == "app-from-env"
     assert settings.api_url == "https://api.datadoghq.eu"
 
 
@@ -271,3 +271,8 @@ def test_props_of_merges_args_and_keywords() -> None:
     assert props_of(None, {"a": 7}) == {"a": 7}
     with pytest.raises(TypeError, match="args must be an Args object or a mapping, got int"):
         props_of(3, {})
+
+
+def _secret(value: SecretStr | None) -> str:
+    assert value is not None, "no credential resolved"
+    return value.get_secret_value()

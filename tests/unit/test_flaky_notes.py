@@ -13,6 +13,7 @@ from pulumi_datadog_testing.client import DatadogClient
 from pulumi_datadog_testing.resources._base import UNKNOWN
 from pulumi_datadog_testing.resources.flaky_test_state import FlakyTestStateProvider
 from pulumi_datadog_testing.resources.flaky_test_states import FlakyTestStatesProvider
+from tests.support.results import inputs, outs
 from tests.unit._flaky_fake import REPO, FakeFlakyAPI, serving
 
 MakeClient = Callable[..., DatadogClient]
@@ -53,7 +54,9 @@ def sent_bodies(api: FakeFlakyAPI) -> str:
 def test_expires_must_be_an_iso_date(
     bulk: FlakyTestStatesProvider, single: FlakyTestStateProvider, value: str, expected: str
 ) -> None:
-    news = {"repository_id": REPO, "test_id": "a1", "state": "quarantined", "expires": value}
+    news: dict[str, Any] = {
+        "repository_id": REPO, "test_id": "a1", "state": "quarantined", "expires": value
+    }  # fmt: skip
     [failure] = single.check({}, news).failures
     assert failure.property == "expires" and expected in failure.reason
     news = {"repository_id": REPO, "states": {"a1": "quarantined"}, "expires": value}
@@ -68,7 +71,7 @@ def test_map_values_are_a_state_or_an_object(bulk: FlakyTestStatesProvider) -> N
     entry = {"state": "quarantined", "expires": "2026-12-31", "owner": "@acme/payments"}
     result = bulk.check({}, {"repository_id": REPO, "states": {"a1": entry, "b2": "fixed"}})
     assert result.failures == []
-    assert result.inputs["states"] == {"a1": entry, "b2": "fixed"}
+    assert inputs(result)["states"] == {"a1": entry, "b2": "fixed"}
     bad = {"a1": {"state": "quarantined", "ownr": "x"}, "b2": "broken", "c3": {"owner": "x"}}
     failures = {
         f.property: f.reason
@@ -111,9 +114,9 @@ def test_notes_are_kept_in_state_and_never_sent(
     assert api.patched() == [{a: "quarantined", b: "disabled"}]
     for text in ("2031-01-15", "@acme/cart", "CART-9", "2030-06-30", "@acme/payments", "PAY-1"):
         assert text not in sent_bodies(api)
-    assert created.outs["states"] == {a: "quarantined", b: "disabled"}
-    assert created.outs["test_notes"] == {a: {k: v for k, v in entry.items() if k != "state"}}
-    assert (created.outs["expires"], created.outs["owner"]) == ("2030-06-30", "@acme/payments")
+    assert outs(created)["states"] == {a: "quarantined", b: "disabled"}
+    assert outs(created)["test_notes"] == {a: {k: v for k, v in entry.items() if k != "state"}}
+    assert (outs(created)["expires"], outs(created)["owner"]) == ("2030-06-30", "@acme/payments")
 
 
 @pytest.mark.parametrize(
@@ -135,16 +138,16 @@ def test_changing_notes_is_an_update_without_api_calls(
         "expires": "2030-06-30",
     }
     created = bulk.create(news)
-    assert bulk.diff(created.id, created.outs, news).changes is False
+    assert bulk.diff(created.id, outs(created), news).changes is False
     note = change.pop("states_note", None)
     changed = {**news, **change}
     if note is not None:
         changed["states"] = {a: {"state": "quarantined", **note}}
-    assert bulk.diff(created.id, created.outs, changed).changes is True
+    assert bulk.diff(created.id, outs(created), changed).changes is True
     api.requests.clear()
-    updated = bulk.update(created.id, created.outs, changed)
+    updated = bulk.update(created.id, outs(created), changed)
     assert api.requests == []
-    assert bulk.diff(created.id, updated.outs, changed).changes is False
+    assert bulk.diff(created.id, outs(updated), changed).changes is False
 
 
 def test_a_state_written_as_an_object_or_a_string_is_the_same_state(
@@ -153,9 +156,9 @@ def test_a_state_written_as_an_object_or_a_string_is_the_same_state(
     (a,) = api.add(1)
     created = bulk.create({"repository_id": REPO, "states": {a: "quarantined"}})
     as_object = {"repository_id": REPO, "states": {a: {"state": "quarantined"}}}
-    assert bulk.diff(created.id, created.outs, as_object).changes is False
+    assert bulk.diff(created.id, outs(created), as_object).changes is False
     with_note = {"repository_id": REPO, "states": {a: {"state": "quarantined", "owner": "x"}}}
-    assert bulk.diff(created.id, created.outs, with_note).changes is True
+    assert bulk.diff(created.id, outs(created), with_note).changes is True
 
 
 def test_refresh_keeps_each_tests_notes(bulk: FlakyTestStatesProvider, api: FakeFlakyAPI) -> None:
@@ -164,11 +167,11 @@ def test_refresh_keeps_each_tests_notes(bulk: FlakyTestStatesProvider, api: Fake
     news = {"repository_id": REPO, "states": {a: entry, b: "disabled"}, "expires": "2030-06-30"}
     created = bulk.create(news)
     api.tests[a].state = "active"  # changed outside Pulumi
-    result = bulk.read(created.id, created.outs)
-    assert result.inputs["states"] == {a: {**entry, "state": "active"}, b: "disabled"}
-    assert result.inputs["expires"] == "2030-06-30"
-    assert result.outs["test_notes"] == created.outs["test_notes"]
-    assert bulk.diff(created.id, result.outs, news).changes is True  # the drift, not the notes
+    result = bulk.read(created.id, outs(created))
+    assert inputs(result)["states"] == {a: {**entry, "state": "active"}, b: "disabled"}
+    assert inputs(result)["expires"] == "2030-06-30"
+    assert outs(result)["test_notes"] == outs(created)["test_notes"]
+    assert bulk.diff(created.id, outs(result), news).changes is True  # the drift, not the notes
 
 
 # ------------------------------------------------------------------------- FlakyTestState
@@ -186,14 +189,17 @@ def test_single_state_notes_are_kept_and_changes_make_no_call(
         "owner": "@acme/cart",
     }
     created = single.create(news)
-    assert (created.outs["expires"], created.outs["owner"]) == ("2031-01-15", "@acme/cart")
+    assert (outs(created)["expires"], outs(created)["owner"]) == ("2031-01-15", "@acme/cart")
     assert "2031-01-15" not in sent_bodies(api) and "@acme/cart" not in sent_bodies(api)
     for change in ({"expires": "2031-03-01"}, {"owner": "@acme/other"}):
         changed = {**news, **change}
-        assert single.diff(created.id, created.outs, changed).changes is True
+        assert single.diff(created.id, outs(created), changed).changes is True
         api.requests.clear()
-        updated = single.update(created.id, created.outs, changed)
+        updated = single.update(created.id, outs(created), changed)
         assert api.requests == []
-        assert {k: updated.outs[k] for k in change} == change
-    refreshed = single.read(created.id, created.outs)
-    assert (refreshed.inputs["expires"], refreshed.inputs["owner"]) == ("2031-01-15", "@acme/cart")
+        assert {k: outs(updated)[k] for k in change} == change
+    refreshed = single.read(created.id, outs(created))
+    assert (inputs(refreshed)["expires"], inputs(refreshed)["owner"]) == (
+        "2031-01-15",
+        "@acme/cart",
+    )

@@ -16,6 +16,7 @@ from pulumi_datadog_testing.resources.flaky_test_policies import (
     flatten,
     unflatten,
 )
+from tests.support.results import outs
 from tests.unit._flaky_fake import POLICIES_PATH, REPO, FakeFlakyAPI, serving
 
 MakeClient = Callable[..., DatadogClient]
@@ -129,7 +130,7 @@ def test_create_sends_only_differing_leaves_and_records_previous(
             "quarantined": {"branch_rule": {"branches": ["main", "release"]}},
         }
     ]
-    assert result.outs == {
+    assert outs(result) == {
         **INPUTS,
         "previous_policies": {
             "attempt_to_fix": {"retries": 20},
@@ -165,7 +166,7 @@ def test_create_when_nothing_differs_sends_no_patch(
 def test_update_sends_changed_and_released_leaves(
     provider: FlakyTestPoliciesProvider, api: FakeFlakyAPI
 ) -> None:
-    olds = provider.create(dict(INPUTS)).outs
+    olds = outs(provider.create(dict(INPUTS)))
     api.requests.clear()
     news = {
         "repository_id": REPO,
@@ -177,7 +178,7 @@ def test_update_sends_changed_and_released_leaves(
     assert patches(api) == [
         {"attempt_to_fix": {"retries": 5}, "quarantined": {"branch_rule": {"branches": ["main"]}}}
     ]
-    assert result.outs["previous_policies"] == {
+    assert outs(result)["previous_policies"] == {
         "attempt_to_fix": {"retries": 20},
         "quarantined": {"enabled": True},
     }
@@ -186,7 +187,7 @@ def test_update_sends_changed_and_released_leaves(
 def test_update_reads_newly_managed_leaves(
     provider: FlakyTestPoliciesProvider, api: FakeFlakyAPI
 ) -> None:
-    olds = provider.create({"repository_id": REPO, "attempt_to_fix": {"retries": 3}}).outs
+    olds = outs(provider.create({"repository_id": REPO, "attempt_to_fix": {"retries": 3}}))
     api.requests.clear()
     news = {
         "repository_id": REPO,
@@ -196,7 +197,7 @@ def test_update_reads_newly_managed_leaves(
     result = provider.update(REPO, olds, news)
     assert [r.method for r in api.requests] == ["POST", "PATCH"]
     assert patches(api) == [{"disabled": {"enabled": True}}]
-    assert result.outs["previous_policies"]["disabled"] == {
+    assert outs(result)["previous_policies"]["disabled"] == {
         "enabled": False,
         "failure_rate_rule": {"status": "active"},
     }
@@ -205,13 +206,13 @@ def test_update_reads_newly_managed_leaves(
 def test_engine_floats_in_old_outputs_do_not_look_like_changes(
     provider: FlakyTestPoliciesProvider,
 ) -> None:
-    olds = provider.create(dict(INPUTS)).outs
+    olds = outs(provider.create(dict(INPUTS)))
     as_engine = {**olds, "attempt_to_fix": {"retries": 3.0}}
     assert provider.diff(REPO, as_engine, dict(INPUTS)).changes is False
 
 
 def test_diff(provider: FlakyTestPoliciesProvider, api: FakeFlakyAPI) -> None:
-    olds = provider.create(dict(INPUTS)).outs
+    olds = outs(provider.create(dict(INPUTS)))
     api.requests.clear()
     assert provider.diff(REPO, olds, {**INPUTS, "attempt_to_fix": {"retries": 4}}).changes is True
     assert provider.diff(REPO, olds, {**INPUTS, "disabled": {"enabled": False}}).changes is True
@@ -226,7 +227,7 @@ def test_diff(provider: FlakyTestPoliciesProvider, api: FakeFlakyAPI) -> None:
 def test_delete_restores_previous_values(
     provider: FlakyTestPoliciesProvider, api: FakeFlakyAPI
 ) -> None:
-    olds = provider.create(dict(INPUTS)).outs
+    olds = outs(provider.create(dict(INPUTS)))
     api.requests.clear()
     provider.delete(REPO, olds)
     assert patches(api) == [
@@ -238,17 +239,17 @@ def test_delete_restores_previous_values(
 def test_read_reports_managed_leaves_only(
     provider: FlakyTestPoliciesProvider, api: FakeFlakyAPI
 ) -> None:
-    olds = provider.create(dict(INPUTS)).outs
+    olds = outs(provider.create(dict(INPUTS)))
     api.policies["attempt_to_fix"]["retries"] = 7  # changed outside Pulumi
     api.policies["disabled"]["enabled"] = True  # not managed: not reported
     result = provider.read(REPO, olds)
-    assert result.outs["attempt_to_fix"] == {"retries": 7}
-    assert "disabled" not in result.outs
+    assert outs(result)["attempt_to_fix"] == {"retries": 7}
+    assert "disabled" not in outs(result)
     assert result.inputs == {**INPUTS, "attempt_to_fix": {"retries": 7}}
-    assert provider.diff(REPO, result.outs, dict(INPUTS)).changes is True
+    assert provider.diff(REPO, outs(result), dict(INPUTS)).changes is True
 
 
 def test_read_by_id_adopts_every_leaf(provider: FlakyTestPoliciesProvider) -> None:
     result = provider.read(REPO, {})
-    assert flatten({k: v for k, v in result.outs.items() if k in SERVER}) == flatten(SERVER)
-    assert result.outs["previous_policies"] == SERVER
+    assert flatten({k: v for k, v in outs(result).items() if k in SERVER}) == flatten(SERVER)
+    assert outs(result)["previous_policies"] == SERVER

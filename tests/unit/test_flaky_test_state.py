@@ -13,6 +13,7 @@ from pulumi_datadog_testing.resources._base import UNKNOWN
 from pulumi_datadog_testing.resources.flaky_test_state import (
     FlakyTestStateProvider,
 )
+from tests.support.results import outs
 from tests.unit._flaky_fake import REPO, FakeFlakyAPI, FakeTest, serving
 
 MakeClient = Callable[..., DatadogClient]
@@ -94,7 +95,7 @@ def test_selector_resolves_one_test(provider: FlakyTestStateProvider, api: FakeF
         {"repository_id": REPO, "name": "test_checkout", "state": "quarantined"}
     )
     assert result.id == f"{REPO}::{CHECKOUT}"
-    assert result.outs == {
+    assert outs(result) == {
         "repository_id": REPO,
         "name": "test_checkout",
         "test_id": CHECKOUT,
@@ -141,8 +142,8 @@ def test_selector_narrowed_to_one(provider: FlakyTestStateProvider) -> None:
     result = provider.create(
         {"repository_id": REPO, "suite": "OrderTest", "name": "test_refund", "state": "fixed"}
     )
-    assert result.outs["test_id"] == "0000000000000003"
-    assert result.outs["previous_state"] == "active"
+    assert outs(result)["test_id"] == "0000000000000003"
+    assert outs(result)["previous_state"] == "active"
 
 
 def test_unknown_test_id_is_an_error(provider: FlakyTestStateProvider, api: FakeFlakyAPI) -> None:
@@ -155,7 +156,7 @@ def test_unknown_test_id_is_an_error(provider: FlakyTestStateProvider, api: Fake
 
 
 def created(provider: FlakyTestStateProvider, **inputs: Any) -> dict[str, Any]:
-    return provider.create({"repository_id": REPO, "state": "quarantined", **inputs}).outs
+    return outs(provider.create({"repository_id": REPO, "state": "quarantined", **inputs}))
 
 
 def test_diff_selector_form(provider: FlakyTestStateProvider, api: FakeFlakyAPI) -> None:
@@ -203,8 +204,8 @@ def test_update_with_a_narrowed_selector_re_resolves(
     )
     assert len(api.calls("POST")) == 1
     assert api.patched() == [{CHECKOUT: "fixed"}]
-    assert result.outs["previous_state"] == "active"
-    assert result.outs["suite"] == "CartTest"
+    assert outs(result)["previous_state"] == "active"
+    assert outs(result)["suite"] == "CartTest"
 
 
 def test_update_with_a_widened_ambiguous_selector_fails(
@@ -228,7 +229,7 @@ def test_update_state_only_makes_one_call(
         {"repository_id": REPO, "test_id": CHECKOUT, "state": "disabled", "reason": "T-1"},
     )
     assert [(r.method) for r in api.requests] == ["PATCH"]
-    assert result.outs["state"] == "disabled" and result.outs["previous_state"] == "active"
+    assert outs(result)["state"] == "disabled" and outs(result)["previous_state"] == "active"
 
 
 # ------------------------------------------------------------------------ read/delete
@@ -238,7 +239,7 @@ def test_read_finds_drift_and_gone(provider: FlakyTestStateProvider, api: FakeFl
     olds = created(provider, name="test_checkout", reason="r")
     api.tests[CHECKOUT].state = "fixed"
     result = provider.read(f"{REPO}::{CHECKOUT}", olds)
-    assert result.outs["state"] == "fixed" and result.outs["previous_state"] == "active"
+    assert outs(result)["state"] == "fixed" and outs(result)["previous_state"] == "active"
     assert result.inputs == {
         "repository_id": REPO,
         "name": "test_checkout",
@@ -254,7 +255,7 @@ def test_read_adopts_by_id_without_changing_anything(
 ) -> None:
     api.tests[CHECKOUT].state = "disabled"
     result = provider.read(f"{REPO}::{CHECKOUT}", {})
-    assert result.outs["state"] == result.outs["previous_state"] == "disabled"
+    assert outs(result)["state"] == outs(result)["previous_state"] == "disabled"
     assert result.inputs == {"repository_id": REPO, "test_id": CHECKOUT, "state": "disabled"}
     assert api.patched() == []
     with pytest.raises(Exception, match="is not '<repository_id>::<test_id>'"):
@@ -269,9 +270,9 @@ def test_delete_restores_only_when_pulumi_changed_it(
     provider.delete("id", olds)
     assert api.patched() == [{CHECKOUT: "active"}]
     api.tests[CHECKOUT].state = "quarantined"
-    same = provider.create(
-        {"repository_id": REPO, "test_id": CHECKOUT, "state": "quarantined"}
-    ).outs
+    same = outs(
+        provider.create({"repository_id": REPO, "test_id": CHECKOUT, "state": "quarantined"})
+    )
     api.requests.clear()
     provider.delete("id", same)
     assert api.requests == []

@@ -11,6 +11,7 @@ from pulumi_datadog_testing.client import DatadogClient
 from pulumi_datadog_testing.errors import FlakyTestsNotFoundError, FlakyUpdateError
 from pulumi_datadog_testing.resources._base import UNKNOWN
 from pulumi_datadog_testing.resources.flaky_test_states import FlakyTestStatesProvider
+from tests.support.results import outs
 from tests.unit._flaky_fake import REPO, FakeFlakyAPI, serving
 
 MakeClient = Callable[..., DatadogClient]
@@ -157,7 +158,7 @@ def test_create_sends_only_changes_and_records_previous(
     assert api.patched() == [{a: "quarantined", c: "quarantined"}]
     assert len(api.calls("POST")) == 1  # one batched read
     assert result.id.startswith(f"{REPO}::")
-    assert result.outs == {
+    assert outs(result) == {
         "repository_id": REPO,
         "states": {a: "quarantined", b: "active", c: "quarantined"},
         "previous_states": {a: "active", b: "active", c: "disabled"},
@@ -203,12 +204,12 @@ def test_update_changes_adds_and_releases(
     created = provider.create({"repository_id": REPO, "states": {a: "quarantined", b: "disabled"}})
     api.requests.clear()
     result = provider.update(
-        "id", created.outs, {"repository_id": REPO, "states": {b: "fixed", c: "quarantined"}}
+        "id", outs(created), {"repository_id": REPO, "states": {b: "fixed", c: "quarantined"}}
     )
     assert len(api.calls("POST")) == 1  # only c is read
     assert api.patched() == [{a: "active", b: "fixed", c: "quarantined"}]
-    assert result.outs["previous_states"] == {b: "active", c: "active"}
-    assert result.outs["states"] == {b: "fixed", c: "quarantined"}
+    assert outs(result)["previous_states"] == {b: "active", c: "active"}
+    assert outs(result)["states"] == {b: "fixed", c: "quarantined"}
 
 
 def test_update_of_reason_only_makes_no_call(
@@ -218,10 +219,10 @@ def test_update_of_reason_only_makes_no_call(
     created = provider.create({"repository_id": REPO, "states": {a: "fixed"}})
     api.requests.clear()
     result = provider.update(
-        "id", created.outs, {"repository_id": REPO, "states": {a: "fixed"}, "reason": "T-1"}
+        "id", outs(created), {"repository_id": REPO, "states": {a: "fixed"}, "reason": "T-1"}
     )
     assert api.requests == []
-    assert result.outs["reason"] == "T-1"
+    assert outs(result)["reason"] == "T-1"
 
 
 def test_failed_update_leaves_server_as_recorded(
@@ -232,9 +233,9 @@ def test_failed_update_leaves_server_as_recorded(
     api.patch_failures = {ids[4]: "nope"}
     with pytest.raises(FlakyUpdateError, match=f"{ids[4]} \\(nope\\)"):
         provider.update(
-            "id", created.outs, {"repository_id": REPO, "states": dict.fromkeys(ids, "disabled")}
+            "id", outs(created), {"repository_id": REPO, "states": dict.fromkeys(ids, "disabled")}
         )
-    assert api.states() == created.outs["states"]
+    assert api.states() == outs(created)["states"]
 
 
 def test_delete_restores_what_pulumi_changed(
@@ -246,7 +247,7 @@ def test_delete_restores_what_pulumi_changed(
         {"repository_id": REPO, "states": {a: "quarantined", b: "active", c: "disabled"}}
     )
     api.requests.clear()
-    provider.delete("id", created.outs)
+    provider.delete("id", outs(created))
     assert api.patched() == [{a: "active", c: "fixed"}]
     assert api.calls("POST") == []
     assert api.states() == {a: "active", b: "active", c: "fixed"}
@@ -265,13 +266,13 @@ def test_read_reports_drift_in_outputs_and_inputs(
     api.tests[a].state = "active"  # changed outside Pulumi
     del api.tests[b]  # no longer a flaky test
     api.requests.clear()
-    result = provider.read(created.id, created.outs)
+    result = provider.read(created.id, outs(created))
     assert len(api.calls("POST")) == 1 and api.patched() == []
-    assert result.outs["states"] == {a: "active"}
-    assert result.outs["previous_states"] == {a: "active"}
+    assert outs(result)["states"] == {a: "active"}
+    assert outs(result)["previous_states"] == {a: "active"}
     assert result.inputs == {"repository_id": REPO, "states": {a: "active"}, "reason": "r"}
     news = {"repository_id": REPO, "states": {a: "quarantined", b: "quarantined"}, "reason": "r"}
-    assert provider.diff(created.id, result.outs, news).changes is True
+    assert provider.diff(created.id, outs(result), news).changes is True
 
 
 def test_read_refuses_adoption_by_id(provider: FlakyTestStatesProvider) -> None:
@@ -289,28 +290,28 @@ def test_query_form_lifecycle(provider: FlakyTestStatesProvider, api: FakeFlakyA
     created = provider.create(news)
     assert api.patched() == [dict.fromkeys(team, "quarantined")]
     assert len(api.calls("POST")) == 1  # the query's search also read the states
-    assert created.outs["pending_test_ids"] == []
-    assert created.outs["test_ids"] == sorted(team)
-    assert created.outs["states"] == dict.fromkeys(team, "quarantined")
-    assert provider.diff(created.id, created.outs, news).changes is False
+    assert outs(created)["pending_test_ids"] == []
+    assert outs(created)["test_ids"] == sorted(team)
+    assert outs(created)["states"] == dict.fromkeys(team, "quarantined")
+    assert provider.diff(created.id, outs(created), news).changes is False
 
     (late,) = api.add(1, tags=("team-a",))  # a new test starts matching
     api.requests.clear()
-    refreshed = provider.read(created.id, created.outs)
+    refreshed = provider.read(created.id, outs(created))
     assert len(api.calls("POST")) == 1 and api.patched() == []
-    assert refreshed.outs["pending_test_ids"] == [late]
+    assert outs(refreshed)["pending_test_ids"] == [late]
     assert refreshed.inputs == news
-    assert provider.diff(created.id, refreshed.outs, news).changes is True
+    assert provider.diff(created.id, outs(refreshed), news).changes is True
 
     api.requests.clear()
-    updated = provider.update(created.id, refreshed.outs, news)
+    updated = provider.update(created.id, outs(refreshed), news)
     assert len(api.calls("POST")) == 1  # no new query: reads only the new test
     assert api.patched() == [{late: "quarantined"}]
-    assert updated.outs["previous_states"][late] == "active"
-    assert provider.diff(created.id, updated.outs, news).changes is False
+    assert outs(updated)["previous_states"][late] == "active"
+    assert provider.diff(created.id, outs(updated), news).changes is False
 
     api.requests.clear()
-    provider.delete(created.id, updated.outs)
+    provider.delete(created.id, outs(updated))
     assert api.patched() == [dict.fromkeys([*team, late], "active")]
 
 
@@ -323,11 +324,11 @@ def test_query_change_re_resolves_and_releases_old_matches(
     api.requests.clear()
     updated = provider.update(
         created.id,
-        created.outs,
+        outs(created),
         {"repository_id": REPO, "query": "tag:team-b", "state": "disabled"},
     )
     assert api.patched() == [{**dict.fromkeys(a_ids, "active"), **dict.fromkeys(b_ids, "disabled")}]
-    assert updated.outs["test_ids"] == sorted(b_ids)
+    assert outs(updated)["test_ids"] == sorted(b_ids)
 
 
 def test_query_matching_nothing_manages_nothing(
@@ -336,7 +337,7 @@ def test_query_matching_nothing_manages_nothing(
     api.add(2)
     created = provider.create({"repository_id": REPO, "query": "tag:none", "state": "disabled"})
     assert api.patched() == []
-    assert created.outs["test_ids"] == [] and created.outs["pending_test_ids"] == []
+    assert outs(created)["test_ids"] == [] and outs(created)["pending_test_ids"] == []
 
 
 def test_tests_that_stop_matching_stay_managed(
@@ -349,9 +350,9 @@ def test_tests_that_stop_matching_stay_managed(
         "state": "quarantined",
     }
     created = provider.create(news)
-    assert created.outs["test_ids"] == sorted(ids)
-    refreshed = provider.read(created.id, created.outs)  # none of them is active any more
-    assert refreshed.outs["test_ids"] == sorted(ids)
-    assert refreshed.outs["pending_test_ids"] == []
-    assert refreshed.outs["states"] == dict.fromkeys(ids, "quarantined")
-    assert provider.diff(created.id, refreshed.outs, news).changes is False
+    assert outs(created)["test_ids"] == sorted(ids)
+    refreshed = provider.read(created.id, outs(created))  # none of them is active any more
+    assert outs(refreshed)["test_ids"] == sorted(ids)
+    assert outs(refreshed)["pending_test_ids"] == []
+    assert outs(refreshed)["states"] == dict.fromkeys(ids, "quarantined")
+    assert provider.diff(created.id, outs(refreshed), news).changes is False

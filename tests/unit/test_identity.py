@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pulumi_datadog_testing import errors, identity
+from pulumi_datadog_testing import errors
 from pulumi_datadog_testing.errors import DatadogError, InvalidResourceIdError
 from pulumi_datadog_testing.identity import (
     DEFAULT_ENV,
@@ -77,7 +77,7 @@ def test_every_datadog_error_lives_in_errors_and_its_tree() -> None:
         importlib.import_module(f"pulumi_datadog_testing.resources.{name}")
 
     def subclasses(cls: type) -> set[type]:
-        found = set(cls.__subclasses__())
+        found: set[type] = set(cls.__subclasses__())
         for sub in list(found):
             found |= subclasses(sub)
         return found
@@ -86,7 +86,7 @@ def test_every_datadog_error_lives_in_errors_and_its_tree() -> None:
         if cls.__module__.startswith("pulumi_datadog_testing"):
             assert cls.__module__ == errors.__name__, cls
             assert cls.__name__ in (errors.__doc__ or ""), cls
-    assert inspect.getmodule(identity.InvalidResourceIdError) is errors
+    assert inspect.getmodule(InvalidResourceIdError) is errors
 
 
 def test_with_message_keeps_type_and_details_without_mutating() -> None:

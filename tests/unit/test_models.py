@@ -122,7 +122,7 @@ def test_suite_json_patch_seed_examples() -> None:
 
 
 def test_json_patch_operations_serialize_in_rfc_shape() -> None:
-    ops = [
+    ops: list[dict[str, Any]] = [
         {"op": "test", "path": "/message", "value": None},
         {"op": "remove", "path": "/tags/1"},
         {"op": "copy", "from": "/name", "path": "/message"},

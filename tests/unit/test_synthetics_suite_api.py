@@ -23,6 +23,7 @@ from pulumi_datadog_testing.api import catalog
 from pulumi_datadog_testing.client import DatadogClient
 from pulumi_datadog_testing.errors import (
     BadRequestError,
+    DatadogError,
     NotFoundError,
     SuiteAdoptionError,
     SuiteChangedError,
@@ -571,7 +572,7 @@ def test_destroying_an_adopted_suite_puts_it_back_instead_of_deleting_it(
 def test_adopting_a_suite_that_does_not_exist_is_a_clear_error(
     provider: SyntheticsSuiteProvider, api: FakeSuitesAPI
 ) -> None:
-    with pytest.raises(mod.DatadogError, match=r"sui-nop-e00 does not exist.*remove `public_id`"):
+    with pytest.raises(DatadogError, match=r"sui-nop-e00 does not exist.*remove `public_id`"):
         provider.create({**INPUTS, "public_id": "sui-nop-e00", "__provider": PROVIDER})
     assert api.paths() == [("GET", f"{SUITES}/sui-nop-e00")]
 

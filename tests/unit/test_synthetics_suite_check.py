@@ -6,15 +6,17 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pulumi.dynamic
 import pytest
 
 from pulumi_datadog_testing.client import DatadogClient
-from pulumi_datadog_testing.resources import synthetics_suite as mod
+from pulumi_datadog_testing.errors import DatadogError
 from pulumi_datadog_testing.resources._base import UNKNOWN
 from pulumi_datadog_testing.resources.synthetics_suite import (
     SyntheticsSuite,
     SyntheticsSuiteArgs,
     SyntheticsSuiteProvider,
+    SyntheticsSuiteTestArgs,
     changed_properties,
     desired_documents,
     patch_for,
@@ -234,7 +236,9 @@ def test_diff_with_unknowns_reports_those_properties(provider: SyntheticsSuitePr
 
 
 def test_diff_against_outputs_missing_fields(provider: SyntheticsSuiteProvider) -> None:
-    sparse = {"name": "Checkout", "tests": [], "message": None, "tags": None, "options": {}}
+    sparse: dict[str, Any] = {
+        "name": "Checkout", "tests": [], "message": None, "tags": None, "options": {}
+    }  # fmt: skip
     assert changed_properties(sparse, {"name": "Checkout", "tests": [], "tags": []}) == ["tags"]
     assert changed_properties(sparse, {"name": "Checkout", "tests": []}) == []
 
@@ -270,7 +274,7 @@ def test_one_tag_change_is_one_guard_and_one_op() -> None:
 
 def test_duplicate_test_in_datadog_copy_is_a_clear_error() -> None:
     outputs = {**OUTPUTS, "tests": [{"public_id": "x"}, {"public_id": "x"}]}
-    with pytest.raises(mod.DatadogError, match=r"suite sui: Datadog's copy lists a test twice"):
+    with pytest.raises(DatadogError, match=r"suite sui: Datadog's copy lists a test twice"):
         patch_for("sui", outputs, {"name": "n", "tests": [{"public_id": "y"}]})
 
 
@@ -286,12 +290,12 @@ def registered(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
         assert isinstance(provider, SyntheticsSuiteProvider)
         seen.append(props)
 
-    monkeypatch.setattr(mod.Resource, "__init__", capture)
+    monkeypatch.setattr(pulumi.dynamic.Resource, "__init__", capture)
     return seen
 
 
 def test_resource_takes_args_mapping_or_keywords(registered: list[dict[str, Any]]) -> None:
-    tests = [{"public_id": "abc-def-001"}]
+    tests: list[SyntheticsSuiteTestArgs] = [{"public_id": "abc-def-001"}]
     SyntheticsSuite("a", SyntheticsSuiteArgs(name="n", tests=tests, tags=["t"]))
     SyntheticsSuite("b", name="n", tests=tests, options={"alerting_threshold": 0.5})
     SyntheticsSuite("c", {"name": "n", "tests": tests, "tagz": ["t"]}, message="m")

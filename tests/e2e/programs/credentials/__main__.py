@@ -20,7 +20,9 @@ class ProbeProvider(DatadogResourceProvider):
                 "api_key_source": settings.sources["api_key"],
                 "app_key_source": settings.sources["app_key"],
                 "max_retries": settings.max_retries,
-                "api_key_length": len(settings.api_key.get_secret_value()),
+                "api_key_length": len(
+                    settings.api_key.get_secret_value() if settings.api_key else ""
+                ),
             },
         )
 
