@@ -15,8 +15,8 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-import grpc  # type: ignore[import-untyped]
-import grpc.aio  # type: ignore[import-untyped]
+import grpc
+import grpc.aio
 from pulumi.provider.experimental import provider as api
 from pulumi.provider.experimental.server import ProviderServicer
 from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
