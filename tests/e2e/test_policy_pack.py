@@ -7,6 +7,7 @@ and a starter pack, from an installed wheel: test_installed_package.py."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
