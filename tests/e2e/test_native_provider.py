@@ -5,6 +5,8 @@ more than 4 calls in flight, and moving dynamic resources to the native type by 
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +31,15 @@ def quiet(_: str) -> None:
 
 def native_stack(sandbox: PulumiSandbox, emulator: EmulatorServer, name: str = "test") -> Any:
     """A stack of the native program pointed at ``emulator`` through ``datadog-testing:*``."""
+    return native_stack_of(sandbox, emulator, PROGRAM, name)
+
+
+def native_stack_of(
+    sandbox: PulumiSandbox, emulator: EmulatorServer, program: Path, name: str = "test"
+) -> Any:
+    """A stack of ``program`` pointed at ``emulator`` through ``datadog-testing:*``."""
     return sandbox.stack(
-        PROGRAM,
+        program,
         stack_name=name,
         config={"datadog-testing:apiUrl": emulator.url},
         secrets={
@@ -276,3 +285,38 @@ def test_yaml_example_up_diff_and_import(
                                   suite_id, "--yes", "--stack", "adopter", cwd=work_dir)  # fmt: skip
     assert "type: datadog-testing:SyntheticsSuite" in imported.stdout  # index module elided
     assert "public_id: abc-123-xyz" in imported.stdout
+
+
+def test_typescript_example_up_and_import(
+    pulumi_sandbox: PulumiSandbox, emulator: EmulatorServer
+) -> None:
+    require(
+        find_language_hosts() is not None and shutil.which("npm") is not None,
+        "the Node.js language host and npm",
+        "scripts/install-pulumi --language-hosts (scripts/test does) and Node.js with npm",
+    )
+    built = subprocess.run([str(ROOT / "scripts" / "build-ts-sdk")], capture_output=True,
+                           text=True, check=True, timeout=900)  # fmt: skip
+    tarball = built.stdout.strip().splitlines()[-1]
+    seeded = emulator.seed_flaky_tests(REPO, 1)
+    stack = native_stack_of(pulumi_sandbox, emulator, ROOT / "examples" / "native-typescript")
+    work_dir = Path(stack.workspace.work_dir)
+    for args in (["install"], ["install", tarball]):
+        subprocess.run(["npm", *args, "--no-audit", "--no-fund", "--loglevel=error"],
+                       cwd=work_dir, check=True, capture_output=True, timeout=900)  # fmt: skip
+    stack.set_config("repository", auto.ConfigValue(value=REPO))
+    stack.set_config("flakyTestId", auto.ConfigValue(value=seeded.tests[0].id))
+    up = stack.up(on_output=quiet)
+    assert up.summary.resource_changes == {"create": 4}
+    assert up.outputs["settingsId"].value == f"{REPO}::checkout::prod"
+    assert up.outputs["quarantinedPreviously"].value == seeded.tests[0].state
+    assert stack.preview(on_output=quiet).change_summary == {"same": 4}
+
+    # Import the suite into a second stack of the same program: its declaration then matches.
+    other = native_stack_of(pulumi_sandbox, emulator, ROOT / "examples" / "native-typescript",
+                            "adopter")  # fmt: skip
+    pulumi_sandbox.cli("import", native_type_token("SyntheticsSuite"), "checkout",
+                       up.outputs["suiteId"].value, "--yes", "--generate-code=false",
+                       "--stack", "adopter", cwd=work_dir)  # fmt: skip
+    preview = other.preview(on_output=quiet).change_summary
+    assert preview.get("same") == 2 and preview.get("create") == 1  # stack, suite; settings new

@@ -1,4 +1,5 @@
-"""The committed Python SDK of the native plugin is what the generator makes of the schema."""
+"""The committed SDKs of the native plugin (Python, TypeScript) are what the generator makes of
+the schema."""
 
 from __future__ import annotations
 
@@ -11,21 +12,25 @@ import pytest
 from tests.support.engine import ROOT, require
 
 pytestmark = pytest.mark.e2e
-COMMITTED = ROOT / "provider" / "pulumi_datadog_testing" / "native"
+COMMITTED = {
+    "python": ROOT / "provider" / "pulumi_datadog_testing" / "native",
+    "nodejs": ROOT / "sdk" / "nodejs",
+}
 
 
 def _files(folder: Path) -> set[str]:
+    skip = {"__pycache__", "node_modules", "bin"}
     return {
         str(p.relative_to(folder))
         for p in folder.rglob("*")
-        if p.is_file() and "__pycache__" not in p.parts
+        if p.is_file() and not skip.intersection(p.relative_to(folder).parts)
     }
 
 
-def test_committed_sdk_matches_the_schema(engine_bin: Path, tmp_path: Path) -> None:
-    generated = tmp_path / "native"
+def test_committed_sdks_match_the_schema(engine_bin: Path, tmp_path: Path) -> None:
+    generated = {language: tmp_path / language for language in COMMITTED}
     run = subprocess.run(
-        [str(ROOT / "scripts" / "gen-sdk"), str(generated)],
+        [str(ROOT / "scripts" / "gen-sdk"), str(generated["python"]), str(generated["nodejs"])],
         capture_output=True,
         text=True,
         check=False,
@@ -34,10 +39,12 @@ def test_committed_sdk_matches_the_schema(engine_bin: Path, tmp_path: Path) -> N
     require(
         run.returncode == 0, "the SDK generator", f"scripts/gen-sdk failed: {run.stderr[-2000:]}"
     )
-    assert _files(generated) == _files(COMMITTED)
-    stale = [
-        n
-        for n in sorted(_files(generated))
-        if not filecmp.cmp(generated / n, COMMITTED / n, shallow=False)
-    ]
-    assert stale == [], f"run scripts/gen-sdk and commit: {stale} differ from the schema"
+    for language, committed in COMMITTED.items():
+        fresh = generated[language]
+        assert _files(fresh) == _files(committed), language
+        stale = [
+            n
+            for n in sorted(_files(fresh))
+            if not filecmp.cmp(fresh / n, committed / n, shallow=False)
+        ]
+        assert stale == [], f"run scripts/gen-sdk and commit: {language} {stale} differ"
