@@ -171,3 +171,18 @@ def test_init_rejects_a_name_the_engine_would_reject(tmp_path: Path) -> None:
 def test_name_and_force_need_init(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["policy-pack", "--force"]) == 2
     assert "only apply with --init" in capsys.readouterr().err
+
+
+def test_the_starter_configs_are_valid_for_the_library() -> None:
+    """Its initial_config and example config name real policies and keys (a typo would make
+    the policy raise at run time)."""
+    from pulumi_datadog_testing.policy import CONFIG_MODELS
+    from pulumi_datadog_testing.policy._config import load_config
+    from pulumi_datadog_testing.policy.pack import STARTER_EXAMPLE_CONFIG, STARTER_INITIAL_CONFIG
+
+    for config in (STARTER_INITIAL_CONFIG, STARTER_EXAMPLE_CONFIG):
+        for name, value in config.items():
+            assert isinstance(value, dict)
+            keys = {k: v for k, v in value.items() if k != "enforcementLevel"}
+            load_config(CONFIG_MODELS[name], name, keys)
+    assert all("enforcementLevel" not in v for v in STARTER_INITIAL_CONFIG.values())

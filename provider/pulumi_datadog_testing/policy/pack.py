@@ -37,6 +37,8 @@ __all__ = [
     "CACHE_ENV",
     "LAUNCHER",
     "PACK_DESCRIPTION",
+    "STARTER_EXAMPLE_CONFIG",
+    "STARTER_INITIAL_CONFIG",
     "PackFile",
     "PackFolderError",
     "cache_root",
