@@ -11,7 +11,7 @@ Per resource and phase (the resources' documented minimum, ``docs/resources/*.md
 | SyntheticsSuite   | 1 POST                       | 1 GET   | 1 JSON Patch | 1 bulk-delete |
 
 A no-change ``preview`` makes no call at all. Flaky-test writes are batched: one bulk
-``PATCH`` per ``flakyBulkChunkSize`` (500) tests. Reads too: one search can return 1,000
+``PATCH`` per ``flakyBulkChunkSize`` (1,000) tests. Reads too: one search can return 1,000
 tests (the API's page limit), but the resources cap a search query at 8,000 characters
 (``_flaky.MAX_QUERY_CHARS``, ~390 ids), so their documented minimum is one search per
 ~390 tests; ``bulk_minimum`` takes the number of searches that cap allows.
@@ -56,7 +56,7 @@ Phase = Literal["create", "preview", "refresh", "update", "destroy"]
 PHASES: Final[tuple[Phase, ...]] = ("create", "preview", "refresh", "update", "destroy")
 PROVIDER_WORKERS: Final = 4
 """Concurrent provider calls the SDK's dynamic-provider server allows (``max_workers=4``)."""
-CHUNK_SIZE: Final = 500
+CHUNK_SIZE: Final = 1000
 """``datadog-testing:flakyBulkChunkSize`` default: tests per bulk PATCH."""
 IDS_PER_SEARCH: Final = 1000
 """Tests one search can return (the API's largest ``page.limit``): the ideal batching."""

@@ -27,7 +27,8 @@ the environment of the ``pulumi`` command, then the default:
   ``datadog:httpClientRetryTimeout``.
 - ``datadog-testing:timeoutSeconds``: timeout of one HTTP request (default 30).
 - ``datadog-testing:flakyBulkChunkSize``: most tests sent in one flaky-test bulk ``PATCH``
-  (default 500; the API documents no maximum).
+  (default 1,000: the API documents no maximum; 1,000 is the search's page limit and the
+  emulator's default maximum).
 - ``datadog-testing:maxConcurrency``: most API calls one provider process has in flight
   (default 64): the HTTP connection pool's size, and the native plugin's worker threads. The
   engine's ``--parallel`` decides how many resources it works on at once; this only caps it.
@@ -107,7 +108,7 @@ SITE_ENV = "DD_SITE"
 DEFAULT_MAX_RETRIES = 3
 DEFAULT_RETRY_TIMEOUT = 60.0
 DEFAULT_TIMEOUT = 30.0
-DEFAULT_CHUNK_SIZE = 500
+DEFAULT_CHUNK_SIZE = 1000
 DEFAULT_MAX_CONCURRENCY = 64
 
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}

@@ -139,7 +139,7 @@ def test_chunk_size_is_configurable_and_emulator_max_is_enforced(
     stack = emulator_stack(pulumi_sandbox, emulator, PROGRAM, config={"flaky-e2e:repository": REPO})
     set_config(stack, states=dict.fromkeys(ids, "disabled"))
 
-    # the default chunk (500) is more than this server takes: refused, nothing changed
+    # the default chunk (1,000) is more than this server takes: refused, nothing changed
     emulator.clear_calls()
     with pytest.raises(auto.CommandError) as caught:
         stack.up(on_output=quiet)

@@ -237,7 +237,7 @@ def test_defaults_for_own_keys() -> None:
     assert settings.max_retries == 3
     assert settings.retry_timeout_seconds == 60.0
     assert settings.timeout_seconds == 30.0
-    assert settings.flaky_bulk_chunk_size == 500
+    assert settings.flaky_bulk_chunk_size == 1000
 
 
 def test_reads_pulumi_dynamic_config_with_namespaced_keys() -> None:

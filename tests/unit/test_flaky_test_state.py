@@ -9,6 +9,7 @@ import pytest
 
 from pulumi_datadog_testing.client import DatadogClient
 from pulumi_datadog_testing.errors import FlakyTestSelectorError, FlakyTestsNotFoundError
+from pulumi_datadog_testing.resources import _flaky_batch
 from pulumi_datadog_testing.resources._base import UNKNOWN
 from pulumi_datadog_testing.resources.flaky_test_state import (
     FlakyTestStateProvider,
@@ -247,6 +248,7 @@ def test_read_finds_drift_and_gone(provider: FlakyTestStateProvider, api: FakeFl
         "reason": "r",
     }
     del api.tests[CHECKOUT]
+    _flaky_batch.reset()  # the next refresh: a new provider process, nothing cached
     assert provider.read(f"{REPO}::{CHECKOUT}", olds).id == ""
 
 

@@ -180,11 +180,15 @@ def use_client(client: DatadogClient) -> None:
 
 
 def reset_process() -> None:
-    """Close the client and forget settings (tests; the next use re-reads configuration)."""
+    """Close the client and forget settings and batched flaky-test reads (tests: a new
+    provider process; the next use re-reads configuration)."""
+    from . import _flaky_batch
+
     with _STATE.lock:
         if _STATE.client is not None:
             _STATE.client.close()
         _STATE.__init__()  # type: ignore[misc]
+    _flaky_batch.reset()
 
 
 def write_or_undo(write: Callable[[], None], undo: Callable[[], None], *, what: str) -> None:

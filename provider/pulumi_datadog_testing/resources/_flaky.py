@@ -8,7 +8,7 @@ they differ only in how the set is declared. Everything that talks to the API is
   is longer than ``MAX_QUERY_CHARS``, ``page.limit`` 1000, cursor pagination followed to the
   end (bounded: a cursor that repeats is an error).
 - **Writes** go through the bulk ``PATCH``, in chunks of ``flakyBulkChunkSize`` tests
-  (``Settings.flaky_bulk_chunk_size``, default 500), and only for tests whose state actually
+  (``Settings.flaky_bulk_chunk_size``, default 1,000), and only for tests whose state actually
   changes. The PATCH sets absolute states, so it is idempotent and safely retried.
 - **All or nothing**: a dynamic provider cannot hand partial state back to the engine (an
   exception from ``create``/``update``/``delete`` keeps the previous state), so when a test
@@ -41,6 +41,7 @@ from ..models import (
     FlakyTest,
 )
 from ._base import DatadogResourceProvider, check_inputs, strip_provider
+from ._flaky_batch import FlakyBatcher, batcher_for
 
 if TYPE_CHECKING:
     from ..api import TestOptimizationAPI
@@ -121,18 +122,33 @@ def search(api: TestOptimizationAPI, query: str, *, target: str) -> list[FlakyTe
     return list(api.search_flaky_tests(query, target=target))
 
 
+def batcher(api: TestOptimizationAPI) -> FlakyBatcher:
+    """The process's batcher of flaky-test reads and writes (``_flaky_batch``)."""
+    from ..api import catalog
+
+    return batcher_for(
+        api.client,
+        lambda: FlakyBatcher(
+            id_queries,
+            repository_query=repository_clause,
+            page_size=catalog.SEARCH_FLAKY_TESTS.page_size or 1000,
+        ),
+    )
+
+
 def read_tests(
     api: TestOptimizationAPI, repository_id: str, test_ids: Iterable[str], *, target: str
 ) -> dict[str, FlakyTest]:
-    """The tests of ``test_ids`` that exist in the repository, read with as few searches as
-    ``MAX_QUERY_CHARS`` allows; ids the search does not return are absent from the result."""
-    wanted = list(dict.fromkeys(test_ids))
-    found: dict[str, FlakyTest] = {}
-    for query in id_queries(repository_id, wanted):
-        for test in search(api, query, target=target):
-            found.setdefault(test.id, test)
-    keep = set(wanted)
-    return {test_id: test for test_id, test in found.items() if test_id in keep}
+    """The tests of ``test_ids`` that exist in the repository; ids the search does not
+    return are absent from the result. Batched across the process's resources (cache, one
+    search for concurrent lookups, the ids ``check`` noted, repository pages), a large read
+    in ``MAX_QUERY_CHARS`` queries run several at a time: see ``_flaky_batch``."""
+    return batcher(api).read(
+        repository_id,
+        test_ids,
+        target=target,
+        search=lambda query, what: api.search_flaky_tests(query, target=what),
+    )
 
 
 def state_of(test: FlakyTest) -> FlakyState:
@@ -172,8 +188,13 @@ class _Sent:
 def _patch(
     api: TestOptimizationAPI, changes: Mapping[str, FlakyState], sent: _Sent, *, target: str
 ) -> None:
-    """One bulk PATCH; records each test's outcome in ``sent``."""
-    response = api.update_flaky_test_states(changes, target=target)
+    """One bulk PATCH (shared with concurrent small ones: ``_flaky_batch``); records each
+    test's outcome in ``sent``."""
+    response = batcher(api).write(
+        changes,
+        target=target,
+        patch=lambda merged, what: api.update_flaky_test_states(merged, target=what),
+    )
     attrs = response.data.attributes
     results = {r.id: r for r in attrs.results if r.id in changes}
     if attrs.has_errors and all(r.success for r in results.values()):

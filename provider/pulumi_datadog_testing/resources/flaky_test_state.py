@@ -26,6 +26,7 @@ from typing import Any, Final
 import pulumi
 from pulumi.dynamic import (
     CheckFailure,
+    CheckResult,
     CreateResult,
     DiffResult,
     ReadResult,
@@ -44,7 +45,7 @@ from ..identity import (
 )
 from ..models import FlakyTest
 from ..type_tokens import MODULE, ResourceKind
-from . import _flaky
+from . import _flaky, _flaky_batch
 from ._base import has_unknowns, props_of
 from ._flaky_notes import NOTE_KEYS, IsoDate
 
@@ -109,6 +110,17 @@ class FlakyTestStateProvider(_flaky.FlakyProvider):
     OUTPUTS = OUTPUTS
 
     form_failures = staticmethod(_form_failures)
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """Validate; a new test id is noted (no API call) so that the create's search
+        reads it together with the other tests this process is about to create."""
+        result = super().check(olds, news)
+        repository_id, test_id = result.inputs.get("repository_id"), result.inputs.get("test_id")
+        new_test = test_id != olds.get("test_id") or repository_id != olds.get("repository_id")
+        known = isinstance(repository_id, str) and isinstance(test_id, str)
+        if known and new_test and not result.failures and not has_unknowns(result.inputs):
+            _flaky_batch.note(str(repository_id), [str(test_id)])
+        return result
 
     def diff_tests(self, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         if news.get("test_id") is not None:

@@ -17,7 +17,7 @@ Semantics (both forms; the API work is in ``_flaky``):
 
 - create reads every test (batched search), records its state in ``previous_states``, and
   sends only the tests whose state changes, in as few ``PATCH`` calls as
-  ``datadog-testing:flakyBulkChunkSize`` (default 500 tests per call) allows.
+  ``datadog-testing:flakyBulkChunkSize`` (default 1,000 tests per call) allows.
 - update sends only the changed tests; tests removed from the set go back to their
   ``previous_states`` entry; tests added are read first.
 - delete sets each test Pulumi changed back to its ``previous_states`` entry.

@@ -6,6 +6,7 @@ every step of the e2e tests:
 - ``flaky-e2e:query`` + ``flaky-e2e:queryState`` → ``FlakyTestStates("by-query")``
 - ``flaky-e2e:single``: FlakyTestState args (``test_id`` or ``module``/``suite``/``name``,
   ``state``, ``reason``) → ``FlakyTestState("single")``
+- ``flaky-e2e:singles``: ``{test_id: state}`` → one ``FlakyTestState("single-<n>")`` per test
 - ``flaky-e2e:policies``: FlakyTestPolicies args without ``repository_id`` →
   ``FlakyTestPolicies("policies")``
 - ``flaky-e2e:reason``, ``flaky-e2e:expires``, ``flaky-e2e:owner``: notes of the bulk resource
@@ -55,6 +56,10 @@ if single is not None:
     pulumi.export("single_fqn", one.fqn)
     pulumi.export("single_state", one.state)
     pulumi.export("single_previous", one.previous_state)
+
+singles = config.get_object("singles")
+for n, (test_id, state) in enumerate(sorted((singles or {}).items())):
+    FlakyTestState(f"single-{n}", repository_id=repository, test_id=test_id, state=state)
 
 policies = config.get_object("policies")
 if policies is not None:

@@ -1,0 +1,439 @@
+"""Flaky-test reads and writes batched across the resources of one provider process.
+
+The engine hands a dynamic provider one resource per hook, at most four at a time (the
+SDK's ``ThreadPoolExecutor(max_workers=4)``), so N ``FlakyTestState`` resources would cost
+N searches and N bulk ``PATCH``\\ es one by one. ``FlakyBatcher`` sits between the resources
+and the API (``search``/``patch``: the narrow seam the typed API layer fills) and batches
+inside the process:
+
+- **Reads** (``read``) are a read-through cache per repository, filled by as few searches
+  as possible: ids named in ``check`` (``note``) are prefetched with the first search that
+  has to be made, concurrent lookups wait for the one search in flight and share it, and
+  from a repository's second lookup on the cache reads the repository's tests a page
+  (1,000) at a time — one more page per ``SCAN_EVERY`` further lookups — so a refresh,
+  where nothing was noted, reads a repository of up to 1,000 tests in about two searches. Searches of many ids (a bulk resource) run up to
+  ``PARALLEL_SEARCHES`` at a time. An entry is never used after a write by this process to
+  that test (``write`` drops it) nor after ``MAX_AGE_S``; the cache lives as long as the
+  provider process, i.e. one Pulumi operation.
+- **Writes** (``write``) of a few tests are coalesced: concurrent writes wait for the
+  ``PATCH`` in flight, then for others to join (until ``SERVER_WORKERS`` writes are queued,
+  or for about three recent ``PATCH`` durations, within ``WRITE_WINDOW_S``), and go out
+  together in one ``PATCH``; each
+  caller gets back exactly its tests' results, so a failed test fails only the resource
+  that manages it (a failed *call* fails every resource in it, as it would have alone).
+  Writes of ``COALESCE_MAX`` tests or more (bulk chunks) are sent as they are.
+
+Nothing here decides what to change: ``_flaky`` does, and its all-or-nothing and roll-back
+rules are unchanged; it only calls ``read``/``write`` instead of searching and patching.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import threading
+import time
+import weakref
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Final
+
+from ..identity import FlakyState
+from ..models import FlakyTest, UpdateFlakyTestsResponse
+
+__all__ = [
+    "COALESCE_MAX",
+    "MAX_AGE_S",
+    "PARALLEL_SEARCHES",
+    "SCAN_EVERY",
+    "WRITE_WINDOW_S",
+    "FlakyBatcher",
+    "Patch",
+    "Queries",
+    "Search",
+    "batcher_for",
+    "note",
+    "noted",
+    "reset",
+    "unnote",
+]
+
+PARALLEL_SEARCHES: Final = 4
+"""Searches of one large read in flight at once."""
+SCAN_EVERY: Final = 8
+"""Lookups of one repository per further page of its tests read by the scan (the first page
+comes with the second lookup): the scan costs at most one search per ``SCAN_EVERY``
+lookups beyond the first page."""
+MAX_AGE_S: Final = 60.0
+"""A cached test older than this is read again."""
+WRITE_WINDOW_S: Final = (0.02, 0.25)
+"""Least and most a write waits for others to join it (within: three recent PATCH
+durations — about the time the other workers take to reach their own write)."""
+SERVER_WORKERS: Final = 4
+"""Hooks the SDK's dynamic-provider server runs at once: no more writes can be waiting."""
+COALESCE_MAX: Final = 50
+"""Writes of fewer tests than this are coalesced; larger ones are sent as they are."""
+
+Search = Callable[[str, str], Iterator[FlakyTest]]
+"""``(query, target)`` → the matching tests, page after page, fetched as they are consumed."""
+Patch = Callable[[Mapping[str, FlakyState], str], UpdateFlakyTestsResponse]
+"""``(changes, target)`` → Datadog's answer to one bulk state PATCH."""
+Queries = Callable[[str, Sequence[str]], list[str]]
+"""``(repository, ids)`` → search queries selecting those ids (each within the query cap)."""
+
+
+@dataclass
+class _Repository:
+    """What the process knows of one repository's flaky tests."""
+
+    repository_id: str
+    tests: dict[str, tuple[float, FlakyTest]] = field(default_factory=dict)
+    """id → (when read, the test)."""
+    absent: dict[str, float] = field(default_factory=dict)
+    """id → when a search showed it is not a flaky test of the repository."""
+    stale: dict[str, float] = field(default_factory=dict)
+    """id → when this process last wrote it: unknown until a search *started after that*
+    reads it again (even once the scan is complete)."""
+    lookups: int = 0
+    scan: Iterator[FlakyTest] | None = None
+    scan_started: float = 0.0
+    scan_pages: int = 0
+    scan_complete_at: float | None = None
+    fetching: bool = False
+
+
+@dataclass
+class _Write:
+    changes: dict[str, FlakyState]
+    target: str
+    patch: Patch
+    done: bool = False
+    response: UpdateFlakyTestsResponse | None = None
+    error: BaseException | None = None
+
+
+class FlakyBatcher:
+    """Batched flaky-test reads and coalesced writes for one API client (see the module
+    docstring); thread-safe."""
+
+    def __init__(
+        self,
+        queries: Queries,
+        *,
+        repository_query: Callable[[str], str],
+        page_size: int,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._queries = queries
+        self._repository_query = repository_query
+        self._page_size = page_size
+        self._clock = clock
+        self._lock = threading.Condition()
+        self._repos: dict[str, _Repository] = {}
+        self._writes: list[_Write] = []
+        self._sending = False
+        self._patch_s = WRITE_WINDOW_S[0]
+        """Recent duration of a coalesced PATCH (moving average): how long to wait."""
+
+    # ------------------------------------------------------------------------ reads
+    def read(
+        self, repository_id: str, test_ids: Iterable[str], *, target: str, search: Search
+    ) -> dict[str, FlakyTest]:
+        """The tests of ``test_ids`` that are flaky tests of the repository (others are
+        absent from the result), from the cache or as few searches (``search``) as possible."""
+        wanted = list(dict.fromkeys(test_ids))
+        small = len(wanted) < COALESCE_MAX
+        if small:  # a lookup: concurrent ones are read by the search in flight
+            note(repository_id, wanted)
+        with self._lock:
+            repo = self._repo(repository_id)
+            repo.lookups += small
+        while True:
+            with self._lock:
+                found, missing = self._cached(repo, wanted)
+                if not missing:
+                    return found
+                if repo.fetching:
+                    self._lock.wait()
+                    continue
+                repo.fetching = True
+                plan = self._plan(repo, missing, search, target, scan=small)
+            try:
+                fetched = plan()
+            finally:
+                with self._lock:
+                    repo.fetching = False
+                    self._lock.notify_all()
+            if fetched is not None:  # a search of every missing id: it has the last word
+                return {**found, **{i: fetched[i] for i in missing if i in fetched}}
+
+    def forget(self, repository_id: str | None, test_ids: Iterable[str]) -> None:
+        """Drop cached knowledge of ``test_ids`` (in every repository when ``None``)."""
+        ids = set(test_ids)
+        now = self._clock()
+        with self._lock:
+            repos = (
+                self._repos.values()
+                if repository_id is None
+                else [self._repos[repository_id]]
+                if repository_id in self._repos
+                else []
+            )
+            for repo in repos:
+                for test_id in ids:
+                    repo.tests.pop(test_id, None)
+                    repo.absent.pop(test_id, None)
+                for test_id in ids:
+                    repo.stale[test_id] = now
+
+    def _repo(self, repository_id: str) -> _Repository:
+        repo = self._repos.get(repository_id)
+        if repo is None:
+            repo = self._repos[repository_id] = _Repository(repository_id)
+        return repo
+
+    def _cached(
+        self, repo: _Repository, wanted: Sequence[str]
+    ) -> tuple[dict[str, FlakyTest], list[str]]:
+        """(found, still unknown) among ``wanted``; caller holds the lock."""
+        fresh = self._clock() - MAX_AGE_S
+        scanned = repo.scan_complete_at if repo.scan_complete_at is not None else -math.inf
+        found: dict[str, FlakyTest] = {}
+        missing: list[str] = []
+        for test_id in wanted:
+            entry = repo.tests.get(test_id)
+            if entry is not None:
+                if entry[0] >= fresh:
+                    found[test_id] = entry[1]
+                else:
+                    missing.append(test_id)
+                continue
+            # Not cached: absent if a search that began after this process last wrote the
+            # test (a complete scan, or a search of its id) did not find it.
+            seen_absent = max(scanned, repo.absent.get(test_id, -math.inf))
+            written = repo.stale.get(test_id, -math.inf)
+            if not (seen_absent >= fresh and seen_absent > written):
+                missing.append(test_id)
+        return found, missing
+
+    def _plan(
+        self, repo: _Repository, missing: list[str], search: Search, target: str, *, scan: bool
+    ) -> Callable[[], dict[str, FlakyTest] | None]:
+        """The next fetch for ``missing`` (caller holds the lock): a page of the repository
+        scan when lookups have earned it (``None``: look again); else the searches of a
+        large read (its own ids, several at a time); else one search of the missing ids,
+        filled up with noted ones (both return what they found)."""
+        earned = repo.lookups >= 2 + repo.scan_pages * SCAN_EVERY
+        if scan and repo.scan_complete_at is None and earned:
+            return lambda: self._scan_page(repo, search, target)
+        own = self._queries(repo.repository_id, missing)
+        if len(own) > 1:
+            return lambda: self._search_ids(repo, own, missing, search, target)
+        wanted = set(missing)
+        extra = [i for i in noted(repo.repository_id) if i not in wanted and i not in repo.tests]
+        ids = [*missing, *extra]
+        first = self._queries(repo.repository_id, ids)[0]  # holds every missing id: they lead
+        return lambda: self._search_ids(repo, [first], ids, search, target)
+
+    def _search_ids(
+        self, repo: _Repository, queries: list[str], ids: list[str], search: Search, target: str
+    ) -> dict[str, FlakyTest]:
+        """Run ``queries`` (built from ``ids`` in order), record and return what they found."""
+        started = self._clock()
+
+        def one(query: str) -> list[FlakyTest]:
+            return list(search(query, target))
+
+        if len(queries) == 1:
+            pages = [one(queries[0])]
+        else:
+            with ThreadPoolExecutor(max_workers=PARALLEL_SEARCHES) as pool:
+                pages = list(pool.map(one, queries))
+        asked = ids[: sum(_id_count(q) for q in queries)]
+        found = {t.id: t for t in itertools.chain.from_iterable(pages)}
+        with self._lock:
+            for test in found.values():
+                _record(repo, test, started)
+            for test_id in asked:
+                written = repo.stale.get(test_id)
+                if test_id not in found and (written is None or written < started):
+                    repo.stale.pop(test_id, None)
+                    repo.absent[test_id] = started
+        unnote(repo.repository_id, asked)
+        return found
+
+    def _scan_page(self, repo: _Repository, search: Search, target: str) -> None:
+        """Read the next page of the repository's tests into the cache."""
+        if repo.scan is None:
+            repo.scan = search(self._repository_query(repo.repository_id), target)
+            repo.scan_started = self._clock()
+        page = list(itertools.islice(repo.scan, self._page_size))
+        with self._lock:
+            repo.scan_pages += 1
+            for test in page:
+                _record(repo, test, repo.scan_started)
+            if len(page) < self._page_size:
+                repo.scan_complete_at = repo.scan_started
+                repo.scan = None
+        unnote(repo.repository_id, [t.id for t in page])
+
+    # ----------------------------------------------------------------------- writes
+    def write(
+        self, changes: Mapping[str, FlakyState], *, target: str, patch: Patch
+    ) -> UpdateFlakyTestsResponse:
+        """Set ``changes`` with ``patch`` in one bulk PATCH — shared with concurrent writes
+        when small — and return Datadog's answer for exactly these tests. A failed call
+        raises here (for every write that shared it). Their cached reads are dropped."""
+        try:
+            if len(changes) >= COALESCE_MAX:
+                return patch(dict(changes), target)
+            return self._coalesced(_Write(dict(changes), target, patch))
+        finally:
+            self.forget(None, changes)
+
+    def _coalesced(self, mine: _Write) -> UpdateFlakyTestsResponse:
+        with self._lock:
+            self._writes.append(mine)
+            self._lock.notify_all()  # a leader waiting for company
+        while True:
+            with self._lock:
+                while not mine.done and self._sending:
+                    self._lock.wait()
+                if mine.done:
+                    break
+                self._sending = True
+            self._lead()
+        if mine.error is not None:
+            raise mine.error
+        assert mine.response is not None
+        return mine.response
+
+    def _lead(self) -> None:
+        """Send the queued writes (after a short window for more to join) in one PATCH;
+        a write touching a test already in the batch waits for the next one."""
+        batch: list[_Write] = []
+        try:
+            low, high = WRITE_WINDOW_S
+            deadline = time.monotonic() + min(high, max(low, 3 * self._patch_s))
+            with self._lock:
+                while len(self._writes) < SERVER_WORKERS:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        break
+                    self._lock.wait(left)
+                ids: set[str] = set()
+                for queued in self._writes:
+                    fits = len(ids) + len(queued.changes) <= COALESCE_MAX * PARALLEL_SEARCHES
+                    if fits and ids.isdisjoint(queued.changes):
+                        batch.append(queued)
+                        ids.update(queued.changes)
+                self._writes = [w for w in self._writes if w not in batch]
+            merged = {k: v for w in batch for k, v in w.changes.items()}
+            targets = sorted({w.target for w in batch})
+            target = targets[0] if len(targets) == 1 else f"{len(batch)} flaky-test resources"
+            started = time.monotonic()
+            try:
+                response = batch[0].patch(merged, target)
+            except Exception as exc:  # noqa: BLE001 - each writer of the batch re-raises it
+                for queued in batch:
+                    queued.error = exc
+            else:
+                for queued in batch:
+                    queued.response = _share(response, queued.changes)
+                self._patch_s = 0.7 * self._patch_s + 0.3 * (time.monotonic() - started)
+        finally:
+            with self._lock:
+                for queued in batch:
+                    if queued.response is None and queued.error is None:
+                        queued.error = RuntimeError("the shared flaky-test update was interrupted")
+                    queued.done = True
+                self._sending = False
+                self._lock.notify_all()
+
+
+def _record(repo: _Repository, test: FlakyTest, read_at: float) -> None:
+    """Cache ``test`` as read at ``read_at`` — unless this process wrote it since, or a
+    newer read is cached."""
+    written = repo.stale.get(test.id)
+    cached = repo.tests.get(test.id)
+    if (written is not None and written >= read_at) or (cached and cached[0] > read_at):
+        return
+    repo.stale.pop(test.id, None)
+    repo.tests[test.id] = (read_at, test)
+
+
+_NOTED: dict[str, dict[str, None]] = {}
+"""repository → ids resources of this process said they manage (``check``), not read yet."""
+_NOTED_LOCK = threading.Lock()
+
+
+def note(repository_id: str, test_ids: Iterable[str]) -> None:
+    """Remember that a resource of this process manages ``test_ids`` (no API call, no
+    client needed — ``check`` calls it): the next search of the repository reads them too."""
+    with _NOTED_LOCK:
+        ids = _NOTED.setdefault(repository_id, {})
+        for test_id in test_ids:
+            ids[test_id] = None
+
+
+def noted(repository_id: str) -> list[str]:
+    """The ids noted for the repository and not read yet, in order."""
+    with _NOTED_LOCK:
+        return list(_NOTED.get(repository_id, ()))
+
+
+def unnote(repository_id: str, test_ids: Iterable[str]) -> None:
+    with _NOTED_LOCK:
+        ids = _NOTED.get(repository_id)
+        if ids is not None:
+            for test_id in test_ids:
+                ids.pop(test_id, None)
+
+
+def reset() -> None:
+    """Forget every batcher and noted id (tests: a fresh process)."""
+    with _NOTED_LOCK:
+        _NOTED.clear()
+    with _BATCHERS_LOCK:
+        _BATCHERS.clear()
+
+
+def _id_count(query: str) -> int:
+    """How many ids a ``… fingerprint_fqn:(a OR b …)`` query of ``Queries`` selects (ids
+    hold no spaces: ``_flaky.check_test_ids``)."""
+    return query.rpartition("fingerprint_fqn:(")[2].count(" OR ") + 1
+
+
+def _share(
+    response: UpdateFlakyTestsResponse, changes: Mapping[str, FlakyState]
+) -> UpdateFlakyTestsResponse:
+    """The part of a coalesced PATCH's answer that concerns ``changes``."""
+    attributes = response.data.attributes
+    results = [r for r in attributes.results if r.id in changes]
+    contradictory = attributes.has_errors and all(r.success for r in attributes.results)
+    has_errors = contradictory or any(not r.success for r in results)
+    return response.model_copy(
+        update={
+            "data": response.data.model_copy(
+                update={
+                    "attributes": attributes.model_copy(
+                        update={"results": results, "has_errors": has_errors}
+                    )
+                }
+            )
+        }
+    )
+
+
+_BATCHERS: weakref.WeakKeyDictionary[object, FlakyBatcher] = weakref.WeakKeyDictionary()
+_BATCHERS_LOCK = threading.Lock()
+
+
+def batcher_for(owner: object, make: Callable[[], FlakyBatcher]) -> FlakyBatcher:
+    """The batcher of ``owner`` (an API client: one per process), made on first use."""
+    with _BATCHERS_LOCK:
+        batcher = _BATCHERS.get(owner)
+        if batcher is None:
+            batcher = _BATCHERS[owner] = make()
+        return batcher
