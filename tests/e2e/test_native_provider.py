@@ -320,3 +320,22 @@ def test_typescript_example_up_and_import(
                        "--stack", "adopter", cwd=work_dir)  # fmt: skip
     preview = other.preview(on_output=quiet).change_summary
     assert preview.get("same") == 2 and preview.get("create") == 1  # stack, suite; settings new
+
+
+def test_rate_limit_pacing_holds_at_the_engines_concurrency(
+    pulumi_sandbox: PulumiSandbox, emulator: EmulatorServer
+) -> None:
+    count = 10
+    stack = native_stack(pulumi_sandbox, emulator)
+    declare(
+        stack, *(settings(f"s{i}", f"paced{i}", code_coverage_enabled=True) for i in range(count))
+    )
+    emulator.update_config(rate_limit={"limit": 8, "period_seconds": 2})
+    try:
+        up = stack.up(parallel=32, on_output=quiet)
+    finally:
+        emulator.update_config(rate_limit={"limit": 1_000_000, "period_seconds": 60})
+    assert up.summary.resource_changes == {"create": count + 1}
+    statuses = [c.status for c in emulator.calls()]
+    assert len(statuses) == 2 * count  # one get and one PATCH each: paced, not retried
+    assert statuses.count(429) == 0

@@ -253,3 +253,16 @@ def test_unique_settings_have_no_config_keys() -> None:
         PolicyConfigError, match="'case_insensitive': Extra inputs are not permitted"
     ):
         run_policy(unique_service_settings(), args)
+
+
+def test_required_settings_apply_to_the_native_plugins_resources_too() -> None:
+    from pulumi_datadog_testing.type_tokens import native_type_token
+
+    token = native_type_token("ServiceSettings")
+    props = settings(env="prod", early_flake_detection_enabled=True, auto_test_retries_enabled=True)
+    assert run_policy(required_service_settings(), resource_args(token, "native", props)) == []
+    props = settings(
+        env="prod", early_flake_detection_enabled=False, auto_test_retries_enabled=True
+    )
+    reported = messages(run_policy(required_service_settings(), resource_args(token, "n", props)))
+    assert len(reported) == 1 and "sets early_flake_detection_enabled=False" in reported[0]
