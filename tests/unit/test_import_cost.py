@@ -13,6 +13,8 @@ RESOURCE_MODULES = [
                  "flaky_test_policies", "synthetics_suite")
 ]  # fmt: skip
 HTTP_STACK = ("httpx", "tenacity", "pulumi_datadog_testing.client")
+PROVIDER_ONLY = ("jsonpatch", "jsonpointer")
+"""Loaded by the provider hooks that need them, never by the program process."""
 
 
 def test_importing_every_resource_leaves_the_http_stack_unloaded() -> None:
@@ -37,3 +39,16 @@ def test_the_http_stack_loads_with_the_first_client() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == str(sorted(HTTP_STACK)), done.stdout + done.stderr
+
+
+def test_the_program_side_leaves_provider_only_modules_unloaded() -> None:
+    """What a program imports to declare resources: nothing only a provider hook uses."""
+    code = (
+        "import sys\n"
+        "import pulumi_datadog_testing as dt\n"
+        "_ = (dt.ServiceSettings, dt.SyntheticsSuite, dt.FlakyTestState, dt.FlakyTestStates,\n"
+        "     dt.FlakyTestPolicies)\n"
+        f"print(sorted(m for m in {PROVIDER_ONLY!r} if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr

@@ -57,8 +57,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Final, Literal, NotRequired, TypedDict
 
-import jsonpatch
-import jsonpointer
 import pulumi
 from pulumi.dynamic import (
     CheckResult,
@@ -347,6 +345,9 @@ def updated_outputs(
 
 def guards_hold(document: Mapping[str, Any], patch: Sequence[Mapping[str, Any]]) -> bool:
     """Whether every ``test`` op of ``patch`` passes against ``document``."""
+    import jsonpatch  # provider side only: the program process never loads it
+    import jsonpointer
+
     tests = [dict(op) for op in patch if op.get("op") == "test"]
     try:
         jsonpatch.JsonPatch(tests).apply(dict(document))
