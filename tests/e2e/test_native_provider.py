@@ -76,7 +76,7 @@ def test_detailed_diff_import_and_refresh(
     pulumi_sandbox: PulumiSandbox, emulator: EmulatorServer
 ) -> None:
     seeded = emulator.seed_flaky_tests(REPO, 2)
-    test_id = seeded.tests[0].id
+    test_id, other_test = seeded.tests[0].id, seeded.tests[1]
     suite: dict[str, Any] = {"kind": "SyntheticsSuite", "name": "suite",
              "props": {"name": "Checkout", "tags": ["team:shop"],
                        "tests": [{"public_id": "abc-def-ghi", "alerting_criticality": "critical"}]}}  # fmt: skip
@@ -134,6 +134,7 @@ def test_detailed_diff_import_and_refresh(
         {"type": token("SyntheticsSuite"), "name": "suite", "id": ids["suite"]},
         {"type": token("FlakyTestState"), "name": "flaky", "id": ids["flaky"]},
         {"type": token("FlakyTestPolicies"), "name": "policies", "id": ids["policies"]},
+        {"type": token("FlakyTestStates"), "name": "set", "id": f"{REPO}::{other_test.id}"},
     ]}))  # fmt: skip
     pulumi_sandbox.cli("import", "--file", str(bulk), "--yes", "--generate-code=false",
                        "--stack", "adopter", cwd=work_dir)  # fmt: skip
@@ -145,14 +146,16 @@ def test_detailed_diff_import_and_refresh(
     assert imported_tests["abc-def-ghi"]["alerting_criticality"] == "ignore"
     assert adopted["flaky"]["inputs"]["state"] == "quarantined"
     assert adopted["policies"]["inputs"]["attempt_to_fix"] == {"retries": 5}
+    assert adopted["set"]["inputs"]["states"] == {other_test.id: other_test.state}
     # The program that declares what was imported has nothing to change.
     declare(other, settings("s", "checkout", **{
         k: v for k, v in adopted["s"]["inputs"].items() if k.endswith("_enabled")}),
         {"kind": "SyntheticsSuite", "name": "suite", "props": adopted["suite"]["inputs"]},
         {"kind": "FlakyTestState", "name": "flaky", "props": adopted["flaky"]["inputs"]},
         {"kind": "FlakyTestPolicies", "name": "policies", "props": adopted["policies"]["inputs"]},
+        {"kind": "FlakyTestStates", "name": "set", "props": adopted["set"]["inputs"]},
     )  # fmt: skip
-    assert other.preview(on_output=quiet).change_summary == {"same": 5}
+    assert other.preview(on_output=quiet).change_summary == {"same": 6}
 
 
 def test_more_than_four_calls_in_flight(

@@ -275,9 +275,28 @@ def test_read_reports_drift_in_outputs_and_inputs(
     assert provider.diff(created.id, outs(result), news).changes is True
 
 
-def test_read_refuses_adoption_by_id(provider: FlakyTestStatesProvider) -> None:
-    with pytest.raises(Exception, match="cannot be adopted by id"):
-        provider.read("x", {})
+def test_read_adopts_listed_tests_in_their_current_state(
+    provider: FlakyTestStatesProvider, api: FakeFlakyAPI
+) -> None:
+    a, b = api.add(2)
+    api.tests[a].state = "quarantined"
+    result = provider.read(f"{REPO}::{b},{a}", {})
+    assert api.patched() == []
+    current = {a: "quarantined", b: api.tests[b].state}
+    assert result.inputs == {"repository_id": REPO, "states": current}
+    assert outs(result)["previous_states"] == current  # a later release changes nothing
+    assert provider.diff(result.id or "", outs(result), result.inputs).changes is False
+
+
+@pytest.mark.parametrize("bad", ["x", f"{REPO}::", "::abc"])
+def test_read_by_id_names_the_form(provider: FlakyTestStatesProvider, bad: str) -> None:
+    with pytest.raises(Exception, match=r"<repository_id>::<test_id>\[,<test_id>...\]"):
+        provider.read(bad, {})
+
+
+def test_read_by_id_names_unknown_tests(provider: FlakyTestStatesProvider) -> None:
+    with pytest.raises(Exception, match="0000000000000000 not among the flaky tests"):
+        provider.read(f"{REPO}::0000000000000000", {})
 
 
 # -------------------------------------------------------------------------- query form

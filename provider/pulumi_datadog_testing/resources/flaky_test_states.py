@@ -192,13 +192,36 @@ class FlakyTestStatesProvider(_flaky.FlakyProvider):
             self.api.test_optimization, str(props.get("repository_id")), old, {}, target=target
         )
 
+    def _adopt(self, id_: str) -> ReadResult:
+        """``pulumi import`` / ``FlakyTestStates.get`` with ``<repository_id>::<id>[,<id>...]``:
+        the listed tests, each in its current state (what a later release puts back)."""
+        repository_id, sep, listed = id_.rpartition("::")
+        test_ids = sorted({t.strip() for t in listed.split(",") if t.strip()})
+        if not sep or not repository_id or not test_ids:
+            raise InvalidResourceIdError(
+                f"FlakyTestStates id {id_!r}: to adopt tests, give "
+                "'<repository_id>::<test_id>[,<test_id>...]' (e.g. "
+                "'github.com/acme/shop::4eb1887a8adb1847,9f0c2b7d11aa0e35')"
+            )
+        target = f"FlakyTestStates {id_!r}"
+        found = _flaky.read_tests(
+            self.api.test_optimization, repository_id, test_ids, target=target
+        )
+        if missing := [t for t in test_ids if t not in found]:
+            raise InvalidResourceIdError(
+                f"{target}: {', '.join(missing)} not among the flaky tests of repository "
+                f"{repository_id!r}; check the ids (the `id` of the flaky tests search)"
+            )
+        current = {t: _flaky.state_of(found[t]) for t in test_ids}
+        inputs = FlakyTestStatesInputs.model_validate(
+            {"repository_id": repository_id, "states": current}
+        )
+        outs = _outputs(inputs, _flaky.Managed(previous=dict(current), current=dict(current)))
+        return ReadResult(id_, outs, inputs.model_dump(mode="json", exclude_none=True))
+
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         if not props.get("repository_id"):
-            raise InvalidResourceIdError(
-                f"FlakyTestStates {id_!r} cannot be adopted by id: declare it with states or "
-                "query; create records each test's current state and leaves tests already in "
-                "their state untouched"
-            )
+            return self._adopt(id_)
         inputs = _parse(props)
         old = _flaky.managed_of(props, "previous_states", "states")
         target = _target(inputs)
