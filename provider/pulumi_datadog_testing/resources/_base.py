@@ -54,6 +54,7 @@ __all__ = [
     "config_failures",
     "configure_process",
     "has_unknowns",
+    "input_names",
     "is_unknown",
     "props_of",
     "reset_process",
@@ -399,14 +400,28 @@ def _flatten(annotation: Any) -> Iterator[Any]:
             yield from _flatten(arg)
 
 
+def input_names(args_type: type) -> tuple[str, ...]:
+    """The input properties a resource's ``XArgs`` TypedDict declares, in declaration order.
+
+    Each resource declares its inputs once, as that TypedDict: it types ``args=XArgs(...)``
+    and, through ``**kwargs: Unpack[XArgs]``, the keyword arguments; ``props_of`` registers
+    exactly these names."""
+    return tuple(args_type.__annotations__)  # a TypedDict's include its bases' keys
+
+
 def props_of(
-    args: Any, overrides: Mapping[str, Any], outputs: Iterable[str] = ()
+    args: Any,
+    overrides: Mapping[str, Any],
+    outputs: Iterable[str] = (),
+    *,
+    names: Iterable[str] = (),
 ) -> dict[str, Any]:
-    """A resource's properties from its ``XArgs`` dataclass or a plain mapping (passed through
-    unchanged, so a misspelt key gets check's "did you mean"), overridden by the keyword
-    arguments that are not ``None``; every keyword and every name in ``outputs`` is present
-    (``None`` = not set / computed), so the engine reports each output."""
-    props: dict[str, Any] = dict.fromkeys(overrides)
+    """A resource's properties from its ``XArgs`` (a TypedDict or dataclass) or a plain mapping
+    (passed through unchanged, so a misspelt key gets check's "did you mean"), overridden by
+    the keyword arguments that are not ``None``; every declared input (``names``, and every
+    keyword) and every name in ``outputs`` is present (``None`` = not set / computed), so the
+    engine reports each output."""
+    props: dict[str, Any] = dict.fromkeys((*names, *overrides))
     if isinstance(args, Mapping):
         props.update(args)
     elif dataclasses.is_dataclass(args) and not isinstance(args, type):

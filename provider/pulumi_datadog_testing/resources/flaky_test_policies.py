@@ -19,8 +19,7 @@ sent, never reported as drift). Lists (``branches``...) are one leaf each.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Annotated, Any, Final, TypedDict
+from typing import Annotated, Any, Final, TypedDict, Unpack
 
 import pulumi
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
@@ -43,6 +42,7 @@ from ._base import (
     DatadogResourceProvider,
     check_inputs,
     has_unknowns,
+    input_names,
     props_of,
     strip_provider,
     write_or_undo,
@@ -325,14 +325,13 @@ class DisabledArgs(TypedDict, total=False):
     failure_rate_rule: pulumi.Input[FailureRateRuleArgs]
 
 
-@dataclass
-class FlakyTestPoliciesArgs:
+class FlakyTestPoliciesArgs(TypedDict, total=False):
     """Arguments of ``FlakyTestPolicies``; unset leaves are not managed."""
 
     repository_id: pulumi.Input[str]
-    attempt_to_fix: pulumi.Input[AttemptToFixArgs] | None = None
-    quarantined: pulumi.Input[QuarantinedArgs] | None = None
-    disabled: pulumi.Input[DisabledArgs] | None = None
+    attempt_to_fix: pulumi.Input[AttemptToFixArgs] | None
+    quarantined: pulumi.Input[QuarantinedArgs] | None
+    disabled: pulumi.Input[DisabledArgs] | None
 
 
 class FlakyTestPolicies(Resource, module=MODULE, name=ResourceKind.FLAKY_TEST_POLICIES):
@@ -355,19 +354,9 @@ class FlakyTestPolicies(Resource, module=MODULE, name=ResourceKind.FLAKY_TEST_PO
         resource_name: str,
         args: FlakyTestPoliciesArgs | Mapping[str, Any] | None = None,
         opts: pulumi.ResourceOptions | None = None,
-        *,
-        repository_id: pulumi.Input[str] | None = None,
-        attempt_to_fix: pulumi.Input[AttemptToFixArgs] | None = None,
-        quarantined: pulumi.Input[QuarantinedArgs] | None = None,
-        disabled: pulumi.Input[DisabledArgs] | None = None,
+        **kwargs: Unpack[FlakyTestPoliciesArgs],
     ) -> None:
-        given = {
-            "repository_id": repository_id,
-            "attempt_to_fix": attempt_to_fix,
-            "quarantined": quarantined,
-            "disabled": disabled,
-        }
-        props = props_of(args, given, OUTPUTS)
+        props = props_of(args, kwargs, OUTPUTS, names=input_names(FlakyTestPoliciesArgs))
         super().__init__(FlakyTestPoliciesProvider(), resource_name, props, opts)
 
     @staticmethod

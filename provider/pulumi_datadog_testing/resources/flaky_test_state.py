@@ -20,8 +20,7 @@ policy) are kept in Pulumi state only: never sent, and changing them makes no AP
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, TypedDict, Unpack
 
 import pulumi
 from pulumi.dynamic import (
@@ -46,7 +45,7 @@ from ..identity import (
 from ..models import FlakyTest
 from ..type_tokens import MODULE, ResourceKind
 from . import _flaky, _flaky_batch
-from ._base import has_unknowns, props_of
+from ._base import has_unknowns, input_names, props_of
 from ._flaky_notes import NOTE_KEYS, IsoDate
 
 __all__ = ["FlakyTestState", "FlakyTestStateArgs", "FlakyTestStateInputs"]
@@ -321,28 +320,27 @@ def _outputs(
     return outs
 
 
-@dataclass
-class FlakyTestStateArgs:
+class FlakyTestStateArgs(TypedDict, total=False):
     """Arguments of ``FlakyTestState``: ``test_id``, or ``module``/``suite``/``name``."""
 
     repository_id: pulumi.Input[str]
     """Repository of the test, e.g. ``github.com/acme/shop`` (scopes every search)."""
     state: pulumi.Input[str]
     """``active``, ``quarantined``, ``disabled`` or ``fixed``."""
-    test_id: pulumi.Input[str] | None = None
+    test_id: pulumi.Input[str] | None
     """The test's id (the ``id`` of the flaky tests search, e.g. ``4eb1887a8adb1847``)."""
-    module: pulumi.Input[str] | None = None
+    module: pulumi.Input[str] | None
     """Selector: the test's module (exact match)."""
-    suite: pulumi.Input[str] | None = None
+    suite: pulumi.Input[str] | None
     """Selector: the test's suite (exact match)."""
-    name: pulumi.Input[str] | None = None
+    name: pulumi.Input[str] | None
     """Selector: the test's name (exact match)."""
-    reason: pulumi.Input[str] | None = None
+    reason: pulumi.Input[str] | None
     """Why (e.g. a ticket link); kept in Pulumi state only."""
-    expires: pulumi.Input[str] | None = None
+    expires: pulumi.Input[str] | None
     """ISO date (``YYYY-MM-DD``): the last day the quarantine is meant to last (the
     ``flaky-quarantine-expiry`` policy fails preview after it); kept in Pulumi state only."""
-    owner: pulumi.Input[str] | None = None
+    owner: pulumi.Input[str] | None
     """Who owns fixing the test (free text, e.g. ``@acme/payments``); kept in Pulumi state only."""
 
 
@@ -380,29 +378,9 @@ class FlakyTestState(Resource, module=MODULE, name=ResourceKind.FLAKY_TEST_STATE
         resource_name: str,
         args: FlakyTestStateArgs | Mapping[str, Any] | None = None,
         opts: pulumi.ResourceOptions | None = None,
-        *,
-        repository_id: pulumi.Input[str] | None = None,
-        state: pulumi.Input[str] | None = None,
-        test_id: pulumi.Input[str] | None = None,
-        module: pulumi.Input[str] | None = None,
-        suite: pulumi.Input[str] | None = None,
-        name: pulumi.Input[str] | None = None,
-        reason: pulumi.Input[str] | None = None,
-        expires: pulumi.Input[str] | None = None,
-        owner: pulumi.Input[str] | None = None,
+        **kwargs: Unpack[FlakyTestStateArgs],
     ) -> None:
-        given = {
-            "repository_id": repository_id,
-            "state": state,
-            "test_id": test_id,
-            "module": module,
-            "suite": suite,
-            "name": name,
-            "reason": reason,
-            "expires": expires,
-            "owner": owner,
-        }
-        props = props_of(args, given, OUTPUTS)
+        props = props_of(args, kwargs, OUTPUTS, names=input_names(FlakyTestStateArgs))
         super().__init__(FlakyTestStateProvider(), resource_name, props, opts)
 
     @staticmethod

@@ -37,8 +37,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, TypedDict, Unpack
 
 import pulumi
 from pulumi.dynamic import (
@@ -56,7 +55,7 @@ from ..identity import FlakyState, NonEmptyStr
 from ..models import FlakyTest
 from ..type_tokens import MODULE, ResourceKind
 from . import _flaky
-from ._base import has_unknowns, props_of
+from ._base import has_unknowns, input_names, props_of
 from ._flaky_notes import (
     NOTE_KEYS,
     FlakyTestEntryArgs,
@@ -315,26 +314,25 @@ def _outputs(
     return outs
 
 
-@dataclass
-class FlakyTestStatesArgs:
+class FlakyTestStatesArgs(TypedDict, total=False):
     """Arguments of ``FlakyTestStates``: ``states``, or ``query`` + ``state``."""
 
     repository_id: pulumi.Input[str]
     """Repository the tests belong to, e.g. ``github.com/acme/shop`` (scopes every search)."""
-    states: pulumi.Input[Mapping[str, pulumi.Input[str | FlakyTestEntryArgs]]] | None = None
+    states: pulumi.Input[Mapping[str, pulumi.Input[str | FlakyTestEntryArgs]]] | None
     """Test id → ``active``, ``quarantined``, ``disabled`` or ``fixed``, or an object
     ``{"state": ..., "expires": ..., "owner": ..., "reason": ...}`` with that test's notes."""
-    query: pulumi.Input[str] | None = None
+    query: pulumi.Input[str] | None
     """A flaky tests search query (e.g. ``@test.service:checkout flaky_test_state:active``);
     every matching test of the repository gets ``state``."""
-    state: pulumi.Input[str] | None = None
+    state: pulumi.Input[str] | None
     """With ``query``: the state every matching test gets."""
-    reason: pulumi.Input[str] | None = None
+    reason: pulumi.Input[str] | None
     """Why (e.g. a ticket link); kept in Pulumi state only."""
-    expires: pulumi.Input[str] | None = None
+    expires: pulumi.Input[str] | None
     """ISO date (``YYYY-MM-DD``): the last day the quarantine is meant to last (the
     ``flaky-quarantine-expiry`` policy fails preview after it); kept in Pulumi state only."""
-    owner: pulumi.Input[str] | None = None
+    owner: pulumi.Input[str] | None
     """Who owns fixing the tests (free text, e.g. ``@acme/payments``); kept in Pulumi state only."""
 
 
@@ -372,26 +370,7 @@ class FlakyTestStates(Resource, module=MODULE, name=ResourceKind.FLAKY_TEST_STAT
         resource_name: str,
         args: FlakyTestStatesArgs | Mapping[str, Any] | None = None,
         opts: pulumi.ResourceOptions | None = None,
-        *,
-        repository_id: pulumi.Input[str] | None = None,
-        states: pulumi.Input[Mapping[str, pulumi.Input[str | FlakyTestEntryArgs]]] | None = None,
-        query: pulumi.Input[str] | None = None,
-        state: pulumi.Input[str] | None = None,
-        reason: pulumi.Input[str] | None = None,
-        expires: pulumi.Input[str] | None = None,
-        owner: pulumi.Input[str] | None = None,
+        **kwargs: Unpack[FlakyTestStatesArgs],
     ) -> None:
-        props = props_of(
-            args,
-            {
-                "repository_id": repository_id,
-                "states": states,
-                "query": query,
-                "state": state,
-                "reason": reason,
-                "expires": expires,
-                "owner": owner,
-            },
-            OUTPUTS,
-        )
+        props = props_of(args, kwargs, OUTPUTS, names=input_names(FlakyTestStatesArgs))
         super().__init__(FlakyTestStatesProvider(), resource_name, props, opts)

@@ -36,8 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, TypedDict, Unpack
 
 import pulumi
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
@@ -63,6 +62,7 @@ from ._base import (
     DatadogResourceProvider,
     check_failures,
     check_inputs,
+    input_names,
     is_unknown,
     props_of,
     strip_provider,
@@ -399,27 +399,28 @@ def _as_inputs(inputs: ServiceSettingsInputs, managed: Mapping[str, bool]) -> di
 # --------------------------------------------------------------------------- public API
 
 
-@dataclass(frozen=True, kw_only=True)
-class ServiceSettingsArgs:
-    """Inputs of ``ServiceSettings``. Unset booleans are not managed (never sent or diffed)."""
+class ServiceSettingsArgs(TypedDict, total=False):
+    """Inputs of ``ServiceSettings``, declared once: they type ``args=ServiceSettingsArgs(...)``
+    and the keyword arguments alike. ``repository_id`` and ``service_name`` are required
+    (``check`` names a missing one); unset booleans are not managed (never sent or diffed)."""
 
     repository_id: pulumi.Input[str]
     """Repository identifier, e.g. ``github.com/acme/shop``."""
     service_name: pulumi.Input[str]
     """The service's name."""
-    env: pulumi.Input[str] | None = None
+    env: pulumi.Input[str] | None
     """Environment (default ``none``)."""
-    auto_test_retries_enabled: pulumi.Input[bool] | None = None
+    auto_test_retries_enabled: pulumi.Input[bool] | None
     """Auto Test Retries."""
-    code_coverage_enabled: pulumi.Input[bool] | None = None
+    code_coverage_enabled: pulumi.Input[bool] | None
     """Code Coverage."""
-    early_flake_detection_enabled: pulumi.Input[bool] | None = None
+    early_flake_detection_enabled: pulumi.Input[bool] | None
     """Early Flake Detection."""
-    failed_test_replay_enabled: pulumi.Input[bool] | None = None
+    failed_test_replay_enabled: pulumi.Input[bool] | None
     """Failed Test Replay."""
-    pr_comments_enabled: pulumi.Input[bool] | None = None
+    pr_comments_enabled: pulumi.Input[bool] | None
     """PR Comments. The current API ignores it at service level (a warning says so)."""
-    test_impact_analysis_enabled: pulumi.Input[bool] | None = None
+    test_impact_analysis_enabled: pulumi.Input[bool] | None
     """Test Impact Analysis."""
 
 
@@ -455,30 +456,12 @@ class ServiceSettings(pulumi.dynamic.Resource, module=MODULE, name=ResourceKind.
         resource_name: str,
         args: ServiceSettingsArgs | Mapping[str, Any] | None = None,
         opts: pulumi.ResourceOptions | None = None,
-        *,
-        repository_id: pulumi.Input[str] | None = None,
-        service_name: pulumi.Input[str] | None = None,
-        env: pulumi.Input[str] | None = None,
-        auto_test_retries_enabled: pulumi.Input[bool] | None = None,
-        code_coverage_enabled: pulumi.Input[bool] | None = None,
-        early_flake_detection_enabled: pulumi.Input[bool] | None = None,
-        failed_test_replay_enabled: pulumi.Input[bool] | None = None,
-        pr_comments_enabled: pulumi.Input[bool] | None = None,
-        test_impact_analysis_enabled: pulumi.Input[bool] | None = None,
+        **kwargs: Unpack[ServiceSettingsArgs],
     ) -> None:
         """Declare the settings; keyword arguments override the fields of ``args``."""
-        keywords = {
-            "repository_id": repository_id,
-            "service_name": service_name,
-            "env": env,
-            "auto_test_retries_enabled": auto_test_retries_enabled,
-            "code_coverage_enabled": code_coverage_enabled,
-            "early_flake_detection_enabled": early_flake_detection_enabled,
-            "failed_test_replay_enabled": failed_test_replay_enabled,
-            "pr_comments_enabled": pr_comments_enabled,
-            "test_impact_analysis_enabled": test_impact_analysis_enabled,
-        }
-        props = props_of(args, keywords, (_PRIOR, _PRIOR_EXISTED))
+        props = props_of(
+            args, kwargs, (_PRIOR, _PRIOR_EXISTED), names=input_names(ServiceSettingsArgs)
+        )
         super().__init__(ServiceSettingsProvider(), resource_name, props, opts)
         _warn_if_pr_comments(self, props.get(PR_COMMENTS))
 

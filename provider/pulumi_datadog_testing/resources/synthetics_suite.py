@@ -55,7 +55,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Final, Literal, NotRequired, TypedDict
+from typing import Annotated, Any, Final, Literal, NotRequired, TypedDict, Unpack
 
 import pulumi
 from pulumi.dynamic import (
@@ -90,7 +90,14 @@ from ..models import (
 )
 from ..suite_patch import describe_patch, make_patch
 from ..type_tokens import MODULE, ResourceKind
-from ._base import DatadogResourceProvider, check_inputs, has_unknowns, props_of, strip_provider
+from ._base import (
+    DatadogResourceProvider,
+    check_inputs,
+    has_unknowns,
+    input_names,
+    props_of,
+    strip_provider,
+)
 
 __all__ = [
     "ADOPTED",
@@ -632,8 +639,7 @@ class SyntheticsSuiteOptionsArgs(TypedDict, total=False):
     """Share of critical tests that must fail for the suite to fail, 0..1 (0.5 = 50%)."""
 
 
-@dataclass
-class SyntheticsSuiteArgs:
+class SyntheticsSuiteArgs(TypedDict, total=False):
     """Arguments of a ``SyntheticsSuite``.
 
     ``message``, ``tags`` and ``options`` left as ``None`` are not managed: Pulumi neither
@@ -644,13 +650,13 @@ class SyntheticsSuiteArgs:
     """Name of the suite."""
     tests: pulumi.Input[Sequence[pulumi.Input[SyntheticsSuiteTestArgs]]]
     """The tests in the suite, keyed by ``public_id`` (order is not significant)."""
-    message: pulumi.Input[str] | None = None
+    message: pulumi.Input[str] | None
     """Notification message of the suite's monitor."""
-    tags: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None
+    tags: pulumi.Input[Sequence[pulumi.Input[str]]] | None
     """Tags, treated as a set (order and duplicates are not significant)."""
-    options: pulumi.Input[SyntheticsSuiteOptionsArgs] | None = None
+    options: pulumi.Input[SyntheticsSuiteOptionsArgs] | None
     """Options, e.g. ``{"alerting_threshold": 0.5}``."""
-    public_id: pulumi.Input[str] | None = None
+    public_id: pulumi.Input[str] | None
     """An existing suite to adopt instead of creating one: create writes nothing unless the
     declared fields differ, and destroy puts the suite back as it was adopted (never deletes
     it). See the module docstring."""
@@ -692,28 +698,16 @@ class SyntheticsSuite(Resource, module=MODULE, name=ResourceKind.SYNTHETICS_SUIT
         resource_name: str,
         args: SyntheticsSuiteArgs | Mapping[str, Any] | None = None,
         opts: pulumi.ResourceOptions | None = None,
-        *,
-        name: pulumi.Input[str] | None = None,
-        tests: pulumi.Input[Sequence[pulumi.Input[SyntheticsSuiteTestArgs]]] | None = None,
-        message: pulumi.Input[str] | None = None,
-        tags: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None,
-        options: pulumi.Input[SyntheticsSuiteOptionsArgs] | None = None,
-        public_id: pulumi.Input[str] | None = None,
+        **kwargs: Unpack[SyntheticsSuiteArgs],
     ) -> None:
         """Declare the suite; keyword arguments override the fields of ``args``.
 
         ``args`` may also be a plain mapping (e.g. from stack config): unknown keys then fail
         ``check`` with a "did you mean" hint, like a missing ``name`` or ``tests``.
         """
-        keywords = {
-            "name": name,
-            "tests": tests,
-            "message": message,
-            "tags": tags,
-            "options": options,
-            "public_id": public_id,
-        }
-        props = props_of(args, keywords, ("monitor_id", ADOPTED))
+        props = props_of(
+            args, kwargs, ("monitor_id", ADOPTED), names=input_names(SyntheticsSuiteArgs)
+        )
         super().__init__(SyntheticsSuiteProvider(), resource_name, props, opts)
 
     @staticmethod

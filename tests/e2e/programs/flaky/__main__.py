@@ -64,7 +64,7 @@ for n, (test_id, state) in enumerate(sorted((singles or {}).items())):
 policies = config.get_object("policies")
 if policies is not None:
     managed = FlakyTestPolicies(
-        "policies", FlakyTestPoliciesArgs(repository_id=repository, **policies)
+        "policies", FlakyTestPoliciesArgs(repository_id=repository), **policies
     )
     pulumi.export("policies_previous", managed.previous_policies)
     pulumi.export("policies_attempt_to_fix", managed.attempt_to_fix)

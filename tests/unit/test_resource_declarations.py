@@ -1,0 +1,75 @@
+"""Each resource declares its input properties once, in its ``XArgs`` TypedDict: the keyword
+arguments are typed from it (``**kwargs: Unpack[XArgs]``), ``props_of`` registers exactly its
+names, and the provider's input model and the resource's outputs agree with it."""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+
+from pulumi_datadog_testing.resources._base import input_names
+from pulumi_datadog_testing.resources.flaky_test_policies import (
+    FlakyTestPolicies,
+    FlakyTestPoliciesArgs,
+    FlakyTestPoliciesInputs,
+)
+from pulumi_datadog_testing.resources.flaky_test_state import (
+    FlakyTestState,
+    FlakyTestStateArgs,
+    FlakyTestStateInputs,
+)
+from pulumi_datadog_testing.resources.flaky_test_states import (
+    FlakyTestStates,
+    FlakyTestStatesArgs,
+    FlakyTestStatesInputs,
+)
+from pulumi_datadog_testing.resources.service_settings import (
+    ServiceSettings,
+    ServiceSettingsArgs,
+    ServiceSettingsInputs,
+)
+from pulumi_datadog_testing.resources.synthetics_suite import (
+    SuiteInputs,
+    SyntheticsSuite,
+    SyntheticsSuiteArgs,
+)
+
+RESOURCES: list[tuple[type, type, type[BaseModel]]] = [
+    (ServiceSettings, ServiceSettingsArgs, ServiceSettingsInputs),
+    (FlakyTestState, FlakyTestStateArgs, FlakyTestStateInputs),
+    (FlakyTestStates, FlakyTestStatesArgs, FlakyTestStatesInputs),
+    (FlakyTestPolicies, FlakyTestPoliciesArgs, FlakyTestPoliciesInputs),
+    (SyntheticsSuite, SyntheticsSuiteArgs, SuiteInputs),
+]
+IDS = [resource.__name__ for resource, _, _ in RESOURCES]
+
+
+@pytest.mark.parametrize(("resource", "args", "model"), RESOURCES, ids=IDS)
+def test_keywords_are_the_args_declaration(resource: type, args: type, model: Any) -> None:
+    parameters = inspect.signature(vars(resource)["__init__"]).parameters
+    kwargs = parameters["kwargs"]
+    assert kwargs.kind is inspect.Parameter.VAR_KEYWORD
+    assert kwargs.annotation == f"Unpack[{args.__name__}]"
+    assert list(parameters) == ["self", "resource_name", "args", "opts", "kwargs"]
+
+
+@pytest.mark.parametrize(("resource", "args", "model"), RESOURCES, ids=IDS)
+def test_input_model_and_outputs_agree_with_the_args(
+    resource: type, args: type, model: type[BaseModel]
+) -> None:
+    names = input_names(args)
+    assert set(names) == set(model.model_fields), "the provider validates exactly the inputs"
+    outputs = resource.__annotations__  # the class's own pulumi.Output[...] declarations
+    assert set(names) <= set(outputs), "every input is also an output of the resource"
+
+
+@pytest.mark.parametrize(("resource", "args", "model"), RESOURCES, ids=IDS)
+def test_args_is_a_typed_dict_usable_as_args_or_mapping(
+    resource: type, args: type, model: type[BaseModel]
+) -> None:
+    assert typing.is_typeddict(args)
+    assert getattr(args, "__total__") is False  # noqa: B009  (required inputs are checked by `check`, not the signature)
