@@ -55,6 +55,8 @@ __all__ = [
     "FlakySort",
     "FlakyTest",
     "FlakyTestAttributes",
+    "FlakyTestBrief",
+    "FlakyTestBriefsSearchResponse",
     "FlakyTestHistory",
     "FlakyTestPipelineStats",
     "FlakyTestRunMetadata",
@@ -443,6 +445,54 @@ class FlakyTestsSearchPagination(_Response):
 
 class FlakyTestsSearchMeta(_Response):
     pagination: FlakyTestsSearchPagination | None = None
+
+
+class _Brief(BaseModel):
+    """Base of the brief search models: unknown fields ignored, and no ``mode="before"``
+    validator (``WireModel`` has one), so the JSON parser skips what is not declared
+    instead of building it as Python objects first."""
+
+    model_config = ConfigDict(extra="ignore", defer_build=True)
+
+
+class FlakyTestBriefAttributes(_Brief):
+    """The attributes the state resources use. A search page parsed into these (the rest of
+    each test skipped by the JSON parser) takes a fraction of the memory and time of full
+    ``FlakyTestAttributes`` — what keeps a 20,000-test ``FlakyTestStates`` light."""
+
+    flaky_state: FlakyState | None = None
+    module: str | None = None
+    suite: str | None = None
+    name: str | None = None
+
+
+class FlakyTestBrief(_Brief):
+    id: str
+    attributes: FlakyTestBriefAttributes = Field(default_factory=FlakyTestBriefAttributes)
+
+    def as_test(self) -> FlakyTest:
+        """This test as a ``FlakyTest`` with only these attributes (already validated)."""
+        attributes = self.attributes
+        return FlakyTest.model_construct(
+            id=self.id,
+            attributes=FlakyTestAttributes.model_construct(
+                flaky_state=attributes.flaky_state,
+                module=attributes.module,
+                suite=attributes.suite,
+                name=attributes.name,
+            ),
+        )
+
+
+class FlakyTestBriefsSearchResponse(_Brief):
+    r"""A search page read as ``FlakyTestBrief``\ s (see ``FlakyTestBriefAttributes``)."""
+
+    data: list[FlakyTestBrief] = Field(default_factory=list)
+    meta: FlakyTestsSearchMeta | None = None
+
+    @property
+    def next_page(self) -> str | None:
+        return self.meta.pagination.next_page if self.meta and self.meta.pagination else None
 
 
 class FlakyTestsSearchResponse(_Response):

@@ -91,6 +91,22 @@ def test_search_follows_the_cursor_to_the_last_page(flaky_api: MakeAPI) -> None:
     assert {b["page"]["limit"] for b in bodies} == {1000}
 
 
+def test_brief_search_reads_only_state_and_name_parts(flaky_api: MakeAPI) -> None:
+    api = FakeFlakyAPI(page_size=3)
+    ids = api.add(7, state="quarantined")
+    query = _flaky.repository_clause(REPO)
+    full = list(flaky_api(api).search_flaky_tests(query, target=T))
+    brief = list(flaky_api(api).search_flaky_tests(query, target=T, brief=True))
+    assert [t.id for t in brief] == [t.id for t in full] == ids
+    assert len(api.calls("POST")) == 6  # the same 3 pages each
+    for short, long in zip(brief, full, strict=True):
+        for field in ("flaky_state", "module", "suite", "name"):
+            assert getattr(short.attributes, field) == getattr(long.attributes, field)
+    assert _flaky.state_of(brief[0]) == "quarantined" and _flaky.fqn(brief[0]) == _flaky.fqn(
+        full[0]
+    )
+
+
 def test_search_stops_on_a_repeating_cursor(flaky_api: MakeAPI) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         page = {"data": [], "meta": {"pagination": {"next_page": "same"}}}

@@ -147,7 +147,7 @@ def read_tests(
         repository_id,
         test_ids,
         target=target,
-        search=lambda query, what: api.search_flaky_tests(query, target=what),
+        search=lambda query, what: api.search_flaky_tests(query, target=what, brief=True),
     )
 
 
