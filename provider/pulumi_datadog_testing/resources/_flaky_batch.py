@@ -228,8 +228,8 @@ class FlakyBatcher:
         if scan and repo.scan_complete_at is None and earned:
             return lambda: self._scan_page(repo, search, target)
         own = self._queries(repo.repository_id, missing)
-        if len(own) > 1:
-            return lambda: self._search_ids(repo, own, missing, search, target)
+        if len(own) > 1:  # a bulk read: its own, not kept (no other resource shares it)
+            return lambda: self._search_ids(repo, own, missing, search, target, keep=False)
         wanted = set(missing)
         extra = [i for i in noted(repo.repository_id) if i not in wanted and i not in repo.tests]
         ids = [*missing, *extra]
@@ -237,9 +237,17 @@ class FlakyBatcher:
         return lambda: self._search_ids(repo, [first], ids, search, target)
 
     def _search_ids(
-        self, repo: _Repository, queries: list[str], ids: list[str], search: Search, target: str
+        self,
+        repo: _Repository,
+        queries: list[str],
+        ids: list[str],
+        search: Search,
+        target: str,
+        *,
+        keep: bool = True,
     ) -> dict[str, FlakyTest]:
-        """Run ``queries`` (built from ``ids`` in order), record and return what they found."""
+        """Run ``queries`` (built from ``ids`` in order) and return what they found; ``keep``:
+        cache it too."""
         started = self._clock()
 
         def one(query: str) -> list[FlakyTest]:
@@ -252,6 +260,8 @@ class FlakyBatcher:
                 pages = list(pool.map(one, queries))
         asked = ids[: sum(_id_count(q) for q in queries)]
         found = {t.id: t for t in itertools.chain.from_iterable(pages)}
+        if not keep:
+            return found
         with self._lock:
             for test in found.values():
                 _record(repo, test, started)
