@@ -40,7 +40,8 @@ Rules:
   ``ddog-gov.com``, ``us2.ddog-gov.com``; ``app.``-prefixed forms too) maps to
   ``https://api.<site>``; anything else is an error listing the valid sites.
 - API URL: ``https://`` with no query, fragment, credentials or ``/api`` suffix (the client
-  adds ``/api/v2/...``); a bare host name means ``https://``. Plain ``http://`` is accepted
+  adds ``/api/v2/...``), no whitespace, a valid host name or IP address; a bare host name
+  means ``https://`` (a mistyped scheme such as ``http//host`` is an error). Plain ``http://`` is accepted
   only for loopback hosts (``localhost``, ``127.0.0.0/8``, ``::1``) — the local emulator —
   because anything else would send the keys in clear text.
 - Within one level (stack config, or environment) a URL and a site that point at
@@ -56,6 +57,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import os
+import re
 from collections.abc import Mapping
 from typing import Any, NoReturn, Protocol
 from urllib.parse import urlsplit
@@ -277,7 +279,14 @@ def validation_enabled(config: ConfigSource | Mapping[str, Any] | None) -> bool:
 def validate_api_url(url: str, *, source: str = API_URL_CONFIG) -> str:
     """Check an API base URL and return it without trailing slash (see module rules)."""
     text = url.strip()
+    if any(ch.isspace() or not ch.isprintable() for ch in text):
+        raise DatadogConfigError(f"{source} {text!r} is not a URL: it contains whitespace")
     if "://" not in text:
+        if re.match(r"https?[:/]", text, re.IGNORECASE):
+            # "http//host", "https:/host": a mistyped scheme, not a bare host named "http".
+            raise DatadogConfigError(
+                f"{source} {text!r} is not a URL: write the scheme as https:// (or http://)"
+            )
         text = f"https://{text}"
     parts = urlsplit(text)
     host = parts.hostname or ""
@@ -291,6 +300,8 @@ def validate_api_url(url: str, *, source: str = API_URL_CONFIG) -> str:
         fail("must start with https:// (or http:// for a loopback emulator)")
     if not host:
         fail("has no host name")
+    if not _HOST_NAME.fullmatch(host) and not _is_ip_address(host):
+        fail("has an invalid host name")
     if parts.username or parts.password:
         fail("must not contain credentials; set datadog:apiKey and datadog:appKey instead")
     if parts.query or parts.fragment:
@@ -342,6 +353,18 @@ def _number(raw: Any, kind: type[int | float], minimum: float) -> int | float:
     if value < minimum or not math.isfinite(value):
         raise ValueError(f"expected a value >= {minimum:g} (and finite), got {text!r}")
     return value
+
+
+# DNS labels (letters, digits, hyphens; underscores occur in internal names), dot-separated.
+_HOST_NAME = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9_-]{1,63}(?<!-))*\.?")
+
+
+def _is_ip_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _is_loopback(host: str) -> bool:

@@ -270,6 +270,9 @@ def test_accepted_api_urls(url: str) -> None:
 
 def test_bare_host_means_https() -> None:
     assert validate_api_url("api.datadoghq.eu") == "https://api.datadoghq.eu"
+    assert validate_api_url("http.example.com") == "https://http.example.com"
+    assert validate_api_url("  https://api.datadoghq.eu/  ") == "https://api.datadoghq.eu"
+    assert validate_api_url("http://[::1]:8711") == "http://[::1]:8711"
 
 
 @pytest.mark.parametrize(
@@ -282,6 +285,14 @@ def test_bare_host_means_https() -> None:
         ("https://api.datadoghq.eu/api/v2", "without /api"),
         ("https://api.datadoghq.eu/?x=1", "query string"),
         ("https://api.datadoghq.eu:99999", "invalid port"),
+        # Malformed URLs used to pass as bare host names ("https://not a url").
+        ("not a url", "contains whitespace"),
+        ("http//bad url", "contains whitespace"),
+        ("api.datadoghq\t.eu", "contains whitespace"),
+        ("http//api.datadoghq.eu", "write the scheme as https://"),
+        ("https:/api.datadoghq.eu", "write the scheme as https://"),
+        ("https://api_datadoghq!.eu", "invalid host name"),
+        ("https://-bad.example", "invalid host name"),
     ],
 )
 def test_rejected_api_urls(url: str, reason: str) -> None:

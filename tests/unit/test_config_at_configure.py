@@ -39,11 +39,12 @@ def problems_after_configure(config: dict[str, Any]) -> list[str]:
         ({**KEYS, "datadog:apiUrl": "http://api.datadoghq.eu"}, "non-loopback host"),
         ({**KEYS, "datadog:apiUrl": "https://api.datadoghq.eu:99999"}, "invalid port"),
         ({**KEYS, "datadog:apiUrl": "ftp://api.datadoghq.eu"}, "must start with https://"),
+        ({**KEYS, "datadog:apiUrl": "http//bad url"}, "is not a URL"),
         ({"datadog:apiKey": API_KEY}, "Datadog credentials are missing"),
         ({}, "Datadog credentials are missing"),
         ({**KEYS, "datadog:validate": "maybe"}, "datadog:validate: expected true or false"),
     ],
-    ids=["site", "http", "port", "scheme", "app-key", "no-keys", "validate"],
+    ids=["site", "http", "port", "scheme", "malformed", "app-key", "no-keys", "validate"],
 )
 def test_configure_reports_local_mistakes_as_one_line(
     config: dict[str, Any], expected: str
