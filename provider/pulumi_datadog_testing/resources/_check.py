@@ -1,0 +1,154 @@
+"""Validating resource inputs in ``check``: the configuration error if any, then one
+``CheckFailure`` per problem, with property paths and "did you mean" hints; values unknown
+during preview are never judged."""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
+
+from pulumi.dynamic import CheckFailure, CheckResult
+from pulumi.output import Unknown
+from pulumi.runtime.rpc import UNKNOWN
+from pydantic import BaseModel, ValidationError
+
+from ._process import config_failures
+from ._props import strip_provider
+
+__all__ = ["UNKNOWN", "check_failures", "check_inputs", "has_unknowns", "is_unknown"]
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def is_unknown(value: Any) -> bool:
+    """Whether ``value`` is not known yet (preview: it comes from an output of a resource that
+    is still to be created or updated).
+
+    The dynamic-provider server deserializes ``check``/``diff`` properties with
+    ``keep_unknowns=True``, so an unknown value — top level, a list item or a map value —
+    arrives as a ``pulumi.output.Unknown`` instance; the wire sentinel string ``UNKNOWN``
+    is accepted too (raw properties, older SDKs).
+    """
+    return isinstance(value, Unknown) or (isinstance(value, str) and value == UNKNOWN)
+
+
+def has_unknowns(value: Any) -> bool:
+    """Whether ``value`` or anything nested in it is unknown."""
+    if isinstance(value, Mapping):
+        return any(has_unknowns(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(has_unknowns(v) for v in value)
+    return is_unknown(value)
+
+
+def check_inputs(
+    model: type[M], news: Mapping[str, Any], *, ignore: Collection[str] = ()
+) -> tuple[M | None, CheckResult]:
+    """Validate resource inputs with ``model`` for ``ResourceProvider.check``.
+
+    Drops ``__provider`` and the ``ignore`` keys (e.g. output placeholders). Returns the
+    model (``None`` if invalid or partly unknown) and a ``CheckResult`` whose inputs are the
+    validated values (``exclude_none``), or the raw inputs when something is unknown or
+    invalid. Failures caused only by preview unknowns are not reported; a configuration
+    error found by ``configure`` is (``config_failures``).
+    """
+    props = {k: v for k, v in strip_provider(news).items() if k not in ignore}
+    failures = config_failures()
+    try:
+        parsed = model.model_validate(props)
+    except ValidationError as exc:
+        return None, CheckResult(props, failures + check_failures(exc, model, props))
+    if has_unknowns(props) or failures:
+        return None, CheckResult(props, failures)
+    return parsed, CheckResult(parsed.model_dump(mode="json", exclude_none=True), [])
+
+
+def check_failures(
+    error: ValidationError, model: type[BaseModel], inputs: Mapping[str, Any] | None = None
+) -> list[CheckFailure]:
+    """One ``CheckFailure(property, reason)`` per pydantic error, with property paths like
+    ``tests[0].public_id``; unknown names get a "did you mean" hint. Errors on values that
+    are unknown in ``inputs`` (preview) are skipped."""
+    failures = []
+    for err in error.errors():
+        loc = tuple(err["loc"])
+        if inputs is not None and _unknown_along(inputs, loc):
+            continue
+        failures.append(CheckFailure(_property_path(loc), _reason(err, model, loc)))
+    return failures
+
+
+def _reason(err: Mapping[str, Any], model: type[BaseModel], loc: tuple[Any, ...]) -> str:
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        name = str(loc[-1])
+        known = _field_names(model, loc[:-1])
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        if close:
+            return f"unknown property {name!r}; did you mean {close[0]!r}?"
+        return f"unknown property {name!r}; valid properties: {', '.join(sorted(known)) or 'none'}"
+    if kind == "missing":
+        return "missing required property"
+    got = err.get("input")
+    shown = repr(got)
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    return f"{err['msg']} (got {shown})" if not isinstance(got, (dict, list)) else str(err["msg"])
+
+
+def _property_path(loc: Sequence[Any]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif str(part).isidentifier():
+            path += f".{part}" if path else str(part)
+        else:
+            path += f"[{str(part)!r}]"
+    return path
+
+
+def _unknown_along(inputs: Any, loc: Sequence[Any]) -> bool:
+    value = inputs
+    for part in loc:
+        if is_unknown(value):
+            return True
+        in_mapping = isinstance(value, Mapping) and part in value
+        in_list = isinstance(value, (list, tuple)) and isinstance(part, int) and part < len(value)
+        if not (in_mapping or in_list):
+            break
+        value = value[part]
+    return has_unknowns(value)
+
+
+def _field_names(model: type[BaseModel], loc: Sequence[Any]) -> list[str]:
+    """Field names of the (nested) model reached by following ``loc`` from ``model``."""
+    current: Any = model
+    for part in loc:
+        current = _element_type(current)  # unwrap X | None, list[X], dict[str, X]
+        if isinstance(part, str) and _is_model(current) and part in current.model_fields:
+            current = current.model_fields[part].annotation
+    current = _element_type(current)
+    return list(current.model_fields) if _is_model(current) else []
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _element_type(annotation: Any) -> Any:
+    """The model inside ``X | None``, ``list[X]``, ``dict[str, X]``, … (first one found)."""
+    for arg in _flatten(annotation):
+        if _is_model(arg):
+            return arg
+    return annotation
+
+
+def _flatten(annotation: Any) -> Iterator[Any]:
+    yield annotation
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is not None:
+        for arg in typing.get_args(annotation):
+            yield from _flatten(arg)

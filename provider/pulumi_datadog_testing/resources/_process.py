@@ -1,0 +1,168 @@
+"""The provider process's configuration and its one pooled API client.
+
+How credentials reach a provider without entering Pulumi state:
+
+- A dynamic provider *instance* is pickled (dill) into the state of every resource that
+  uses it (the ``__provider`` property). So a provider keeps no configuration on ``self``.
+- In the provider process the engine calls ``Configure`` with the whole stack config: every
+  namespace (``datadog:apiKey``, ``datadog-testing:site``, ``<project>:...``), keys kept
+  with their namespace, secrets decrypted (SDK 3.259 ``pulumi/dynamic/__main__.py`` unwraps
+  them; the engine's ``Target.GetPackageConfig`` passes everything for ``pulumi-python``).
+  The SDK then calls ``provider.configure(req)`` once per distinct provider it unpickles.
+- ``DatadogResourceProvider.configure`` resolves ``Settings`` (stack config, then the
+  process environment) into a process-level holder in this module, and the single pooled
+  ``DatadogClient`` is built from it on first use. If ``configure`` never ran (older engines,
+  direct calls in tests), settings come from the environment alone.
+- A configuration error found by ``configure`` (unknown site, ``http://`` to a non-loopback
+  host, malformed URL, missing credentials, bad numbers) is reported by every ``check`` as a
+  failure of the resource, so ``pulumi preview`` fails with the one-line message before any
+  API call — as pulumi-datadog fails them at configure. ``datadog:validate: false`` exempts
+  missing credentials only: the preview runs, and the first API call raises the error.
+- ``__getstate__`` refuses to pickle a provider holding a client, ``Settings`` or secret.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from pulumi.dynamic import CheckFailure
+
+from ..config import ConfigSource, Settings, load_settings, validation_enabled
+from ..errors import DatadogConfigError, MissingCredentialsError
+
+if TYPE_CHECKING:
+    from ..api import DatadogAPI
+    from ..client import DatadogClient
+
+__all__ = [
+    "config_failures",
+    "configure_process",
+    "reset_process",
+    "shared_api",
+    "shared_client",
+    "shared_settings",
+    "use_client",
+]
+
+
+class _ProcessState:
+    """Settings and client of this provider process (never pickled: module-level)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.configured = False
+        self.settings: Settings | None = None
+        self.error: DatadogConfigError | None = None
+        self.blocking: DatadogConfigError | None = None
+        self.client: DatadogClient | None = None
+        self.api: DatadogAPI | None = None
+
+
+_STATE = _ProcessState()
+
+
+def configure_process(
+    config: ConfigSource | Mapping[str, Any] | None, env: Mapping[str, str] | None = None
+) -> None:
+    """Resolve settings from stack config (then ``env``, default ``os.environ``) for this process.
+
+    Never raises for bad configuration: the error is raised by the first API use, and —
+    unless it is only missing credentials with ``datadog:validate: false`` — reported by
+    ``config_failures`` (so ``check`` fails the preview).
+    """
+    blocking: DatadogConfigError | None = None
+    try:
+        settings, error = load_settings(config, env), None
+    except DatadogConfigError as exc:
+        settings, error = None, exc
+        blocking = exc
+    try:
+        validate = validation_enabled(config)
+    except DatadogConfigError as exc:
+        validate, blocking = True, exc
+    if isinstance(blocking, MissingCredentialsError) and not validate:
+        blocking = None
+    with _STATE.lock:
+        if _STATE.client is not None and settings != _STATE.settings:
+            _STATE.client.close()
+            _STATE.client = None
+        _STATE.settings, _STATE.error, _STATE.configured = settings, error, True
+        _STATE.blocking = blocking
+
+
+def config_failures() -> list[CheckFailure]:
+    """The configuration error ``configure`` found, as a ``check`` failure of the resource
+    (no property: the engine prints "<type> resource '<name>' has a problem: <message>")."""
+    with _STATE.lock:
+        blocking = _STATE.blocking
+    return [] if blocking is None else [CheckFailure("", str(blocking))]
+
+
+def shared_settings() -> Settings:
+    """This process's settings; raises ``DatadogConfigError`` if they are missing or invalid."""
+    with _STATE.lock:
+        return _settings_locked()
+
+
+def _settings_locked() -> Settings:
+    if not _STATE.configured:
+        try:
+            _STATE.settings, _STATE.error = load_settings(None, os.environ), None
+        except DatadogConfigError as exc:
+            _STATE.settings, _STATE.error = None, exc
+        _STATE.configured = True
+    if _STATE.settings is None:
+        assert _STATE.error is not None
+        raise type(_STATE.error)(str(_STATE.error))
+    return _STATE.settings
+
+
+def shared_client() -> DatadogClient:
+    """The process's pooled ``DatadogClient``, built on first use."""
+    with _STATE.lock:
+        return _client_locked()
+
+
+def _client_locked() -> DatadogClient:
+    if _STATE.client is None:
+        # Imported here: a preview that makes no call never loads the HTTP stack.
+        from ..client import DatadogClient
+
+        _STATE.client = DatadogClient(_settings_locked())
+    return _STATE.client
+
+
+def shared_api() -> DatadogAPI:
+    """The typed operations (``api.DatadogAPI``) over the process's client."""
+    with _STATE.lock:
+        client = _client_locked()
+        if _STATE.api is None or _STATE.api.client is not client:
+            from ..api import DatadogAPI
+
+            _STATE.api = DatadogAPI(client)
+        return _STATE.api
+
+
+def use_client(client: DatadogClient) -> None:
+    """Make every provider in this process use ``client`` (the one way tests put a fake
+    HTTP layer — a client over ``httpx.MockTransport`` — under the resources)."""
+    with _STATE.lock:
+        if _STATE.client is not None and _STATE.client is not client:
+            _STATE.client.close()
+        _STATE.client, _STATE.api = client, None
+        _STATE.settings, _STATE.error, _STATE.configured = client.settings, None, True
+
+
+def reset_process() -> None:
+    """Close the client and forget settings and batched flaky-test reads (tests: a new
+    provider process; the next use re-reads configuration)."""
+    from . import _flaky_batch
+
+    with _STATE.lock:
+        if _STATE.client is not None:
+            _STATE.client.close()
+        _STATE.__init__()  # type: ignore[misc]
+    _flaky_batch.reset()
