@@ -155,7 +155,9 @@ def main() -> int:
         exported = pulumi_export(env)
         resources = [r for r in exported if r["type"].startswith("pulumi-python:dynamic/")]
         by_type = collections.Counter(r["type"].rsplit(":", 1)[-1] for r in resources)
+        priors = by_type.pop("PriorValues", 0)
         print("    created: " + ", ".join(f"{n} {t}" for t, n in sorted(by_type.items())))
+        print(f"    + {priors} PriorValues (what destroy puts back, saved before any write)")
         print(f"    API calls made by `pulumi up`: {len(up_calls)}")
         print(summarize_calls(up_calls))
         print(f"    API calls made by the no-change `pulumi preview`: {len(preview_calls)}")

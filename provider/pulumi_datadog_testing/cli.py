@@ -18,7 +18,7 @@ from types import ModuleType
 
 __all__ = ["COMMANDS", "main"]
 
-COMMANDS: tuple[str, ...] = ("emulator", "policy_pack", "generate")
+COMMANDS: tuple[str, ...] = ("emulator", "policy_pack", "generate", "repair")
 """Modules under ``pulumi_datadog_testing.commands``, in the order ``--help`` lists them."""
 
 

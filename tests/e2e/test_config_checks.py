@@ -79,7 +79,7 @@ def test_validate_false_previews_without_credentials(
     emulator.clear_calls()
     preview = pulumi(pulumi_sandbox, "test", "preview")
     assert preview.returncode == 0, preview.stdout + preview.stderr
-    assert "2 to create" in preview.stdout
+    assert "3 to create" in preview.stdout  # the stack, the settings, their PriorValues
     # The first API call still needs them: `up` fails with the same one-line message.
     up = pulumi(pulumi_sandbox, "test", "up", "--yes")
     assert up.returncode != 0

@@ -68,7 +68,7 @@ def test_example_runs_as_documented(
     )
     new_payments = sorted(t.id for t in new.tests if t.suite == "PaymentsTest")
     emulator.clear_calls()
-    assert stack.preview(expect_no_changes=True, on_output=quiet).change_summary == {"same": 2}
+    assert stack.preview(expect_no_changes=True, on_output=quiet).change_summary == {"same": 3}
     assert emulator.calls() == []
 
     # --- refresh re-runs the query: the new matches are pending, then applied by up
@@ -82,7 +82,7 @@ def test_example_runs_as_documented(
     assert resource["outputs"]["pending_test_ids"] == new_payments
     assert not set(new_payments) & set(resource["outputs"]["test_ids"])
     preview = stack.preview(on_output=quiet)
-    assert preview.change_summary == {"same": 1, "update": 1}
+    assert preview.change_summary == {"same": 2, "update": 1}
     emulator.clear_calls()
     up = stack.up(on_output=quiet)
     assert [c.method for c in emulator.calls()] == ["POST", "PATCH"]
@@ -91,7 +91,7 @@ def test_example_runs_as_documented(
     ]
     assert sorted(t["id"] for t in patch.body["data"]["attributes"]["tests"]) == new_payments
     assert up.outputs["managed_test_ids"].value == sorted([*matching, *new_payments])
-    assert stack.preview(expect_no_changes=True, on_output=quiet).change_summary == {"same": 2}
+    assert stack.preview(expect_no_changes=True, on_output=quiet).change_summary == {"same": 3}
 
     # --- destroy: every test goes back to the state it had before
     stack.destroy(on_output=quiet)

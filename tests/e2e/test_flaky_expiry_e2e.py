@@ -66,21 +66,21 @@ def test_expired_quarantine_fails_preview_and_notes_change_without_api_writes(
         stack, states={a: {**expired, "expires": day(30)}, b: "quarantined"}, owner="@acme/qa"
     )
     up = stack.up(policy_packs=[PACK], on_output=quiet)
-    assert up.summary.resource_changes == {"same": 1, "update": 1}
+    assert up.summary.resource_changes == {"same": 2, "update": 1}
     assert emulator.calls() == []  # not even a read
     (resource,) = stack_resources(stack, "FlakyTestStates")
     assert (resource["outputs"]["owner"], resource["outputs"]["test_notes"][a]["expires"]) == (
         "@acme/qa",
         day(30),
     )
-    assert stack.preview(policy_packs=[PACK], on_output=quiet).change_summary == {"same": 2}
+    assert stack.preview(policy_packs=[PACK], on_output=quiet).change_summary == {"same": 3}
 
     # a quarantine that lapses while nothing changes still fails the next preview: resource
     # policies judge every resource of the program, unchanged ones included (here the date is
     # put in the past by an update made without the pack, as if time had passed)
     set_config(stack, states={a: expired, b: "quarantined"})
     stack.up(on_output=quiet)
-    assert stack.preview(on_output=quiet).change_summary == {"same": 2}
+    assert stack.preview(on_output=quiet).change_summary == {"same": 3}
     with pytest.raises(auto.CommandError) as failed:
         stack.preview(policy_packs=[PACK], on_output=quiet)
     assert f"'{a}' (quarantined, expired {day(-3)}" in str(failed.value)

@@ -79,7 +79,7 @@ def test_policies_lifecycle(pulumi_sandbox: PulumiSandbox, emulator: EmulatorSer
     }
 
     # --- a no-change preview makes zero calls
-    assert stack.preview(expect_no_changes=True, on_output=quiet).change_summary == {"same": 2}
+    assert stack.preview(expect_no_changes=True, on_output=quiet).change_summary == {"same": 3}
     assert emulator.calls() == []
 
     # --- update: only the changed leaf

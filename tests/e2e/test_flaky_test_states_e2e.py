@@ -50,7 +50,7 @@ def test_bulk_states_lifecycle(pulumi_sandbox: PulumiSandbox, emulator: Emulator
     desired = dict.fromkeys(ids, "quarantined")
     set_config(stack, states=desired, reason="JIRA-100")
     emulator.clear_calls()
-    assert stack.up(on_output=quiet).summary.resource_changes == {"create": 2}
+    assert stack.up(on_output=quiet).summary.resource_changes == {"create": 3}
     calls = emulator.calls()
     searches = [c for c in calls if c.method == "POST" and c.path == TESTS_PATH]
     assert all(c.body["data"]["attributes"]["page"]["limit"] == 1000 for c in searches)
@@ -64,7 +64,7 @@ def test_bulk_states_lifecycle(pulumi_sandbox: PulumiSandbox, emulator: Emulator
 
     # --- a no-change preview makes zero API calls
     emulator.clear_calls()
-    assert stack.preview(expect_no_changes=True, on_output=quiet).change_summary == {"same": 2}
+    assert stack.preview(expect_no_changes=True, on_output=quiet).change_summary == {"same": 3}
     assert emulator.calls() == []
 
     # --- update: the preview lists each test's change; up sends only those
@@ -73,7 +73,7 @@ def test_bulk_states_lifecycle(pulumi_sandbox: PulumiSandbox, emulator: Emulator
     update.update({ids[0]: "disabled", ids[1]: "fixed", **dict.fromkeys(added, "disabled")})
     set_config(stack, states=update)
     preview = stack.preview(diff=True, on_output=quiet)
-    assert preview.change_summary == {"same": 1, "update": 1}
+    assert preview.change_summary == {"same": 1, "update": 2}
     assert f'~ {ids[0]}: "quarantined" => "disabled"' in preview.stdout
     assert f'~ {ids[1]}: "quarantined" => "fixed"' in preview.stdout
     for test_id in dropped:

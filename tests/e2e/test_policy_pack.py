@@ -64,10 +64,11 @@ def test_mandatory_violation_fails_preview_before_any_api_call(pulumi_sandbox, e
     assert datadog_calls(emulator) == []
 
     # The Automation API's `up` skips that preview: the violating resource is still never
-    # sent, and the update fails (independent resources may be created meanwhile).
+    # sent, and the update fails (independent resources may be created meanwhile — its
+    # PriorValues too, which only reads the settings).
     with pytest.raises(auto.CommandError):
         stack.up(policy_packs=[PACK], on_output=lambda _: None)
-    assert SETTINGS_PATH not in {path for _, path in datadog_calls(emulator)}
+    assert ("PATCH", SETTINGS_PATH) not in datadog_calls(emulator)
 
 
 def test_advisory_violation_warns_and_up_proceeds(pulumi_sandbox, emulator) -> None:  # type: ignore[no-untyped-def]

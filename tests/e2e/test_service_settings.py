@@ -50,7 +50,7 @@ def test_lifecycle_sends_only_what_changes_and_destroy_restores(
 
     # 1. up: one get, one PATCH with only the declared fields.
     up = stack.up(on_output=quiet)
-    assert up.summary.resource_changes == {"create": 2}
+    assert up.summary.resource_changes == {"create": 3}
     assert take_calls(emulator) == [
         ("POST", NONE),
         ("PATCH", {**NONE, "auto_test_retries_enabled": False, "early_flake_detection_enabled": True}),
@@ -64,19 +64,19 @@ def test_lifecycle_sends_only_what_changes_and_destroy_restores(
 
     # 2. preview right after: no API call, no change.
     preview = stack.preview(expect_no_changes=True, on_output=quiet)
-    assert preview.change_summary == {"same": 2}
+    assert preview.change_summary == {"same": 3}
     assert take_calls(emulator) == []
 
     # 3. flip one boolean: preview shows only it; up PATCHes only it.
     set_json(stack, SETTINGS, {**declared, "early_flake_detection_enabled": False})
     events: list[auto.EngineEvent] = []
     preview = stack.preview(on_event=events.append, on_output=quiet, diff=True)
-    assert preview.change_summary == {"same": 1, "update": 1}
+    assert preview.change_summary == {"same": 2, "update": 1}
     assert changed_keys(events) == {"settings": {"early_flake_detection_enabled"}}
     assert "~ early_flake_detection_enabled: true => false" in preview.stdout
     assert take_calls(emulator) == []
     up = stack.up(on_output=quiet)
-    assert up.summary.resource_changes == {"same": 1, "update": 1}
+    assert up.summary.resource_changes == {"same": 2, "update": 1}
     assert take_calls(emulator) == [("PATCH", {**NONE, "early_flake_detection_enabled": False})]
     declared["early_flake_detection_enabled"] = False
 
@@ -85,19 +85,19 @@ def test_lifecycle_sends_only_what_changes_and_destroy_restores(
     take_calls(emulator)
     events = []
     refresh = stack.refresh(on_event=events.append, on_output=quiet)
-    assert refresh.summary.resource_changes == {"same": 1, "update": 1}
+    assert refresh.summary.resource_changes == {"same": 2, "update": 1}
     assert changed_keys(events, "outputs") == {"settings": {"auto_test_retries_enabled"}}
     assert take_calls(emulator) == [("POST", NONE)]
     events = []
     up = stack.up(on_event=events.append, on_output=quiet)
-    assert up.summary.resource_changes == {"same": 1, "update": 1}
+    assert up.summary.resource_changes == {"same": 2, "update": 1}
     assert changed_keys(events) == {"settings": {"auto_test_retries_enabled"}}
     assert take_calls(emulator) == [("PATCH", {**NONE, "auto_test_retries_enabled": False})]
 
     # 5. env changes: replace — the new env's settings are applied, then the old restored.
     set_json(stack, SETTINGS, {**declared, "env": "prod"})
     up = stack.up(on_output=quiet)
-    assert up.summary.resource_changes == {"same": 1, "replace": 1}
+    assert up.summary.resource_changes == {"same": 1, "replace": 2}
     assert take_calls(emulator) == [
         ("POST", PROD),
         ("PATCH", {**PROD, "auto_test_retries_enabled": False, "early_flake_detection_enabled": False}),
@@ -113,7 +113,7 @@ def test_lifecycle_sends_only_what_changes_and_destroy_restores(
     # 6. destroy: prod had no settings before, so both settings re-inherit.
     take_calls(emulator)
     destroy = stack.destroy(on_output=quiet)
-    assert destroy.summary.resource_changes == {"delete": 2}
+    assert destroy.summary.resource_changes == {"delete": 3}
     assert take_calls(emulator) == [
         ("PATCH", {**PROD, "auto_test_retries_enabled_inherit": True,
                    "early_flake_detection_enabled_inherit": True}),
@@ -155,7 +155,7 @@ def test_pr_comments_warns_and_never_drifts(
     assert applied is (mode == "seeds")
 
     refresh = stack.refresh(on_output=quiet)
-    assert refresh.summary.resource_changes == {"same": 2}
+    assert refresh.summary.resource_changes == {"same": 3}
     stack.preview(expect_no_changes=True, on_output=quiet)
 
 
@@ -197,5 +197,5 @@ def test_failed_update_changes_nothing_and_the_next_up_applies_it(
     assert server_settings(emulator, NONE)["code_coverage_enabled"] is True
     take_calls(emulator)
     up = stack.up(on_output=quiet)
-    assert up.summary.resource_changes == {"same": 1, "update": 1}
+    assert up.summary.resource_changes == {"same": 2, "update": 1}
     assert take_calls(emulator) == [("PATCH", {**NONE, "code_coverage_enabled": False})]

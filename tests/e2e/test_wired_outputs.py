@@ -55,14 +55,14 @@ def test_every_resource_wired_from_outputs_previews_and_ups(
 
     # A first preview: every wired input is unknown; six creates, no error, no API call.
     preview = run(pulumi_sandbox, "preview", "--diff")
-    assert "7 to create" in preview, preview
+    assert "11 to create" in preview, preview  # 4 of them PriorValues
     for kind in TYPES:
         assert kind in preview
     assert emulator.calls() == []
 
     # `pulumi up` previews first (the same unknowns), then creates everything.
     up = run(pulumi_sandbox, "up", "--yes")
-    assert "7 created" in up, up
+    assert "11 created" in up, up
     out = outputs(pulumi_sandbox)
     assert out["wired_name"] == f"checkout (wired to {out['base_id']})"
     assert out["settings_id"] == f"{REPO}::checkout::prod"
@@ -77,18 +77,18 @@ def test_every_resource_wired_from_outputs_previews_and_ups(
     # Nothing changed: a preview with no change and no API call.
     emulator.clear_calls()
     again = run(pulumi_sandbox, "preview", "--expect-no-changes")
-    assert "7 unchanged" in again, again
+    assert "11 unchanged" in again, again
     assert emulator.calls() == []
 
     # Renaming the base suite makes its outputs unknown in the preview: the wired suite is an
     # update, resources whose identity comes from them show a replace (as Pulumi does).
     run(pulumi_sandbox, "config", "set", "wired-e2e:baseName", "checkout v2")
     preview = run(pulumi_sandbox, "preview", "--diff")
-    assert "2 to update" in preview and "4 to replace" in preview, preview
+    assert "2 to update" in preview and "8 to replace" in preview, preview  # with 4 PriorValues
     assert "[unknown]" in preview
     up = run(pulumi_sandbox, "up", "--yes")
     # Resolved, the wired identities are the same: only the two suites are updated.
-    assert "2 updated" in up and "5 unchanged" in up, up
+    assert "2 updated" in up and "9 unchanged" in up, up
     out = outputs(pulumi_sandbox)
     assert out["wired_name"] == f"checkout v2 (wired to {out['base_id']})"
     assert out["settings_id"] == f"{REPO}::checkout::prod"

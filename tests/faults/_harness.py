@@ -8,6 +8,8 @@ with the server (``tests.support.reconcile``).
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -19,7 +21,7 @@ from pulumi import automation as auto
 
 from pulumi_datadog_testing.api import catalog
 from tests.support.emulator import emulator_stack
-from tests.support.engine import PulumiSandbox
+from tests.support.engine import VENV_BIN, PulumiSandbox
 from tests.support.reconcile import Reconciliation, export_deployment, reconcile
 
 PROGRAM = Path(__file__).parent / "programs" / "fleet"
@@ -276,3 +278,15 @@ class Background:
         self._thread.join(timeout)
         assert self.result is not None, f"pulumi up did not finish within {timeout:.0f}s"
         return self.result
+
+
+def run_repair(stack: FaultStack) -> str:
+    """``pulumi-datadog-testing repair --yes`` on the stack, as a user runs it; its output."""
+    result = subprocess.run(
+        [str(VENV_BIN / "pulumi-datadog-testing"), "repair", "--yes", "--stack", "test",
+         "--cwd", str(stack.sandbox.root / "program")],
+        env={**os.environ, **stack.sandbox.env()}, capture_output=True, text=True, timeout=300,
+        stdin=subprocess.DEVNULL, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout

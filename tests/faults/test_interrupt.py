@@ -4,22 +4,21 @@
   no new ones start. State stays consistent; the next ``up`` simply does the rest.
 - Two SIGINTs: the engine terminates at once. Creates in flight are left as *pending
   operations* in state while the server may already hold the objects. ``pulumi up`` alone
-  would create those again (duplicate suites). The repair a user does (docs/reliability.md):
-  export the state, look each pending create up on the server, keep the ones found as
-  resources (``pulumi stack import``), drop the rest, ``pulumi refresh``, ``pulumi up``.
-  (``pulumi refresh --import-pending-creates`` does not do it on engine 3.259: the pending
-  operation is turned into an "importing" one that the next save drops, and the object is
-  never added; ``--clear-pending-creates`` alone leaves the created suites orphaned.)
+  would create those again (duplicate suites). The repair (docs/reliability.md) is
+  ``pulumi-datadog-testing repair``: it adopts each suite an interrupted create made, records
+  interrupted settings creates with their saved prior values, drops the rest and refreshes;
+  then ``pulumi up``. (``pulumi refresh --import-pending-creates`` does not do it on engine
+  3.259: the pending operation is turned into an "importing" one that the next save drops, and
+  the object is never added; ``--clear-pending-creates`` alone leaves the created suites
+  orphaned.)
 """
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import threading
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,12 +28,12 @@ from tests.faults._harness import (
     SETTINGS_PATH,
     SUITES_PATH,
     FaultStack,
+    run_repair,
     spec,
     suite,
     wait_for,
 )
 from tests.support.engine import PulumiSandbox
-from tests.support.reconcile import ServerReader
 
 pytestmark = [pytest.mark.faults, pytest.mark.e2e, pytest.mark.emulator]
 
@@ -117,48 +116,8 @@ def test_one_sigint_cancels_gracefully_and_the_rerun_converges(
     assert sum(result.checked.values()) == 10
 
 
-def repair_pending_creates(stack: FaultStack, state_file: Path) -> tuple[int, int]:
-    """What a user does after a forced interrupt (docs/reliability.md): every pending create
-    whose object exists on the server becomes a resource in state; the others are dropped
-    (the next ``up`` creates them). Returns (adopted, dropped)."""
-    exported = stack.sandbox.cli(
-        "stack", "export", "--stack", "test", cwd=stack.sandbox.root / "program"
-    )
-    deployment = json.loads(exported.stdout)
-    state = deployment["deployment"]
-    in_state = {r.get("id") for r in state.get("resources") or []}
-    with ServerReader(stack.emulator.url, stack.emulator.headers()) as server:
-        suites = server.all_suites()
-    adopted, dropped = 0, 0
-    for operation in state.pop("pending_operations", None) or []:
-        resource = operation["resource"]
-        found = resource.get("id")
-        if not found and resource["type"].endswith(":SyntheticsSuite"):
-            # Look the suite up by its exact name among the suites nobody manages yet.
-            named = [
-                s["public_id"]
-                for s in suites
-                if s["name"] == resource["inputs"]["name"] and s["public_id"] not in in_state
-            ]
-            found = named[0] if len(named) == 1 else None
-        if found and resource["type"].endswith(":SyntheticsSuite"):
-            resource["id"] = found
-            resource["outputs"] = resource.get("outputs") or dict(resource["inputs"])
-            state["resources"].append(resource)
-            adopted += 1
-        else:  # settings are idempotent: the next up simply applies them again
-            dropped += 1
-    state_file.write_text(json.dumps(deployment))
-    stack.sandbox.cli(
-        "stack", "import", "--stack", "test", "--file", str(state_file),
-        cwd=stack.sandbox.root / "program",
-    )  # fmt: skip
-    stack.refresh()  # reads the adopted suites back into state
-    return adopted, dropped
-
-
 def test_forced_interrupt_leaves_pending_creates_that_the_documented_repair_resolves(
-    pulumi_sandbox: PulumiSandbox, emulator: Any, tmp_path: Path
+    pulumi_sandbox: PulumiSandbox, emulator: Any
 ) -> None:
     stack = FaultStack(pulumi_sandbox, emulator)
     stack.declare(program())
@@ -169,8 +128,9 @@ def test_forced_interrupt_leaves_pending_creates_that_the_documented_repair_reso
     pending = [p for p in before.problems if p.startswith("pending creating operation")]
     assert pending, before.problems  # the forced stop left creates in flight
 
-    adopted, dropped = repair_pending_creates(stack, tmp_path / "state.json")
-    assert adopted + dropped == len(pending)
+    printed = run_repair(stack)
+    handled = [line for line in printed.splitlines() if line.startswith(("adopted", "dropped"))]
+    assert len(handled) == len(pending), printed
     stack.reconcile().assert_clean()  # no orphan: every suite on the server is in state
     stack.converge()
     result = stack.reconcile()

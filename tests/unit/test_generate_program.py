@@ -171,7 +171,7 @@ def recorder() -> Iterator[Recorder]:
 def declared(recorder: Recorder) -> dict[tuple[str, str], dict[str, Any]]:
     return {
         (r.typ.rsplit(":", 1)[-1], r.name): {
-            k: v for k, v in r.inputs.items() if k != "__provider" and v is not None
+            k: v for k, v in r.inputs.items() if not k.startswith("__") and v is not None
         }
         for r in recorder.resources
         if r.typ in type_tokens.TYPE_TOKENS

@@ -37,9 +37,9 @@ def mocks() -> Iterator[RecordingMocks]:
 
 
 def declared(mocks: RecordingMocks) -> dict[str, Any]:
-    (resource,) = mocks.registered
-    assert resource.typ == SERVICE_SETTINGS
-    return {k: v for k, v in resource.inputs.items() if k != "__provider"}
+    """The ServiceSettings' own inputs (its PriorValues sibling and hidden inputs left out)."""
+    (resource,) = [r for r in mocks.registered if r.typ == SERVICE_SETTINGS]
+    return {k: v for k, v in resource.inputs.items() if not k.startswith("__")}
 
 
 @pulumi.runtime.test

@@ -42,6 +42,7 @@ from ..models import (
 )
 from ._base import DatadogResourceProvider, check_inputs, strip_provider
 from ._flaky_batch import FlakyBatcher, batcher_for
+from .prior_values import PRIORS_KEY
 
 if TYPE_CHECKING:
     from ..api import TestOptimizationAPI
@@ -51,6 +52,8 @@ __all__ = [
     "FlakyProvider",
     "Managed",
     "apply_all_or_nothing",
+    "captured_test",
+    "captured_value",
     "check_test_ids",
     "chunked",
     "declared",
@@ -148,6 +151,25 @@ def read_tests(
         test_ids,
         target=target,
         search=lambda query, what: api.search_flaky_tests(query, target=what, brief=True),
+    )
+
+
+def captured_value(test: FlakyTest, *, details: bool = False) -> dict[str, Any]:
+    """What ``PriorValues`` keeps of a test: its state (and module/suite/name if ``details``)."""
+    value: dict[str, Any] = {"state": state_of(test)}
+    if details:
+        attrs = test.attributes
+        value.update(
+            {k: getattr(attrs, k) for k in ("module", "suite", "name") if getattr(attrs, k)}
+        )
+    return value
+
+
+def captured_test(test_id: str, value: Mapping[str, Any]) -> FlakyTest:
+    """A test as ``captured_value`` recorded it."""
+    attributes = {k: value.get(k) for k in ("module", "suite", "name") if value.get(k)}
+    return FlakyTest.model_validate(
+        {"id": test_id, "attributes": {**attributes, "flaky_state": value.get("state")}}
     )
 
 
@@ -367,6 +389,7 @@ def reconcile(
     *,
     target: str,
     known: Mapping[str, FlakyTest] | None = None,
+    captured: Mapping[str, Any] | None = None,
 ) -> Managed:
     """Move from ``old`` to managing exactly ``desired`` (all or nothing).
 
@@ -374,10 +397,13 @@ def reconcile(
     ``previous``) — ids the repository does not have are an error before anything is
     written. Tests leaving the set are set back to their ``previous`` state (one that no
     longer exists is simply dropped). Only tests whose state changes are sent. ``known``
-    holds tests the caller already read.
+    holds tests the caller already read; ``captured`` the prior values saved in state before
+    any write (``PriorValues``): those tests are not read again, and their captured state is
+    both their ``previous`` and the state a failure sets them back to.
     """
     new_ids = [i for i in desired if i not in old.previous]
-    found = {i: known[i] for i in new_ids if known and i in known}
+    found = {i: captured_test(i, captured[i]) for i in new_ids if captured and i in captured}
+    found.update({i: known[i] for i in new_ids if known and i in known and i not in found})
     missing_reads = [i for i in new_ids if i not in found]
     if missing_reads:
         found.update(read_tests(api, repository_id, missing_reads, target=target))
@@ -433,8 +459,10 @@ class FlakyProvider(DatadogResourceProvider):
         return []
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        _, result = check_inputs(self.INPUTS, news, ignore=self.OUTPUTS)
+        _, result = check_inputs(self.INPUTS, news, ignore=(*self.OUTPUTS, PRIORS_KEY))
         result.failures.extend(self.form_failures(result.inputs))
+        if PRIORS_KEY in news:
+            result.inputs[PRIORS_KEY] = news[PRIORS_KEY]
         return result
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -451,7 +479,11 @@ class FlakyProvider(DatadogResourceProvider):
 
 def declared(props: Mapping[str, Any], outputs: Collection[str]) -> dict[str, Any]:
     """The inputs in ``props``: no provider entry, no computed ``outputs``, no ``None``."""
-    return {k: v for k, v in strip_provider(props).items() if k not in outputs and v is not None}
+    return {
+        k: v
+        for k, v in strip_provider(props).items()
+        if k not in outputs and k != PRIORS_KEY and v is not None
+    }
 
 
 def repository_replace(olds: Mapping[str, Any], news: Mapping[str, Any]) -> DiffResult | None:

@@ -47,6 +47,15 @@ from ._base import (
     strip_provider,
     write_or_undo,
 )
+from .prior_values import (
+    PRIORS_KEY,
+    Captured,
+    PriorSpec,
+    captured_of,
+    carry_priors,
+    register_priors,
+    without_priors,
+)
 
 __all__ = ["FlakyTestPolicies", "FlakyTestPoliciesArgs", "FlakyTestPoliciesInputs"]
 
@@ -164,7 +173,9 @@ class FlakyTestPoliciesProvider(DatadogResourceProvider):
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         props = {k: v for k, v in integral(strip_provider(news)).items() if v is not None}
-        _, result = check_inputs(FlakyTestPoliciesInputs, props, ignore=OUTPUTS)
+        _, result = check_inputs(FlakyTestPoliciesInputs, without_priors(props), ignore=OUTPUTS)
+        if PRIORS_KEY in props:
+            result.inputs[PRIORS_KEY] = props[PRIORS_KEY]
         return result
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -179,7 +190,9 @@ class FlakyTestPoliciesProvider(DatadogResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         inputs = _parse(props)
         desired = inputs.leaves()
-        current = self._get(inputs.repository_id)
+        # The values from before any write (captured in state first), not read again here:
+        # after an interrupted run the server may hold this resource's own writes.
+        current = _capture_leaves(self, inputs, captured_of(props), list(desired))
         previous = {leaf: current[leaf] for leaf in desired if leaf in current}
         send = {k: v for k, v in desired.items() if current.get(k) != v}
         write_or_undo(
@@ -189,7 +202,10 @@ class FlakyTestPoliciesProvider(DatadogResourceProvider):
             ),
             what="the policies",
         )
-        return CreateResult(inputs.repository_id, _outputs(inputs.repository_id, desired, previous))
+        return CreateResult(
+            inputs.repository_id,
+            carry_priors(props, _outputs(inputs.repository_id, desired, previous)),
+        )
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         inputs = _parse(news)
@@ -199,14 +215,14 @@ class FlakyTestPoliciesProvider(DatadogResourceProvider):
         current = dict(old)
         added = [leaf for leaf in desired if leaf not in old]
         if added:
-            server = self._get(inputs.repository_id)
+            server = _capture_leaves(self, inputs, captured_of(news), added)
             current.update({leaf: server[leaf] for leaf in added if leaf in server})
             previous.update({leaf: server[leaf] for leaf in added if leaf in server})
         send = {k: v for k, v in desired.items() if current.get(k) != v}
         send.update(_restores(old, previous, keep=desired))
         self._patch(inputs.repository_id, send)
         kept = {leaf: v for leaf, v in previous.items() if leaf in desired}
-        return UpdateResult(_outputs(inputs.repository_id, desired, kept))
+        return UpdateResult(carry_priors(news, _outputs(inputs.repository_id, desired, kept)))
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         old = integral(_section_leaves(props))
@@ -224,7 +240,7 @@ class FlakyTestPoliciesProvider(DatadogResourceProvider):
         previous = server if adopting else integral(flatten(props.get("previous_policies") or {}))
         outs = _outputs(id_, leaves, {k: v for k, v in previous.items() if k in leaves})
         inputs = {"repository_id": id_, **unflatten(leaves)}
-        return ReadResult(id_, outs, inputs)
+        return ReadResult(id_, carry_priors(props, outs), carry_priors(props, inputs))
 
     def _get(self, repository_id: str) -> Leaves:
         attrs = self.api.test_optimization.get_flaky_tests_policies(
@@ -257,9 +273,66 @@ def _parse(props: Mapping[str, Any]) -> FlakyTestPoliciesInputs:
     raw = {
         k: v
         for k, v in integral(strip_provider(props)).items()
-        if k not in OUTPUTS and v is not None
+        if k not in OUTPUTS and k != PRIORS_KEY and v is not None
     }
     return FlakyTestPoliciesInputs.model_validate(raw)
+
+
+def _capture_leaves(
+    provider: FlakyTestPoliciesProvider,
+    inputs: FlakyTestPoliciesInputs,
+    known: Captured | None,
+    leaves: list[Leaf],
+) -> Leaves:
+    """Prior values of ``leaves`` (absent: the server had none): captured ones as they are,
+    the others read now (one get, only if any is missing)."""
+    captured = known.values if known is not None else {}
+    out: Leaves = {}
+    missing = [leaf for leaf in leaves if _dotted(leaf) not in captured]
+    server = provider._get(inputs.repository_id) if missing else {}
+    for leaf in leaves:
+        entry = captured.get(_dotted(leaf))
+        if isinstance(entry, Mapping):
+            if "value" in entry:
+                out[leaf] = integral(entry["value"])
+        elif leaf in server:
+            out[leaf] = server[leaf]
+    return out
+
+
+def _capture(declared: Mapping[str, Any], known: Captured | None) -> Captured:
+    inputs = _parse(declared)
+    leaves = list(inputs.leaves())
+    values = _capture_leaves(FlakyTestPoliciesProvider(), inputs, known, leaves)
+    return Captured(
+        {_dotted(leaf): ({"value": values[leaf]} if leaf in values else {}) for leaf in leaves},
+        True,
+    )
+
+
+def _adopt(declared: Mapping[str, Any], captured: Captured) -> tuple[str, dict[str, Any]] | None:
+    inputs = _parse(declared)
+    desired = inputs.leaves()
+    entries = {leaf: captured.values.get(_dotted(leaf)) for leaf in desired}
+    if not all(isinstance(entry, Mapping) for entry in entries.values()):
+        return None
+    previous = {
+        leaf: integral(entry["value"])
+        for leaf, entry in entries.items()
+        if isinstance(entry, Mapping) and "value" in entry
+    }
+    return inputs.repository_id, _outputs(inputs.repository_id, desired, previous)
+
+
+PRIOR_SPEC: Final = PriorSpec(
+    identity=lambda d: [d.get("repository_id")],
+    scope=lambda d: sorted(_dotted(leaf) for leaf in _section_leaves(d)),
+    capture=_capture,
+    overlap=lambda _d, _c: [],  # policies always have values: nothing tells another stack's
+    adopt=_adopt,
+    provider=FlakyTestPoliciesProvider,
+)
+"""How ``PriorValues`` captures a ``FlakyTestPolicies``' prior leaves (see ``prior_values``)."""
 
 
 def _target(repository_id: str) -> str:
@@ -357,6 +430,9 @@ class FlakyTestPolicies(Resource, module=MODULE, name=ResourceKind.FLAKY_TEST_PO
         **kwargs: Unpack[FlakyTestPoliciesArgs],
     ) -> None:
         props = props_of(args, kwargs, OUTPUTS, names=input_names(FlakyTestPoliciesArgs))
+        register_priors(
+            resource_name, ResourceKind.FLAKY_TEST_POLICIES, props, opts, outputs=OUTPUTS
+        )
         super().__init__(FlakyTestPoliciesProvider(), resource_name, props, opts)
 
     @staticmethod

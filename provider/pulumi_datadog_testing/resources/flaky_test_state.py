@@ -47,6 +47,14 @@ from ..type_tokens import MODULE, ResourceKind
 from . import _flaky, _flaky_batch
 from ._base import has_unknowns, input_names, props_of
 from ._flaky_notes import NOTE_KEYS, IsoDate
+from .prior_values import (
+    Captured,
+    PriorSpec,
+    captured_of,
+    carry_priors,
+    register_priors,
+    warn_overlap,
+)
 
 __all__ = ["FlakyTestState", "FlakyTestStateArgs", "FlakyTestStateInputs"]
 
@@ -139,7 +147,12 @@ class FlakyTestStateProvider(_flaky.FlakyProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         inputs = _parse(props)
-        test = self._resolve(inputs)
+        captured = captured_of(props)
+        if captured is not None and len(captured.values) == 1:
+            [(test_id, value)] = captured.values.items()
+            test = _flaky.captured_test(test_id, value)
+        else:
+            test = self._resolve(inputs)
         managed = _flaky.reconcile(
             self.api.test_optimization,
             inputs.repository_id,
@@ -147,9 +160,11 @@ class FlakyTestStateProvider(_flaky.FlakyProvider):
             {test.id: inputs.state},
             target=_target(inputs),
             known={test.id: test},
+            captured=captured.values if captured else None,
         )
         return CreateResult(
-            flaky_test_state_id(inputs.repository_id, test.id), _outputs(inputs, test, managed)
+            flaky_test_state_id(inputs.repository_id, test.id),
+            carry_priors(props, _outputs(inputs, test, managed)),
         )
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
@@ -177,7 +192,7 @@ class FlakyTestStateProvider(_flaky.FlakyProvider):
             {old_id: inputs.state},
             target=_target(inputs),
         )
-        return UpdateResult(_outputs(inputs, test, managed))
+        return UpdateResult(carry_priors(news, _outputs(inputs, test, managed)))
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         target = (
@@ -213,7 +228,9 @@ class FlakyTestStateProvider(_flaky.FlakyProvider):
         previous = current if adopting else str(props.get("previous_state") or current)
         managed = _flaky.Managed({test_id: previous}, {test_id: current})  # type: ignore[dict-item]
         return ReadResult(
-            id_, _outputs(inputs, test, managed), inputs.model_dump(exclude_none=True)
+            id_,
+            carry_priors(props, _outputs(inputs, test, managed)),
+            carry_priors(props, inputs.model_dump(exclude_none=True)),
         )
 
     def _resolve(self, inputs: FlakyTestStateInputs) -> FlakyTest:
@@ -263,6 +280,50 @@ class FlakyTestStateProvider(_flaky.FlakyProvider):
             "nothing was changed",
             names,
         )
+
+
+def _capture(declared: Mapping[str, Any], known: Captured | None) -> Captured:
+    """The managed test's state (and module/suite/name) before any write: kept from ``known``
+    when the test is already there, else read (resolving the selector)."""
+    inputs = _parse(declared)
+    if known is not None and inputs.test_id is not None and inputs.test_id in known.values:
+        return Captured({inputs.test_id: known.values[inputs.test_id]}, True)
+    test = FlakyTestStateProvider()._resolve(inputs)
+    if known is not None and test.id in known.values:
+        return Captured({test.id: known.values[test.id]}, True)
+    return Captured({test.id: _flaky.captured_value(test, details=True)}, True)
+
+
+def _overlap(declared: Mapping[str, Any], captured: Captured) -> list[str]:
+    """The test, if it was already in the declared (non-``active``) state."""
+    state = declared.get("state")
+    return [
+        test_id
+        for test_id, value in captured.values.items()
+        if state != "active" and isinstance(value, Mapping) and value.get("state") == state
+    ]
+
+
+def _adopt(declared: Mapping[str, Any], captured: Captured) -> tuple[str, dict[str, Any]] | None:
+    inputs = _parse(declared)
+    if len(captured.values) != 1:
+        return None
+    [(test_id, value)] = captured.values.items()
+    test = _flaky.captured_test(test_id, value)
+    managed = _flaky.Managed({test_id: _flaky.state_of(test)}, {test_id: inputs.state})
+    return flaky_test_state_id(inputs.repository_id, test_id), _outputs(inputs, test, managed)
+
+
+PRIOR_SPEC: Final = PriorSpec(
+    identity=lambda d: [d.get("repository_id")],
+    scope=lambda d: [d.get(k) for k in ("test_id", *SELECTOR)],
+    capture=_capture,
+    overlap=_overlap,
+    adopt=_adopt,
+    provider=FlakyTestStateProvider,
+    delete_before_replace=True,
+)
+"""How ``PriorValues`` captures a ``FlakyTestState``'s prior state (see ``prior_values``)."""
 
 
 def _changed(olds: Mapping[str, Any], news: Mapping[str, Any], keys: tuple[str, ...]) -> list[str]:
@@ -381,7 +442,14 @@ class FlakyTestState(Resource, module=MODULE, name=ResourceKind.FLAKY_TEST_STATE
         **kwargs: Unpack[FlakyTestStateArgs],
     ) -> None:
         props = props_of(args, kwargs, OUTPUTS, names=input_names(FlakyTestStateArgs))
+        priors = register_priors(
+            resource_name, ResourceKind.FLAKY_TEST_STATE, props, opts, outputs=OUTPUTS
+        )
         super().__init__(FlakyTestStateProvider(), resource_name, props, opts)
+        what = pulumi.Output.format(
+            "flaky test state of repository {0}", props.get("repository_id")
+        )
+        warn_overlap(priors, self, what)
 
     @staticmethod
     def get(

@@ -65,6 +65,14 @@ from ._flaky_notes import (
     notes_map,
     plain_states,
 )
+from .prior_values import (
+    Captured,
+    PriorSpec,
+    captured_of,
+    carry_priors,
+    register_priors,
+    warn_overlap,
+)
 
 __all__ = ["FlakyTestEntryArgs", "FlakyTestStates", "FlakyTestStatesArgs", "FlakyTestStatesInputs"]
 
@@ -157,7 +165,8 @@ class FlakyTestStatesProvider(_flaky.FlakyProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         inputs = _parse(props)
-        desired, known = self._desired(inputs, None)
+        captured = captured_of(props)
+        desired, known = self._desired(inputs, None, captured)
         managed = _flaky.reconcile(
             self.api.test_optimization,
             inputs.repository_id,
@@ -165,15 +174,18 @@ class FlakyTestStatesProvider(_flaky.FlakyProvider):
             desired,
             target=_target(inputs),
             known=known,
+            captured=captured.values if captured else None,
         )
         return CreateResult(
-            f"{inputs.repository_id}::{uuid.uuid4().hex[:16]}", _outputs(inputs, managed)
+            f"{inputs.repository_id}::{uuid.uuid4().hex[:16]}",
+            carry_priors(props, _outputs(inputs, managed)),
         )
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         inputs = _parse(news)
         old = _flaky.managed_of(olds, "previous_states", "states")
-        desired, known = self._desired(inputs, olds)
+        captured = captured_of(news)
+        desired, known = self._desired(inputs, olds, captured)
         managed = _flaky.reconcile(
             self.api.test_optimization,
             inputs.repository_id,
@@ -181,8 +193,9 @@ class FlakyTestStatesProvider(_flaky.FlakyProvider):
             desired,
             target=_target(inputs),
             known=known,
+            captured=captured.values if captured else None,
         )
-        return UpdateResult(_outputs(inputs, managed))
+        return UpdateResult(carry_priors(news, _outputs(inputs, managed)))
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         old = _flaky.managed_of(props, "previous_states", "states")
@@ -253,10 +266,13 @@ class FlakyTestStatesProvider(_flaky.FlakyProvider):
                 test_id: {**notes[test_id], "state": state} if test_id in notes else state
                 for test_id, state in managed.current.items()
             }
-        return ReadResult(id_, outs, refreshed)
+        return ReadResult(id_, carry_priors(props, outs), carry_priors(props, refreshed))
 
     def _desired(
-        self, inputs: FlakyTestStatesInputs, olds: Mapping[str, Any] | None
+        self,
+        inputs: FlakyTestStatesInputs,
+        olds: Mapping[str, Any] | None,
+        captured: Captured | None = None,
     ) -> tuple[dict[str, FlakyState], dict[str, FlakyTest]]:
         """(test id → state wanted, tests already read by the query's search)."""
         if inputs.states is not None:
@@ -267,6 +283,11 @@ class FlakyTestStatesProvider(_flaky.FlakyProvider):
             # Add what refresh found (what preview showed as a change): no search here.
             matched = sorted(olds.get("pending_test_ids") or ())
             known: dict[str, FlakyTest] = {}
+        elif captured is not None and olds is None:
+            # Create: the tests the query matched when their states were captured (no second
+            # search; after an interrupted run a query such as ``flaky_test_state:active`` no
+            # longer matches the tests Pulumi already changed).
+            matched, known = sorted(captured.values), {}
         else:
             hits = _flaky.search(
                 self.api.test_optimization, _scoped(inputs), target=_target(inputs)
@@ -276,6 +297,76 @@ class FlakyTestStatesProvider(_flaky.FlakyProvider):
         keep = _flaky.states_map(olds.get("previous_states")) if same_query and olds else {}
         ids = dict.fromkeys([*keep, *matched])
         return {i: inputs.state for i in ids}, known
+
+
+def _capture(declared: Mapping[str, Any], known: Captured | None) -> Captured:
+    """The state of every declared test (query form: every test the query matches) before
+    any write; tests already in ``known`` keep their captured state, the others are read."""
+    inputs = _parse(declared)
+    api = FlakyTestStatesProvider().api.test_optimization
+    kept = dict(known.values) if known is not None else {}
+    if inputs.states is not None:
+        wanted = list(inputs.states)
+        missing = [i for i in wanted if i not in kept]
+        found = _flaky.read_tests(api, inputs.repository_id, missing, target=_target(inputs))
+    else:
+        hits = _flaky.search(api, _scoped(inputs), target=_target(inputs))
+        found = {t.id: t for t in hits}
+        wanted = sorted(found)
+    values = {
+        i: kept[i] if i in kept else _flaky.captured_value(found[i])
+        for i in wanted
+        if i in kept or i in found
+    }
+    return Captured(values, True)
+
+
+def _overlap(declared: Mapping[str, Any], captured: Captured) -> list[str]:
+    """Tests already in their declared (non-``active``) state."""
+    states = declared.get("states")
+    wanted = (
+        plain_states(states)
+        if isinstance(states, Mapping)
+        else dict.fromkeys(captured.values, declared.get("state"))
+    )
+    return sorted(
+        test_id
+        for test_id, value in captured.values.items()
+        if isinstance(value, Mapping)
+        and wanted.get(test_id) not in (None, "active")
+        and value.get("state") == wanted.get(test_id)
+    )
+
+
+def _scope(declared: Mapping[str, Any]) -> Any:
+    states = declared.get("states")
+    return sorted(states) if isinstance(states, Mapping) else [declared.get("query")]
+
+
+def _adopt(declared: Mapping[str, Any], captured: Captured) -> tuple[str, dict[str, Any]] | None:
+    inputs = _parse(declared)
+    prior = {i: _flaky.state_of(_flaky.captured_test(i, v)) for i, v in captured.values.items()}
+    if inputs.states is not None:
+        desired: dict[str, FlakyState] = inputs.desired_states()
+    else:
+        assert inputs.state is not None
+        desired = dict.fromkeys(prior, inputs.state)
+    if any(i not in prior for i in desired):
+        return None
+    managed = _flaky.Managed({i: prior[i] for i in desired}, desired)
+    return f"{inputs.repository_id}::{uuid.uuid4().hex[:16]}", _outputs(inputs, managed)
+
+
+PRIOR_SPEC: Final = PriorSpec(
+    identity=lambda d: [d.get("repository_id")],
+    scope=_scope,
+    capture=_capture,
+    overlap=_overlap,
+    adopt=_adopt,
+    provider=FlakyTestStatesProvider,
+    delete_before_replace=True,
+)
+"""How ``PriorValues`` captures a ``FlakyTestStates``' prior states (see ``prior_values``)."""
 
 
 def _parse(props: Mapping[str, Any]) -> FlakyTestStatesInputs:
@@ -373,4 +464,9 @@ class FlakyTestStates(Resource, module=MODULE, name=ResourceKind.FLAKY_TEST_STAT
         **kwargs: Unpack[FlakyTestStatesArgs],
     ) -> None:
         props = props_of(args, kwargs, OUTPUTS, names=input_names(FlakyTestStatesArgs))
+        priors = register_priors(
+            resource_name, ResourceKind.FLAKY_TEST_STATES, props, opts, outputs=OUTPUTS
+        )
         super().__init__(FlakyTestStatesProvider(), resource_name, props, opts)
+        what = pulumi.Output.format("flaky tests of repository {0}", props.get("repository_id"))
+        warn_overlap(priors, self, what)

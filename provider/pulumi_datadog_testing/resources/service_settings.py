@@ -8,8 +8,9 @@ Each of the six booleans is optional, and an unset one is *not managed*: never s
 diffed, never reported as drift. For every managed setting the resource remembers what it was
 before Pulumi managed it (output ``prior``), so that releasing it puts it back:
 
-- ``create``: one get (``POST``; a 404 means the service has no settings yet, so every value
-  is inherited) and one ``PATCH`` with the declared settings that the service does not
+- ``create``: one get (``POST``, made by the resource's ``PriorValues`` and saved in state
+  before any write, see ``prior_values``; a 404 means the service has no settings yet, so
+  every value is inherited) and one ``PATCH`` with the declared settings that the service does not
   already override with the same value (none: no ``PATCH``, so adopting settings that are
   already right writes nothing). An inherited value is sent even when it is equal, so the
   service overrides it as declared.
@@ -67,6 +68,16 @@ from ._base import (
     props_of,
     strip_provider,
     write_or_undo,
+)
+from .prior_values import (
+    PRIORS_KEY,
+    Captured,
+    PriorSpec,
+    captured_of,
+    carry_priors,
+    register_priors,
+    warn_overlap,
+    without_priors,
 )
 
 __all__ = [
@@ -225,7 +236,9 @@ class ServiceSettingsProvider(DatadogResourceProvider):
     # ------------------------------------------------------------------ no API calls
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         props = {k: v for k, v in strip_provider(news).items() if v is not None}
-        _model, result = check_inputs(ServiceSettingsInputs, props)
+        _model, result = check_inputs(ServiceSettingsInputs, without_priors(props))
+        if PRIORS_KEY in props:
+            result.inputs[PRIORS_KEY] = props[PRIORS_KEY]
         return result
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -247,16 +260,19 @@ class ServiceSettingsProvider(DatadogResourceProvider):
     # ------------------------------------------------------------------ API calls
     def create(self, props: dict[str, Any]) -> CreateResult:
         inputs = _inputs_of(props)
-        current = self._get(inputs)
         managed = inputs.managed()
-        prior = record_prior(current, managed)
+        # The values from before any write (saved in state first by PriorValues), not read
+        # again here: after an interrupted run the server may hold this resource's own writes.
+        captured = _capture(self, inputs, captured_of(props))
+        prior = _prior_of({_PRIOR: captured.values})
         send = {name: value for name, value in managed.items() if not _in_place(prior[name], value)}
         write_or_undo(
             lambda: self._patch(inputs, send),
             lambda: self._patch(inputs, restore_attributes(prior)),
             what="the settings",
         )
-        return CreateResult(inputs.id, self._outputs(inputs, managed, prior, current is not None))
+        outputs = self._outputs(inputs, managed, prior, bool(captured.existed))
+        return CreateResult(inputs.id, carry_priors(props, outputs))
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         inputs = _inputs_of(news)
@@ -265,7 +281,8 @@ class ServiceSettingsProvider(DatadogResourceProvider):
         added = [name for name in managed if name not in prior]
         released = {name: before for name, before in prior.items() if name not in managed}
         if added:
-            prior.update(record_prior(self._get(inputs), added))
+            captured = _capture(self, inputs, captured_of(news), names=added)
+            prior.update(_prior_of({_PRIOR: captured.values}))
         attributes = {
             name: value
             for name, value in managed.items()
@@ -276,7 +293,7 @@ class ServiceSettingsProvider(DatadogResourceProvider):
             del prior[name]
         self._patch(inputs, attributes)
         existed = bool(olds.get(_PRIOR_EXISTED))
-        return UpdateResult(self._outputs(inputs, managed, prior, existed))
+        return UpdateResult(carry_priors(news, self._outputs(inputs, managed, prior, existed)))
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         inputs = _inputs_of(props)
@@ -302,7 +319,9 @@ class ServiceSettingsProvider(DatadogResourceProvider):
         prior = _prior_of(props)
         managed = _server_values(current, prior, declared=inputs.managed())
         outputs = self._outputs(inputs, managed, prior, bool(props.get(_PRIOR_EXISTED)))
-        return ReadResult(id_, outputs, _as_inputs(inputs, managed))
+        return ReadResult(
+            id_, carry_priors(props, outputs), carry_priors(props, _as_inputs(inputs, managed))
+        )
 
     def _observe(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """``ResourceOptions(id=...)`` / ``ServiceSettings.get``: read without managing."""
@@ -359,6 +378,63 @@ class ServiceSettingsProvider(DatadogResourceProvider):
 
 def _target(inputs: ServiceSettingsInputs) -> str:
     return f"service settings {inputs.id!r}"
+
+
+def _capture(
+    provider: ServiceSettingsProvider,
+    inputs: ServiceSettingsInputs,
+    known: Captured | None,
+    names: Iterable[str] | None = None,
+) -> Captured:
+    """Prior values of ``names`` (default: the managed settings): those in ``known`` as they
+    are, the others read now (one get, only if any is missing)."""
+    wanted = list(inputs.managed() if names is None else names)
+    values = {n: known.values[n] for n in wanted if known is not None and n in known.values}
+    existed = known.existed if known is not None else None
+    missing = [n for n in wanted if n not in values]
+    if missing or existed is None:
+        current = provider._get(inputs)
+        values.update(_dump_prior(record_prior(current, missing)))
+        if existed is None:
+            existed = current is not None
+    return Captured(values, existed)
+
+
+def _capture_declared(declared: Mapping[str, Any], known: Captured | None) -> Captured:
+    return _capture(ServiceSettingsProvider(), _inputs_of(declared, outputs=False), known)
+
+
+def _overlap(declared: Mapping[str, Any], captured: Captured) -> list[str]:
+    """Settings that were already overridden to the declared value."""
+    prior = _prior_of({_PRIOR: captured.values})
+    return [
+        name
+        for name in SERVICE_SETTING_NAMES
+        if name in prior
+        and prior[name].is_overridden is True
+        and prior[name].value == declared.get(name)
+    ]
+
+
+def _adopt(declared: Mapping[str, Any], captured: Captured) -> tuple[str, dict[str, Any]] | None:
+    inputs = _inputs_of(declared, outputs=False)
+    managed = inputs.managed()
+    prior = {n: v for n, v in _prior_of({_PRIOR: captured.values}).items() if n in managed}
+    if set(prior) != set(managed):
+        return None
+    outputs = ServiceSettingsProvider._outputs(inputs, managed, prior, bool(captured.existed))
+    return inputs.id, outputs
+
+
+PRIOR_SPEC: Final = PriorSpec(
+    identity=lambda d: [d.get("repository_id"), d.get("service_name"), d.get("env", DEFAULT_ENV)],
+    scope=lambda d: sorted(n for n in SERVICE_SETTING_NAMES if d.get(n) is not None),
+    capture=_capture_declared,
+    overlap=_overlap,
+    adopt=_adopt,
+    provider=ServiceSettingsProvider,
+)
+"""How ``PriorValues`` captures a ``ServiceSettings``' prior values (see ``prior_values``)."""
 
 
 @contextmanager
@@ -462,8 +538,22 @@ class ServiceSettings(pulumi.dynamic.Resource, module=MODULE, name=ResourceKind.
         props = props_of(
             args, kwargs, (_PRIOR, _PRIOR_EXISTED), names=input_names(ServiceSettingsArgs)
         )
+        priors = register_priors(
+            resource_name,
+            ResourceKind.SERVICE_SETTINGS,
+            props,
+            opts,
+            outputs=(_PRIOR, _PRIOR_EXISTED),
+        )
         super().__init__(ServiceSettingsProvider(), resource_name, props, opts)
         _warn_if_pr_comments(self, props.get(PR_COMMENTS))
+        what = pulumi.Output.format(
+            "service settings {0}::{1}::{2}",
+            props.get("repository_id"),
+            props.get("service_name"),
+            props.get("env") or DEFAULT_ENV,
+        )
+        warn_overlap(priors, self, what)
 
     @staticmethod
     def get(

@@ -110,6 +110,7 @@ __all__ = [
     "SyntheticsSuiteOptionsArgs",
     "SyntheticsSuiteProvider",
     "SyntheticsSuiteTestArgs",
+    "identical_suites",
     "updated_outputs",
 ]
 
@@ -600,23 +601,30 @@ class _CreateRecovery:
         return None
 
     def _candidates(self) -> list[SuiteDocument]:
-        desired = self.inputs.model_dump(mode="json", exclude_none=True)
-        earliest = self.started - RECENT_WINDOW
-        matches = []
-        for suite in self.provider._search(self.inputs.name):
-            if not suite.public_id:
-                continue
-            created = _created_at(suite)
-            if created is not None and created < earliest:
-                continue
-            old, new = desired_documents(outputs_of(suite, suite.public_id), desired)
-            try:
-                identical = not make_patch(old, new)
-            except ValueError:  # a suite listing a test twice is not the one we sent
-                identical = False
-            if identical:
-                matches.append(suite)
-        return matches
+        return identical_suites(self.provider, self.inputs, since=self.started - RECENT_WINDOW)
+
+
+def identical_suites(
+    provider: SyntheticsSuiteProvider, inputs: SuiteInputs, *, since: datetime | None = None
+) -> list[SuiteDocument]:
+    """Suites named exactly ``inputs.name`` whose managed values are the declared ones (made
+    ``since`` then, when given): what a create of ``inputs`` would have made."""
+    desired = inputs.model_dump(mode="json", exclude_none=True)
+    matches = []
+    for suite in provider._search(inputs.name):
+        if not suite.public_id:
+            continue
+        created = _created_at(suite)
+        if since is not None and created is not None and created < since:
+            continue
+        old, new = desired_documents(outputs_of(suite, suite.public_id), desired)
+        try:
+            identical = not make_patch(old, new)
+        except ValueError:  # a suite listing a test twice is not the one we sent
+            identical = False
+        if identical:
+            matches.append(suite)
+    return matches
 
 
 # ----------------------------------------------------------------------------- resource

@@ -1,0 +1,181 @@
+"""PriorValues: prior values captured once, before any write, and never read again.
+
+Against the fake settings API of ``test_service_settings_api``: a create given captured
+values makes no read and records them even when the server already holds Pulumi's own write
+(the re-run after a killed one); ``repair``'s state rewrite adopts interrupted creates and
+resources whose create failed after their prior values were saved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from pulumi_datadog_testing.client import DatadogClient
+from pulumi_datadog_testing.commands.repair import plan_repair, stack_locks
+from pulumi_datadog_testing.resources.prior_values import PRIORS_KEY, PriorValuesProvider
+from pulumi_datadog_testing.resources.service_settings import ServiceSettingsProvider
+from tests.unit.test_service_settings_api import IDENTITY, PROVIDER, SETTINGS_ID, FakeSettingsAPI
+
+KIND = "ServiceSettings"
+DECLARED = {**IDENTITY, "code_coverage_enabled": True, "auto_test_retries_enabled": False}
+ORIGINAL = {
+    "auto_test_retries_enabled": {"value": True, "is_overridden": True},
+    "code_coverage_enabled": {"value": False, "is_overridden": False},
+}
+
+
+@pytest.fixture
+def api() -> FakeSettingsAPI:
+    fake = FakeSettingsAPI()
+    fake.set(auto_test_retries_enabled=True)
+    fake.sent()
+    return fake
+
+
+@pytest.fixture
+def providers(
+    api: FakeSettingsAPI, serve: Callable[..., DatadogClient]
+) -> tuple[PriorValuesProvider, ServiceSettingsProvider]:
+    serve(api)
+    return PriorValuesProvider(), ServiceSettingsProvider()
+
+
+def capture(priors: PriorValuesProvider, declared: dict[str, Any]) -> dict[str, Any]:
+    result = priors.create({"kind": KIND, "declared": declared, "__provider": PROVIDER})
+    assert result.outs is not None
+    return result.outs
+
+
+def test_a_rerun_records_the_captured_values_not_its_own_earlier_writes(
+    providers: tuple[PriorValuesProvider, ServiceSettingsProvider], api: FakeSettingsAPI
+) -> None:
+    priors, settings = providers
+    captured = capture(priors, DECLARED)
+    assert captured["values"] == ORIGINAL and captured["existed"] is True
+    assert [method for method, _ in api.sent()] == ["POST"]  # one read, no write
+    props = {**DECLARED, PRIORS_KEY: {"values": captured["values"], "existed": True}}
+    settings.create({**props, "__provider": PROVIDER})  # the killed run's write
+    assert [method for method, _ in api.sent()] == ["PATCH"]  # no second read
+    again = settings.create({**props, "__provider": PROVIDER})  # the re-run
+    assert again.outs is not None and again.outs["prior"] == ORIGINAL
+    assert again.outs[PRIORS_KEY] == props[PRIORS_KEY]  # kept for refresh to hand back
+    settings.delete(SETTINGS_ID, again.outs)
+    assert api.overrides[SETTINGS_ID] == {"auto_test_retries_enabled": True}
+
+
+def test_an_update_reads_only_keys_not_captured_yet(
+    providers: tuple[PriorValuesProvider, ServiceSettingsProvider], api: FakeSettingsAPI
+) -> None:
+    priors, _ = providers
+    old = capture(priors, DECLARED)
+    api.set(code_coverage_enabled=True)  # what Pulumi wrote meanwhile
+    api.sent()
+    wider = {**DECLARED, "early_flake_detection_enabled": True}
+    updated = priors.update("id", old, {"kind": KIND, "declared": wider})
+    assert updated.outs is not None
+    assert updated.outs["values"]["code_coverage_enabled"] == ORIGINAL["code_coverage_enabled"]
+    assert updated.outs["values"]["early_flake_detection_enabled"] == {
+        "value": False,
+        "is_overridden": False,
+    }
+    assert [method for method, _ in api.sent()] == ["POST"]
+    narrower = priors.update("id", old, {"kind": KIND, "declared": DECLARED})
+    assert narrower.outs is not None and narrower.outs["values"] == ORIGINAL
+    assert api.sent() == []  # everything already captured: no call
+
+
+def test_diff_read_and_delete_make_no_call_and_follow_the_resource(
+    providers: tuple[PriorValuesProvider, ServiceSettingsProvider], api: FakeSettingsAPI
+) -> None:
+    priors, _ = providers
+    olds = capture(priors, DECLARED)
+    api.sent()
+    same = priors.diff(
+        "id", olds, {"kind": KIND, "declared": {**DECLARED, "code_coverage_enabled": False}}
+    )
+    assert same.changes is False  # a value change captures nothing new
+    more = priors.diff(
+        "id", olds, {"kind": KIND, "declared": {**DECLARED, "test_impact_analysis_enabled": True}}
+    )
+    assert more.changes is True and not more.replaces
+    moved = priors.diff("id", olds, {"kind": KIND, "declared": {**DECLARED, "env": "staging"}})
+    assert moved.replaces == ["declared"]
+    assert priors.read("id", olds).outs == olds  # refresh never re-reads
+    priors.delete("id", olds)
+    assert api.sent() == []
+
+
+def test_overlap_names_settings_already_overridden_to_the_declared_value(
+    providers: tuple[PriorValuesProvider, ServiceSettingsProvider],
+) -> None:
+    priors, _ = providers
+    assert capture(priors, DECLARED)["overlap"] == []
+    assert capture(priors, {**IDENTITY, "auto_test_retries_enabled": True})["overlap"] == [
+        "auto_test_retries_enabled"
+    ]
+
+
+PREFIX = "pulumi-python:dynamic/datadog-testing:"
+STACK = "urn:pulumi:test::proj::pulumi:pulumi:Stack::proj-test"
+
+
+def urn(kind: str, name: str) -> str:
+    return f"urn:pulumi:test::proj::{PREFIX}{kind}::{name}"
+
+
+def priors_resource(name: str) -> dict[str, Any]:
+    return {
+        "urn": urn("PriorValues", name),
+        "type": PREFIX + "PriorValues",
+        "custom": True,
+        "id": "x",
+        "parent": STACK,
+        "inputs": {"kind": KIND, "declared": DECLARED, "__provider": PROVIDER},
+        "outputs": {"kind": KIND, "declared": DECLARED, "values": ORIGINAL, "existed": True},
+    }
+
+
+def test_repair_adopts_interrupted_creates_and_adds_back_failed_ones() -> None:
+    pending_settings = {
+        "urn": urn(KIND, "a"),
+        "type": PREFIX + KIND,
+        "custom": True,
+        "inputs": {**DECLARED, PRIORS_KEY: {"values": ORIGINAL, "existed": True},
+                   "__provider": PROVIDER},
+    }  # fmt: skip
+    state: dict[str, Any] = {
+        "resources": [{"urn": STACK, "type": "pulumi:pulumi:Stack"}, priors_resource("a"),
+                      priors_resource("b")],
+        "pending_operations": [
+            {"type": "creating", "resource": pending_settings},
+            {"type": "creating", "resource": {"urn": urn("PriorValues", "c"),
+                                              "type": PREFIX + "PriorValues", "inputs": {}}},
+        ],
+    }  # fmt: skip
+    plan = plan_repair(state, {})
+    assert "pending_operations" not in state
+    by_urn = {r["urn"]: r for r in state["resources"]}
+    adopted, restored = by_urn[urn(KIND, "a")], by_urn[urn(KIND, "b")]
+    for resource in (adopted, restored):
+        assert resource["id"] == SETTINGS_ID
+        assert resource["outputs"]["prior"] == ORIGINAL
+        assert resource["outputs"]["__provider"]
+    assert restored["dependencies"] == [urn("PriorValues", "b")]
+    assert restored["parent"] == STACK
+    assert len(plan.adopted) == len(plan.restored) == len(plan.dropped) == 1
+    assert not plan_repair(state, {}).changed  # safe to run twice
+
+
+def test_stack_locks_reads_the_file_backend_lock(tmp_path: Any) -> None:
+    lock_dir = tmp_path / ".pulumi" / "locks" / "organization" / "proj" / "test"
+    lock_dir.mkdir(parents=True)
+    (lock_dir / "a.json").write_text(
+        '{"pid": 999999999, "username": "ci", "hostname": "elsewhere", "timestamp": "t"}'
+    )
+    (lock,) = stack_locks(f"file://{tmp_path}", "proj", "test")
+    assert (lock.pid, lock.user, lock.host) == (999999999, "ci", "elsewhere")
+    assert lock.alive() is None  # another host: cannot tell
+    assert stack_locks(f"file://{tmp_path}", "other", "test") == []
