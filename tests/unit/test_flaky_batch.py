@@ -155,6 +155,25 @@ def test_lookups_without_notes_read_the_repository_by_pages(
     ]
 
 
+def test_a_failed_scan_page_concludes_nothing(batcher: FlakyBatcher) -> None:
+    """A scan page that fails (after a first page read the generator is broken) must not
+    be taken for the end of the repository: the unseen tests are not "absent"."""
+    ids = _ids(5)
+    api = FakeApi(states=dict.fromkeys(ids, "active"), page_size=2)
+    batcher = FlakyBatcher(id_queries, repository_query=repository_clause, page_size=2)
+
+    def failing(query: str, target: str) -> Iterator[FlakyTest]:
+        if "fingerprint_fqn" not in query:  # the repository scan
+            raise ServerError("503", method="POST", path="/x", status=503)
+        yield from api.search(query, target)
+
+    read(batcher, api, [ids[0]])  # lookup 1: an id search
+    with pytest.raises(ServerError):
+        batcher.read(REPO, [ids[1]], target="t", search=failing)
+    found = read(batcher, api, [ids[1], ids[4]])
+    assert found.keys() == {ids[1], ids[4]}  # read again, not concluded absent
+
+
 def test_a_test_written_after_the_scan_is_read_again(batcher: FlakyBatcher, api: FakeApi) -> None:
     ids = _ids(3)
     for test_id in ids:

@@ -278,7 +278,11 @@ class FlakyBatcher:
         if repo.scan is None:
             repo.scan = search(self._repository_query(repo.repository_id), target)
             repo.scan_started = self._clock()
-        page = list(itertools.islice(repo.scan, self._page_size))
+        try:
+            page = list(itertools.islice(repo.scan, self._page_size))
+        except BaseException:
+            repo.scan = None  # a failed page: a later scan starts over, nothing is concluded
+            raise
         with self._lock:
             repo.scan_pages += 1
             for test in page:
