@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pulumi_datadog_testing.errors import DatadogConfigError
 from pulumi_datadog_testing.resources._base import (
     PROVIDER_KEY,
-    UNKNOWN,
+    WIRE_UNKNOWN,
     DatadogResourceProvider,
     check_inputs,
     configure_process,
@@ -234,7 +234,7 @@ def test_check_failures_name_the_property_path_and_suggest_names() -> None:
 
 
 def test_unknown_values_during_preview_are_not_failures() -> None:
-    news = {"name": UNKNOWN, "tests": [{"public_id": UNKNOWN}], "options": UNKNOWN}
+    news = {"name": WIRE_UNKNOWN, "tests": [{"public_id": WIRE_UNKNOWN}], "options": WIRE_UNKNOWN}
     model, result = check_inputs(SuiteArgs, news)
     assert model is None
     assert result.failures == []
@@ -243,7 +243,7 @@ def test_unknown_values_during_preview_are_not_failures() -> None:
 
 def test_known_failures_are_still_reported_next_to_unknowns() -> None:
     model, result = check_inputs(
-        SuiteArgs, {"name": UNKNOWN, "options": {"alerting_threshold": -1}}
+        SuiteArgs, {"name": WIRE_UNKNOWN, "options": {"alerting_threshold": -1}}
     )
     assert model is None
     assert list(failures(result.failures)) == ["options.alerting_threshold"]
@@ -251,8 +251,8 @@ def test_known_failures_are_still_reported_next_to_unknowns() -> None:
 
 def test_small_helpers() -> None:
     assert strip_provider({PROVIDER_KEY: "x", "a": 1}) == {"a": 1}
-    assert is_unknown(UNKNOWN) and not is_unknown("04da6b54") and not is_unknown(None)
-    assert has_unknowns({"a": [1, {"b": UNKNOWN}]})
+    assert is_unknown(WIRE_UNKNOWN) and not is_unknown("04da6b54") and not is_unknown(None)
+    assert has_unknowns({"a": [1, {"b": WIRE_UNKNOWN}]})
     assert not has_unknowns({"a": [1, {"b": "known"}]})
 
 

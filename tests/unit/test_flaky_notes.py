@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from pulumi_datadog_testing.client import DatadogClient
-from pulumi_datadog_testing.resources._base import UNKNOWN
+from pulumi_datadog_testing.resources._base import WIRE_UNKNOWN
 from pulumi_datadog_testing.resources.flaky_test_state import FlakyTestStateProvider
 from pulumi_datadog_testing.resources.flaky_test_states import FlakyTestStatesProvider
 from tests.support.results import inputs, outs
@@ -84,7 +84,10 @@ def test_map_values_are_a_state_or_an_object(bulk: FlakyTestStatesProvider) -> N
 
 
 def test_unknown_notes_during_preview_are_no_failure(bulk: FlakyTestStatesProvider) -> None:
-    news = {"repository_id": REPO, "states": {"a1": {"state": "quarantined", "expires": UNKNOWN}}}
+    news = {
+        "repository_id": REPO,
+        "states": {"a1": {"state": "quarantined", "expires": WIRE_UNKNOWN}},
+    }
     assert bulk.check({}, news).failures == []
     assert bulk.diff("id", {"repository_id": REPO, "states": {"a1": "quarantined"}}, news).changes
 

@@ -10,7 +10,7 @@ import pytest
 
 from pulumi_datadog_testing.client import DatadogClient
 from pulumi_datadog_testing.errors import DatadogAPIError
-from pulumi_datadog_testing.resources._base import UNKNOWN
+from pulumi_datadog_testing.resources._base import WIRE_UNKNOWN
 from pulumi_datadog_testing.resources.flaky_test_policies import (
     FlakyTestPoliciesProvider,
     flatten,
@@ -90,7 +90,7 @@ def test_flatten_round_trips() -> None:
             {"quarantined.enabled": "valid boolean"},
         ),
         ({"attempt_to_fix": {"retries": 3}}, {"repository_id": "missing required property"}),
-        ({"repository_id": REPO, "quarantined": {"enabled": UNKNOWN}}, {}),
+        ({"repository_id": REPO, "quarantined": {"enabled": WIRE_UNKNOWN}}, {}),
     ],
 )
 def test_check(
@@ -217,7 +217,8 @@ def test_diff(provider: FlakyTestPoliciesProvider, api: FakeFlakyAPI) -> None:
     assert provider.diff(REPO, olds, {**INPUTS, "attempt_to_fix": {"retries": 4}}).changes is True
     assert provider.diff(REPO, olds, {**INPUTS, "disabled": {"enabled": False}}).changes is True
     assert (
-        provider.diff(REPO, olds, {**INPUTS, "quarantined": {"enabled": UNKNOWN}}).changes is True
+        provider.diff(REPO, olds, {**INPUTS, "quarantined": {"enabled": WIRE_UNKNOWN}}).changes
+        is True
     )
     replaced = provider.diff(REPO, olds, {**INPUTS, "repository_id": "github.com/x/y"})
     assert replaced.replaces == ["repository_id"]

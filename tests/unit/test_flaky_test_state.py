@@ -10,7 +10,7 @@ import pytest
 from pulumi_datadog_testing.client import DatadogClient
 from pulumi_datadog_testing.errors import FlakyTestSelectorError, FlakyTestsNotFoundError
 from pulumi_datadog_testing.resources import _flaky_batch
-from pulumi_datadog_testing.resources._base import UNKNOWN
+from pulumi_datadog_testing.resources._base import WIRE_UNKNOWN
 from pulumi_datadog_testing.resources.flaky_test_state import (
     FlakyTestStateProvider,
 )
@@ -76,7 +76,7 @@ CHECKOUT = "0000000000000001"
             {"nmae": "did you mean 'name'?", "test_id": "missing"},
         ),
         ({"repository_id": REPO, "name": "", "state": "fixed"}, {"name": "at least 1 character"}),
-        ({"repository_id": REPO, "name": UNKNOWN, "state": UNKNOWN}, {}),
+        ({"repository_id": REPO, "name": WIRE_UNKNOWN, "state": WIRE_UNKNOWN}, {}),
     ],
 )
 def test_check(
@@ -177,7 +177,7 @@ def test_diff_selector_form(provider: FlakyTestStateProvider, api: FakeFlakyAPI)
     # names another test: replace
     assert diff(name="test_refund") == (True, ["name"])
     assert diff(module="other") == (True, ["module"])
-    assert diff(name=UNKNOWN) == (True, ["name"])
+    assert diff(name=WIRE_UNKNOWN) == (True, ["name"])
     # to the id form, same test: no replace
     assert (
         provider.diff(

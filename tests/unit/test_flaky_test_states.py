@@ -9,7 +9,7 @@ import pytest
 
 from pulumi_datadog_testing.client import DatadogClient
 from pulumi_datadog_testing.errors import FlakyTestsNotFoundError, FlakyUpdateError
-from pulumi_datadog_testing.resources._base import UNKNOWN
+from pulumi_datadog_testing.resources._base import WIRE_UNKNOWN
 from pulumi_datadog_testing.resources.flaky_test_states import FlakyTestStatesProvider
 from tests.support.results import outs
 from tests.unit._flaky_fake import REPO, FakeFlakyAPI, serving
@@ -80,8 +80,8 @@ def test_check_names_the_field_and_what_was_expected(
 
 
 def test_check_lets_unknown_values_through(provider: FlakyTestStatesProvider) -> None:
-    assert failures(provider, {"repository_id": UNKNOWN, "states": UNKNOWN}) == {}
-    assert failures(provider, {"repository_id": REPO, "states": {"a1": UNKNOWN}}) == {}
+    assert failures(provider, {"repository_id": WIRE_UNKNOWN, "states": WIRE_UNKNOWN}) == {}
+    assert failures(provider, {"repository_id": REPO, "states": {"a1": WIRE_UNKNOWN}}) == {}
 
 
 # -------------------------------------------------------------------------------- diff
@@ -111,7 +111,7 @@ def test_diff_no_change(provider: FlakyTestStatesProvider, api: FakeFlakyAPI) ->
         {"repository_id": REPO, "states": {"a": "fixed", "b": "fixed"}},
         {"repository_id": REPO, "states": {}},
         {"repository_id": REPO, "states": {"a": "fixed"}, "reason": "JIRA-1"},
-        {"repository_id": REPO, "states": {"a": UNKNOWN}},
+        {"repository_id": REPO, "states": {"a": WIRE_UNKNOWN}},
         {"repository_id": REPO, "query": "tag:x", "state": "fixed"},
     ],
 )
@@ -120,7 +120,7 @@ def test_diff_changes(provider: FlakyTestStatesProvider, news: dict[str, Any]) -
     assert (result.changes, result.replaces) == (True, [])
 
 
-@pytest.mark.parametrize("repo", ["github.com/acme/other", UNKNOWN])
+@pytest.mark.parametrize("repo", ["github.com/acme/other", WIRE_UNKNOWN])
 def test_diff_repository_change_replaces_deleting_first(
     provider: FlakyTestStatesProvider, repo: str
 ) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from pulumi_datadog_testing.identity import parse_service_settings_id
 from pulumi_datadog_testing.models import ServiceSettingsAttributes as WireSettings
-from pulumi_datadog_testing.resources._base import UNKNOWN
+from pulumi_datadog_testing.resources._base import WIRE_UNKNOWN
 from pulumi_datadog_testing.resources.service_settings import (
     PriorValue,
     ServiceSettingsProvider,
@@ -104,13 +104,19 @@ def test_check_reports_every_problem_at_once() -> None:
 
 
 def test_check_accepts_unknown_values_during_preview() -> None:
-    inputs, failures = check(repository_id=UNKNOWN, service_name="checkout", env=UNKNOWN)
+    inputs, failures = check(repository_id=WIRE_UNKNOWN, service_name="checkout", env=WIRE_UNKNOWN)
     assert failures == {}
-    assert inputs == {"repository_id": UNKNOWN, "service_name": "checkout", "env": UNKNOWN}
+    assert inputs == {
+        "repository_id": WIRE_UNKNOWN,
+        "service_name": "checkout",
+        "env": WIRE_UNKNOWN,
+    }
 
 
 def test_check_still_reports_known_problems_next_to_unknown_values() -> None:
-    _inputs, failures = check(repository_id=UNKNOWN, service_name="", code_coverage_enabled=UNKNOWN)
+    _inputs, failures = check(
+        repository_id=WIRE_UNKNOWN, service_name="", code_coverage_enabled=WIRE_UNKNOWN
+    )
     assert list(failures) == ["service_name"]
 
 
@@ -159,11 +165,11 @@ def test_diff_treats_a_missing_env_as_none() -> None:
 
 
 def test_diff_with_unknown_identity_is_a_replace() -> None:
-    assert diff(service_name=UNKNOWN) == (True, ["service_name"])
+    assert diff(service_name=WIRE_UNKNOWN) == (True, ["service_name"])
 
 
 def test_diff_with_an_unknown_setting_is_a_change() -> None:
-    assert diff(early_flake_detection_enabled=UNKNOWN) == (True, [])
+    assert diff(early_flake_detection_enabled=WIRE_UNKNOWN) == (True, [])
 
 
 def test_diff_reports_a_declared_pr_comments_change() -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from pulumi_datadog_testing.client import DatadogClient
 from pulumi_datadog_testing.errors import DatadogError
-from pulumi_datadog_testing.resources._base import UNKNOWN
+from pulumi_datadog_testing.resources._base import WIRE_UNKNOWN
 from pulumi_datadog_testing.resources.synthetics_suite import (
     SyntheticsSuite,
     SyntheticsSuiteArgs,
@@ -159,10 +159,10 @@ def test_check_rejects_tags_longer_than_datadog_allows(provider: SyntheticsSuite
 
 def test_check_does_not_fail_on_unknowns(provider: SyntheticsSuiteProvider) -> None:
     props = {
-        "name": UNKNOWN,
-        "tests": [{"public_id": UNKNOWN, "alerting_criticality": "critical"}],
-        "tags": UNKNOWN,
-        "options": {"alerting_threshold": UNKNOWN},
+        "name": WIRE_UNKNOWN,
+        "tests": [{"public_id": WIRE_UNKNOWN, "alerting_criticality": "critical"}],
+        "tags": WIRE_UNKNOWN,
+        "options": {"alerting_threshold": WIRE_UNKNOWN},
     }
     result = provider.check({}, {**props, **PLACEHOLDERS, "__provider": PROVIDER})
     assert result.failures == []
@@ -227,9 +227,9 @@ def test_unset_optional_fields_are_not_managed(provider: SyntheticsSuiteProvider
 
 
 def test_diff_with_unknowns_reports_those_properties(provider: SyntheticsSuiteProvider) -> None:
-    assert diff(provider, tags=UNKNOWN) == (True, ["tags"])
-    assert diff(provider, tests=[{"public_id": UNKNOWN}]) == (True, ["tests"])
-    assert diff(provider, name=UNKNOWN, options={"alerting_threshold": 0.9}) == (
+    assert diff(provider, tags=WIRE_UNKNOWN) == (True, ["tags"])
+    assert diff(provider, tests=[{"public_id": WIRE_UNKNOWN}]) == (True, ["tests"])
+    assert diff(provider, name=WIRE_UNKNOWN, options={"alerting_threshold": 0.9}) == (
         True,
         ["name", "options"],
     )

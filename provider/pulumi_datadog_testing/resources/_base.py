@@ -18,7 +18,7 @@ from pydantic import SecretStr
 
 from ..config import Settings
 from ..errors import DatadogAPIError, DatadogError
-from ._check import UNKNOWN, check_failures, check_inputs, has_unknowns, is_unknown
+from ._check import WIRE_UNKNOWN, check_failures, check_inputs, has_unknowns, is_unknown
 from ._process import (
     config_failures,
     configure_process,
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PROVIDER_KEY",
-    "UNKNOWN",
+    "WIRE_UNKNOWN",
     "DatadogResourceProvider",
     "check_failures",
     "check_inputs",

@@ -12,13 +12,13 @@ from typing import Any, TypeVar
 
 from pulumi.dynamic import CheckFailure, CheckResult
 from pulumi.output import Unknown
-from pulumi.runtime.rpc import UNKNOWN
+from pulumi.runtime.rpc import UNKNOWN as WIRE_UNKNOWN
 from pydantic import BaseModel, ValidationError
 
 from ._process import config_failures
 from ._props import strip_provider
 
-__all__ = ["UNKNOWN", "check_failures", "check_inputs", "has_unknowns", "is_unknown"]
+__all__ = ["WIRE_UNKNOWN", "check_failures", "check_inputs", "has_unknowns", "is_unknown"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -29,10 +29,10 @@ def is_unknown(value: Any) -> bool:
 
     The dynamic-provider server deserializes ``check``/``diff`` properties with
     ``keep_unknowns=True``, so an unknown value — top level, a list item or a map value —
-    arrives as a ``pulumi.output.Unknown`` instance; the wire sentinel string ``UNKNOWN``
+    arrives as a ``pulumi.output.Unknown`` instance; the wire sentinel string ``WIRE_UNKNOWN``
     is accepted too (raw properties, older SDKs).
     """
-    return isinstance(value, Unknown) or (isinstance(value, str) and value == UNKNOWN)
+    return isinstance(value, Unknown) or (isinstance(value, str) and value == WIRE_UNKNOWN)
 
 
 def has_unknowns(value: Any) -> bool:
