@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import os
+import shlex
 import subprocess
 import sys
 import threading
@@ -133,7 +134,14 @@ def test_init_writes_a_starter_pack_that_composes_the_library(
     target = tmp_path / "acme guardrails"
     assert main(["policy-pack", "--init", str(target)]) == 0
     out = capsys.readouterr().out
-    assert f"run it: pulumi preview --policy-pack {target / LAUNCHER}" in out
+    (command,) = [line for line in out.splitlines() if line.startswith("run it: ")]
+    # the path has a space: the printed command must still paste into a shell as one argument
+    assert shlex.split(command.removeprefix("run it: ")) == [
+        "pulumi",
+        "preview",
+        "--policy-pack",
+        str(target / LAUNCHER),
+    ]
     files = sorted(p.name for p in target.iterdir())
     assert files == sorted(starter_pack_files("x"))
     main_py = (target / "__main__.py").read_text()

@@ -7,6 +7,7 @@ pulumi-datadog-testing policy-pack --init guardrails/   # a pack to tune in your
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from pathlib import Path
 
@@ -59,5 +60,6 @@ def run(args: argparse.Namespace) -> int:
     # absolute: the engine starts an executable pack from the program's directory
     launcher = next(path for path in written if path.name == LAUNCHER).resolve()
     print(f"wrote a starter pack to {args.init}: {', '.join(path.name for path in written)}")
-    print(f"run it: pulumi preview --policy-pack {launcher}")
+    # quoted, so the line can be pasted into a shell even when the path has spaces
+    print(f"run it: pulumi preview --policy-pack {shlex.quote(str(launcher))}")
     return 0
