@@ -246,6 +246,18 @@ def test_command_with_quotes_cannot_break_the_docstring() -> None:
     ast.parse(source)
 
 
+def test_repository_id_with_newlines_and_quotes_stays_in_its_comments() -> None:
+    # The id is whatever the API reports; it used to go raw into the "# <repo>: ..." block
+    # comments, so a newline in it made the program invalid (generate crashed on its guard).
+    hostile = 'gh.com/a"""\nimport os\nos.system("echo PWNED")\n"""'
+    tests = [FoundTest(id="0000000000000001", name="t", state="quarantined")]
+    repo = repository(repository_id=hostile, settings=[], tests=tests)
+    source = render_program(snapshot(repositories=[repo], suites=None), command="generate")
+    tree = ast.parse(source)
+    assert "import os" not in [line.strip() for line in source.splitlines()]
+    assert any(isinstance(n, ast.Constant) and n.value == hostile for n in ast.walk(tree))
+
+
 def test_ruff_formatting_is_stable_or_reported_missing(monkeypatch: pytest.MonkeyPatch) -> None:
     source = render_program(snapshot(), command="generate")
     formatted, problem = format_source(source)

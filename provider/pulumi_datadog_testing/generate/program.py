@@ -119,7 +119,7 @@ def _repository_blocks(repo: FoundRepository, label: str, names: NameBook) -> li
                 )
             )
         blocks.append(
-            f"# {repo.repository_id}: Test Optimization settings that each service overrides.\n"
+            f"# {_comment(repo.repository_id)}: Test Optimization settings that each service overrides.\n"
             "# Settings not listed are inherited and stay unmanaged.\n" + "\n\n".join(calls)
         )
     if repo.policies:
@@ -128,14 +128,14 @@ def _repository_blocks(repo: FoundRepository, label: str, names: NameBook) -> li
             names.claim(label, "flaky-test-policies"),
             [("repository_id", repo.repository_id), *repo.policies.items()],
         )
-        blocks.append(f"# {repo.repository_id}: flaky-test management policies.\n{call}")
+        blocks.append(f"# {_comment(repo.repository_id)}: flaky-test management policies.\n{call}")
     for state in FLAKY_STATES:
         tests = [t for t in repo.tests if t.state == state]
         if state == "active" or not tests:
             continue
         plural = "test" if len(tests) == 1 else "tests"
         call = _states_call(names.claim(label, state, "tests"), repo.repository_id, state, tests)
-        blocks.append(f"# {repo.repository_id}: {len(tests)} {state} {plural}.\n{call}")
+        blocks.append(f"# {_comment(repo.repository_id)}: {len(tests)} {state} {plural}.\n{call}")
     return blocks
 
 
