@@ -119,3 +119,23 @@ def test_default_port_is_no_datadog_agent_port() -> None:
         [*MODULE, "--help"], capture_output=True, text=True, timeout=60, check=True
     ).stdout
     assert f"default {DEFAULT_PORT}" in help_text
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("--port", "99999"), "argument --port: expected a port 0-65535"),
+        (("--port", "-1"), "argument --port: expected a port 0-65535"),
+        (("--rate-limit", "-1"), "argument --rate-limit: expected a whole number >= 1"),
+        (("--rate-limit", "0"), "argument --rate-limit: expected a whole number >= 1"),
+        (("--rate-limit-period", "0"), "argument --rate-limit-period: expected a whole number"),
+        (("--bulk-max", "0"), "expected a whole number >= 1"),
+    ],
+)
+def test_out_of_range_numbers_are_usage_errors(args: tuple[str, ...], needle: str) -> None:
+    # --port 99999 used to end in an OverflowError traceback from bind(), --rate-limit -1 in a
+    # pydantic traceback, and --rate-limit 0 silently meant the default budget.
+    result = start(*args)
+    assert result.returncode == 2, result
+    assert "Traceback" not in result.stderr, result.stderr
+    assert needle in result.stderr.strip().splitlines()[-1], result.stderr

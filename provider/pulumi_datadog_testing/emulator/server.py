@@ -62,7 +62,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="loopback address (default 127.0.0.1)")
     parser.add_argument(
         "--port",
-        type=int,
+        type=_port,
         default=DEFAULT_PORT,
         help=f"0 picks a free port (default {DEFAULT_PORT})",
     )
@@ -90,13 +90,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=("seeds", "current"),
         help="seeds: pr_comments_enabled is applied per service; current: ignored (inherited)",
     )
-    parser.add_argument("--rate-limit", type=int, help="requests per period per rate-limit name")
-    parser.add_argument("--rate-limit-period", type=int, help="rate-limit window in seconds")
+    parser.add_argument(
+        "--rate-limit", type=_positive_int, help="requests per period per rate-limit name"
+    )
+    parser.add_argument(
+        "--rate-limit-period", type=_positive_int, help="rate-limit window in seconds"
+    )
     parser.add_argument(
         "--bulk-max",
         "--max-bulk-tests",
         dest="max_bulk_tests",
-        type=int,
+        type=_positive_int,
         help="max tests per bulk flaky-test state PATCH (default 1000)",
     )
     parser.add_argument(
@@ -112,6 +116,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="allow --host to be a non-loopback address (the emulator has no real security)",
     )
+
+
+def _port(text: str) -> int:
+    """A TCP port for argparse: a usage error (one line, exit 2) instead of a traceback."""
+    value = _whole_number(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port 0-65535 (0: a free one), got {text}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = _whole_number(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text}")
+    return value
+
+
+def _whole_number(text: str) -> int:
+    try:
+        return int(text, 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
 
 
 class StartupError(RuntimeError):
