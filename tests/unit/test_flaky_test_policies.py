@@ -250,7 +250,26 @@ def test_read_reports_managed_leaves_only(
     assert provider.diff(REPO, outs(result), dict(INPUTS)).changes is True
 
 
-def test_read_by_id_adopts_every_leaf(provider: FlakyTestPoliciesProvider) -> None:
-    result = provider.read(REPO, {})
+def test_refresh_of_a_resource_declaring_no_leaf_reads_none(
+    provider: FlakyTestPoliciesProvider,
+) -> None:
+    # It used to adopt every server leaf on refresh, so the next preview proposed removing
+    # them (an update after every refresh, never converging).
+    olds = outs(provider.create({"repository_id": REPO}))
+    result = provider.read(REPO, olds)
+    assert not set(outs(result)) & set(SERVER)
+    assert result.inputs == {"repository_id": REPO}
+    assert provider.diff(REPO, outs(result), {"repository_id": REPO}).changes is False
+
+
+@pytest.mark.parametrize(
+    "props",
+    [{}, {"repository_id": None, "attempt_to_fix": None, "previous_policies": None}],
+    ids=["import", "get"],
+)
+def test_read_by_id_adopts_every_leaf(
+    provider: FlakyTestPoliciesProvider, props: dict[str, Any]
+) -> None:
+    result = provider.read(REPO, props)
     assert flatten({k: v for k, v in outs(result).items() if k in SERVER}) == flatten(SERVER)
     assert outs(result)["previous_policies"] == SERVER

@@ -235,7 +235,9 @@ class FlakyTestPoliciesProvider(DatadogResourceProvider):
         except NotFoundError:
             return ReadResult("", {})
         managed = _section_leaves(props)
-        adopting = not managed
+        # A get/import has no state yet (no previous_policies): adopt every leaf. A refresh of
+        # a created resource that declares no leaf manages nothing, so it reads nothing.
+        adopting = not managed and props.get("previous_policies") is None
         leaves = server if adopting else {k: server[k] for k in managed if k in server}
         previous = server if adopting else integral(flatten(props.get("previous_policies") or {}))
         outs = _outputs(id_, leaves, {k: v for k, v in previous.items() if k in leaves})
