@@ -329,6 +329,16 @@ def extract_request_id(headers: httpx.Headers) -> str | None:
     return None
 
 
+def _sent_bearer_token(response: httpx.Response) -> bool:
+    """Whether the failed request authenticated with a bearer token (not the two keys)."""
+    try:
+        request = response.request
+    except RuntimeError:  # a response built without its request (tests, mocks)
+        return False
+    authorization: str = request.headers.get("authorization", "")
+    return authorization.lower().startswith("bearer ")
+
+
 def error_from_response(
     response: httpx.Response,
     *,
@@ -358,15 +368,23 @@ def error_from_response(
     if status in (401, 403):
         cls = ForbiddenError
         permission = permission or required_permission(method, path)
+        # With a bearer token the keys are not sent: point at what was.
+        bearer = _sent_bearer_token(response)
+        holder = "the bearer token" if bearer else "the application key"
         needs = (
-            f" and that the application key's user and scopes include the `{permission}` permission"
+            f" and that {holder}'s user and scopes include the `{permission}` permission"
             if permission
-            else " and that the application key has the permissions this endpoint needs"
+            else f" and that {holder} has the permissions this endpoint needs"
         )
+        credentials = (
+            "the bearer token is valid for {url} (datadog:bearerToken or DD_BEARER_TOKEN"
+            if bearer
+            else "the API and application keys are valid for {url} "
+            "(datadog:apiKey/datadog:appKey or DD_API_KEY/DD_APP_KEY"
+        ).format(url=api_url)
         hint = (
-            f"check that the API and application keys are valid for {api_url} "
-            f"(datadog:apiKey/datadog:appKey or DD_API_KEY/DD_APP_KEY; site from "
-            f"datadog-testing:site, datadog:apiUrl, DD_SITE or DD_HOST){needs}"
+            f"check that {credentials}; site from datadog-testing:site, datadog:apiUrl, "
+            f"DD_SITE or DD_HOST){needs}"
         )
     elif status == 404:
         cls = NotFoundError

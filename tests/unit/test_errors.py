@@ -127,6 +127,17 @@ def test_calls_the_provider_never_makes_have_no_permission(method: str, path: st
     assert required_permission(method, path) is None
 
 
+def test_403_with_a_bearer_token_points_at_the_token_not_the_keys() -> None:
+    # With DD_BEARER_TOKEN the keys are not sent; the hint used to name only the keys.
+    request = httpx.Request(
+        "PATCH", "https://api.datadoghq.eu" + SETTINGS_PATH, headers={"Authorization": "Bearer t"}
+    )
+    message = str(render(httpx.Response(403, json={"errors": ["Forbidden"]}, request=request)))
+    assert "check that the bearer token is valid for https://api.datadoghq.eu" in message
+    assert "datadog:bearerToken or DD_BEARER_TOKEN" in message and "DD_API_KEY" not in message
+    assert "token's user and scopes include the `test_optimization_settings_write`" in message
+
+
 def test_403_names_the_permission_the_endpoint_needs() -> None:
     err = render(response(403, {"errors": ["Forbidden"]}, headers={"x-request-id": "req-123"}))
     assert isinstance(err, ForbiddenError)
