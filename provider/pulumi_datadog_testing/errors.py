@@ -96,9 +96,13 @@ class Redactor:
     token (no letter or digit right before or after it), and a value shorter than
     ``MIN_SECRET_LENGTH`` is not a credential at all (Datadog's keys have 32 and 40
     characters) — replacing a one-letter "key" inside words would corrupt every message.
+    A secret of ``ANYWHERE_LENGTH`` characters or more cannot occur in ordinary text by
+    chance, so it is replaced wherever it appears, glued to other characters or not
+    (``Bearer%20<token>``, ``key<key>``): leaking it would be worse than any rewrite.
     """
 
     MIN_SECRET_LENGTH = 8
+    ANYWHERE_LENGTH = 20
 
     def __init__(self, secrets: Iterable[str]) -> None:
         # Longest first, so a secret containing another is replaced whole.
@@ -106,7 +110,10 @@ class Redactor:
             {s for s in secrets if len(s) >= self.MIN_SECRET_LENGTH}, key=len, reverse=True
         )
         self._count = len(kept)
-        self._pattern = re.compile("|".join(map(_whole_token, kept))) if kept else None
+        alternatives = [
+            re.escape(s) if len(s) >= self.ANYWHERE_LENGTH else _whole_token(s) for s in kept
+        ]
+        self._pattern = re.compile("|".join(alternatives)) if kept else None
 
     def __call__(self, text: str) -> str:
         if self._pattern is None:

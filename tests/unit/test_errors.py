@@ -283,6 +283,15 @@ def test_redactor_replaces_whole_tokens_only() -> None:
     assert redact(ordinary) == ordinary
 
 
+def test_redactor_replaces_key_length_secrets_even_when_glued() -> None:
+    # A 32-character key glued to other text (URL-encoded "Bearer%20<key>", "x<key>1") used to
+    # pass through: whole-token matching is only for values short enough to be ordinary text.
+    key = "0123456789abcdef0123456789abcdef"
+    redact = Redactor([key, "5f2a9c0e"])
+    assert redact(f"Bearer%20{key} x{key}1 {key}") == "Bearer%20*** x***1 ***"
+    assert redact("sha x5f2a9c0e77") == "sha x5f2a9c0e77"
+
+
 def test_redactor_secret_with_symbol_edges_matches_anywhere() -> None:
     token = "-tok.en/with+symbols="
     assert Redactor([token])(f"Bearer{token}x") == "Bearer***x"
