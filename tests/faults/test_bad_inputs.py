@@ -203,12 +203,13 @@ CASES = [
          {"tags": ["team:" + "x" * 200]}),
     Case("suite-message-not-string", "SyntheticsSuite", "message", "valid string",
          {"message": ["down"]}),
-    Case("suite-unknown-keyword", "SyntheticsSuite", None,
-         "unexpected keyword argument 'tagz'", {"tagz": ["team:shop"]}),
+    Case("suite-unknown-keyword", "SyntheticsSuite", "tagz",
+         "unknown property 'tagz'; did you mean 'tags'", {"tagz": ["team:shop"]}),
     Case("suite-missing-tests", "SyntheticsSuite", "tests", "missing required property",
          drop=("tests",)),
-    Case("states-unknown-keyword", "FlakyTestStates", None,
-         "unexpected keyword argument 'test_states'", {"test_states": {TEST_ID: "fixed"}}),
+    Case("states-unknown-keyword", "FlakyTestStates", "test_states",
+         "unknown property 'test_states'; did you mean 'states'",
+         {"test_states": {TEST_ID: "fixed"}}),
 ]  # fmt: skip
 
 
@@ -221,7 +222,9 @@ class Group:
     cases: list[Case]
 
     def resources(self) -> list[dict[str, Any]]:
-        if self.cases[0].field is None:
+        if (
+            not self.cases or self.cases[0].field is None
+        ):  # the controls, with constructor cases if any
             controls = [declared(k, f"control-{k.lower()}", dict(a)) for k, a in BASES.items()]
             return [*controls, *(spec(c.kind, c.id, **c.args()) for c in self.cases)]
         kind = self.cases[0].kind
