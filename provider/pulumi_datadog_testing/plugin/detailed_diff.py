@@ -16,9 +16,9 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
-from pulumi.output import Unknown
 from pulumi.provider.experimental.provider import PropertyDiff, PropertyDiffKind
-from pulumi.runtime import rpc
+
+from ..resources._check import is_unknown
 
 __all__ = ["KEY_FIELDS", "detailed_diff", "property_path"]
 
@@ -68,12 +68,8 @@ def detailed_diff(
     return {path: PropertyDiff(kind, input_diff=False) for path, kind in found.items()}
 
 
-def _unknown(value: Any) -> bool:
-    return isinstance(value, Unknown) or (isinstance(value, str) and value == rpc.UNKNOWN)
-
-
 def _walk(before: Any, after: Any, path: list[str | int], out: dict[str, PropertyDiffKind]) -> None:
-    if _unknown(after):
+    if is_unknown(after):
         out[property_path(path)] = PropertyDiffKind.UPDATE
     elif before is None and after is None:
         return
@@ -118,7 +114,7 @@ def _key_field(*lists: Sequence[Any]) -> str | None:
         if all(
             isinstance(item, Mapping)
             and isinstance(item.get(field), str)
-            and not _unknown(item[field])
+            and not is_unknown(item[field])
             for items in lists
             for item in items
         ):
