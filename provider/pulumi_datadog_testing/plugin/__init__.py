@@ -19,7 +19,10 @@ def main() -> None:
     """Serve the provider over gRPC (the engine passes its address as the argument)."""
     # Imported here: `pulumi-resource-datadog-testing --help` stays fast.
     from .. import __version__
+    from ..engine_watch import exit_when_engine_exits
     from .grpc_server import serve
     from .provider import DatadogTestingProvider
+
+    exit_when_engine_exits()  # no write outlives a killed engine (see engine_watch)
 
     serve(sys.argv[1:], __version__, DatadogTestingProvider())

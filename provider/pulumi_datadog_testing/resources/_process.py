@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from pulumi.dynamic import CheckFailure
 
 from ..config import ConfigSource, Settings, load_settings, validation_enabled
+from ..engine_watch import exit_when_engine_exits, is_dynamic_provider_process
 from ..errors import DatadogConfigError, MissingCredentialsError
 
 if TYPE_CHECKING:
@@ -85,6 +86,10 @@ def configure_process(
         validate, blocking = True, exc
     if isinstance(blocking, MissingCredentialsError) and not validate:
         blocking = None
+    if is_dynamic_provider_process():
+        # Configure runs first in every provider process: from now on, no write outlives
+        # the engine (see engine_watch).
+        exit_when_engine_exits()
     with _STATE.lock:
         if _STATE.client is not None and settings != _STATE.settings:
             _STATE.client.close()
