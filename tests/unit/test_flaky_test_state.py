@@ -14,6 +14,7 @@ from pulumi_datadog_testing.resources._base import WIRE_UNKNOWN
 from pulumi_datadog_testing.resources.flaky_test_state import (
     FlakyTestStateProvider,
 )
+from pulumi_datadog_testing.resources.prior_values import PRIORS_KEY, PriorValuesProvider
 from tests.support.results import outs
 from tests.unit._flaky_fake import REPO, FakeFlakyAPI, FakeTest, serving
 
@@ -151,6 +152,28 @@ def test_unknown_test_id_is_an_error(provider: FlakyTestStateProvider, api: Fake
     with pytest.raises(FlakyTestsNotFoundError, match="test id 00000000000000ff not found"):
         provider.create({"repository_id": REPO, "test_id": "00000000000000ff", "state": "fixed"})
     assert api.patched() == []
+
+
+def test_a_test_not_found_is_reported_by_the_resource_not_its_prior_values(
+    provider: FlakyTestStateProvider, api: FakeFlakyAPI
+) -> None:
+    """The PriorValues capture finds nothing and says so; the FlakyTestState's own create
+    raises the error users read; the capture is retried until the test exists."""
+    priors = PriorValuesProvider()
+    declared = {"repository_id": REPO, "test_id": "00000000000000ff", "state": "fixed"}
+    captured = outs(priors.create({"kind": "FlakyTestState", "declared": declared}))
+    assert captured["values"] == {} and captured["existed"] is False
+    priors_input = {"values": captured["values"], "existed": captured["existed"]}
+    with pytest.raises(FlakyTestsNotFoundError, match="test id 00000000000000ff not found"):
+        provider.create({**declared, PRIORS_KEY: priors_input})
+    assert api.patched() == []
+    news = {"kind": "FlakyTestState", "declared": declared}
+    assert priors.diff("id", captured, news).changes is True  # captured again next time
+    api.tests["00000000000000ff"] = FakeTest("00000000000000ff", name="test_new", suite="S")
+    _flaky_batch.reset()  # the next `up`: a new provider process, nothing cached
+    found = outs(priors.create(news))
+    assert found["values"]["00000000000000ff"]["state"] == "active"
+    assert priors.diff("id", found, news).changes is False
 
 
 # -------------------------------------------------------------------------------- diff

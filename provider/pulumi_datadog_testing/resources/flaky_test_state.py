@@ -288,7 +288,12 @@ def _capture(declared: Mapping[str, Any], known: Captured | None) -> Captured:
     inputs = _parse(declared)
     if known is not None and inputs.test_id is not None and inputs.test_id in known.values:
         return Captured({inputs.test_id: known.values[inputs.test_id]}, True)
-    test = FlakyTestStateProvider()._resolve(inputs)
+    try:
+        test = FlakyTestStateProvider()._resolve(inputs)
+    except (FlakyTestsNotFoundError, FlakyTestSelectorError):
+        # Nothing to capture; the resource's own create finds the same and reports it on the
+        # FlakyTestState the user declared (not on its PriorValues), before any write.
+        return Captured({}, False)
     if known is not None and test.id in known.values:
         return Captured({test.id: known.values[test.id]}, True)
     return Captured({test.id: _flaky.captured_value(test, details=True)}, True)

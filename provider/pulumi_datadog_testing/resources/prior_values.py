@@ -175,7 +175,12 @@ class PriorValuesProvider(DatadogResourceProvider):
             )
         scope = spec.scope(new)
         changed = has_unknowns(scope) or _stable(spec.scope(old)) != _stable(scope)
-        return DiffResult(changes=changed, replaces=[], delete_before_replace=False)
+        # Nothing captured because the object was not found (a flaky test not detected yet):
+        # capture again, so the next create that finds it still has its value before writing.
+        found_nothing = not olds.get("values") and olds.get("existed") is False
+        return DiffResult(
+            changes=changed or found_nothing, replaces=[], delete_before_replace=False
+        )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         kind, declared = str(props["kind"]), dict(props.get("declared") or {})
