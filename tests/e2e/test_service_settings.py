@@ -1,10 +1,11 @@
 """ServiceSettings through the real Pulumi CLI against the emulator; its call log asserts the
-exact API calls of every step (create, no-op preview, update, drift, replace, destroy, bad
-input, PR comments in both emulator modes, retain_on_delete)."""
+exact API calls of every step (create, no-op preview, update, drift, replace, a setting no
+longer declared, destroy, bad input, PR comments in both emulator modes, retain_on_delete)."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 from pulumi import automation as auto
 
 from pulumi_datadog_testing.emulator import EmulatorServer
+from pulumi_datadog_testing.resources.prior_values import PRIORS_KEY
 from pulumi_datadog_testing.resources.service_settings import PR_COMMENTS_WARNING
 from tests.e2e.service_settings_support import (
     changed_keys,
@@ -110,14 +112,28 @@ def test_lifecycle_sends_only_what_changes_and_destroy_restores(
     )
     assert old["early_flake_detection_enabled_is_overridden"] is False
 
-    # 6. destroy: prod had no settings before, so both settings re-inherit.
+    # 6. a setting no longer declared: preview shows it removed (and its PriorValues narrowed);
+    # up re-inherits it (prod had no settings before) and it is no longer managed.
+    del declared["auto_test_retries_enabled"]
+    set_json(stack, SETTINGS, {**declared, "env": "prod"})
     take_calls(emulator)
+    events = []
+    preview = stack.preview(on_event=events.append, on_output=quiet, diff=True)
+    assert preview.change_summary == {"same": 1, "update": 2}
+    assert changed_keys(events) == {"settings": {"auto_test_retries_enabled", PRIORS_KEY}}
+    settings_diff = preview.stdout.split("datadog-testing:ServiceSettings: (update)")[1]
+    assert re.search(r"- auto_test_retries_enabled\s*: false", settings_diff), preview.stdout
+    assert take_calls(emulator) == []
+    up = stack.up(on_output=quiet)
+    assert up.summary.resource_changes == {"same": 1, "update": 2}
+    assert take_calls(emulator) == [("PATCH", {**PROD, "auto_test_retries_enabled_inherit": True})]
+
+    # 7. destroy: early flake detection re-inherits too.
     destroy = stack.destroy(on_output=quiet)
     assert destroy.summary.resource_changes == {"delete": 3}
     assert take_calls(emulator) == [
-        ("PATCH", {**PROD, "auto_test_retries_enabled_inherit": True,
-                   "early_flake_detection_enabled_inherit": True}),
-    ]  # fmt: skip
+        ("PATCH", {**PROD, "early_flake_detection_enabled_inherit": True})
+    ]
     prod = server_settings(emulator, PROD)
     assert not any(value for key, value in prod.items() if key.endswith("_is_overridden"))
 

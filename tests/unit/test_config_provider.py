@@ -256,21 +256,25 @@ def test_small_helpers() -> None:
     assert not has_unknowns({"a": [1, {"b": "known"}]})
 
 
-def test_props_of_merges_args_and_keywords() -> None:
+def test_given_inputs_merges_args_and_keywords_and_leaves_out_none() -> None:
     from dataclasses import dataclass
 
-    from pulumi_datadog_testing.resources._base import props_of
+    from pulumi_datadog_testing.resources._base import given_inputs
 
     @dataclass
     class Args:
         a: int | None = None
         b: int | None = None
+        c: int | None = None
 
-    assert props_of(Args(a=1, b=2), {"a": None, "b": 5}, ("out",)) == {"a": 1, "b": 5, "out": None}
-    assert props_of({"a": 1, "typo": 3}, {"a": None, "b": None}) == {"a": 1, "b": None, "typo": 3}
-    assert props_of(None, {"a": 7}) == {"a": 7}
+    assert given_inputs(Args(a=1, b=2), {"a": None, "b": 5}) == {"a": 1, "b": 5}
+    assert given_inputs({"a": 1, "typo": 3, "c": None}, {"a": None, "b": None}) == {
+        "a": 1,
+        "typo": 3,
+    }
+    assert given_inputs(None, {"a": 7, "b": False, "c": None}) == {"a": 7, "b": False}
     with pytest.raises(TypeError, match="args must be an Args object or a mapping, got int"):
-        props_of(3, {})
+        given_inputs(3, {})
 
 
 def _secret(value: SecretStr | None) -> str:

@@ -52,3 +52,39 @@ def test_the_program_side_leaves_provider_only_modules_unloaded() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]", done.stdout + done.stderr
+
+
+def test_declaring_every_resource_leaves_provider_only_modules_unloaded() -> None:
+    """Declared in a program (Pulumi's mock runtime): the constructors, the ``PriorValues``
+    siblings and the resolved outputs load neither the HTTP stack nor jsonpatch."""
+    code = """
+import sys
+import pulumi
+
+class Mocks(pulumi.runtime.Mocks):
+    def new_resource(self, args):
+        return args.name + "-id", dict(args.inputs)
+    def call(self, args):
+        return {}, None
+
+pulumi.runtime.set_mocks(Mocks(), preview=False)
+import pulumi_datadog_testing as dt
+
+repo = "github.com/acme/shop"
+resources = [
+    dt.ServiceSettings("s", repository_id=repo, service_name="svc", code_coverage_enabled=True),
+    dt.FlakyTestState("t", repository_id=repo, test_id="4eb1887a8adb1847", state="disabled"),
+    dt.FlakyTestStates("ts", repository_id=repo, states={"9f0c2d1e3b4a5c6d": "quarantined"}),
+    dt.FlakyTestPolicies("p", repository_id=repo, attempt_to_fix={"retries": 3}),
+    dt.SyntheticsSuite("su", name="n", tests=[{"public_id": "abc-def-ghi"}], tags=["a"]),
+]
+
+@pulumi.runtime.test
+def declared():
+    return pulumi.Output.all(*(r.urn for r in resources))
+
+declared()
+"""
+    code += f"print(sorted(m for m in {(*PROVIDER_ONLY, *HTTP_STACK)!r} if m in sys.modules))\n"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout + done.stderr

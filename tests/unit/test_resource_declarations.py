@@ -5,6 +5,7 @@ names, and the provider's input model and the resource's outputs agree with it."
 from __future__ import annotations
 
 import inspect
+import sys
 import typing
 from typing import Any
 
@@ -65,6 +66,16 @@ def test_input_model_and_outputs_agree_with_the_args(
     assert set(names) == set(model.model_fields), "the provider validates exactly the inputs"
     outputs = resource.__annotations__  # the class's own pulumi.Output[...] declarations
     assert set(names) <= set(outputs), "every input is also an output of the resource"
+
+
+@pytest.mark.parametrize(("resource", "args", "model"), RESOURCES, ids=IDS)
+def test_output_attributes_are_the_inputs_and_the_computed_outputs(
+    resource: type, args: type, model: type[BaseModel]
+) -> None:
+    """The class's annotations declare its Output attributes; the computed ones are listed
+    once, in the module's ``OUTPUTS`` (which the provider uses too)."""
+    outputs = sys.modules[resource.__module__].OUTPUTS
+    assert sorted(resource.__annotations__) == sorted([*input_names(args), *outputs])
 
 
 @pytest.mark.parametrize(("resource", "args", "model"), RESOURCES, ids=IDS)

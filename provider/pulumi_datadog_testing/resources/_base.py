@@ -28,7 +28,7 @@ from ._process import (
     shared_settings,
     use_client,
 )
-from ._props import PROVIDER_KEY, input_names, props_of, strip_provider
+from ._props import PROVIDER_KEY, given_inputs, input_names, strip_provider
 
 if TYPE_CHECKING:
     from ..api import DatadogAPI
@@ -42,10 +42,10 @@ __all__ = [
     "check_inputs",
     "config_failures",
     "configure_process",
+    "given_inputs",
     "has_unknowns",
     "input_names",
     "is_unknown",
-    "props_of",
     "reset_process",
     "shared_api",
     "shared_client",

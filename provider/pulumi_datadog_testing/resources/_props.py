@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["PROVIDER_KEY", "input_names", "props_of", "strip_provider"]
+__all__ = ["PROVIDER_KEY", "given_inputs", "input_names", "strip_provider"]
 
 PROVIDER_KEY = "__provider"
 """The property holding the pickled provider; never part of a resource's own inputs."""
@@ -21,31 +21,23 @@ def input_names(args_type: type) -> tuple[str, ...]:
     """The input properties a resource's ``XArgs`` TypedDict declares, in declaration order.
 
     Each resource declares its inputs once, as that TypedDict: it types ``args=XArgs(...)``
-    and, through ``**kwargs: Unpack[XArgs]``, the keyword arguments; ``props_of`` registers
-    exactly these names."""
+    and, through ``**kwargs: Unpack[XArgs]``, the keyword arguments."""
     return tuple(args_type.__annotations__)  # a TypedDict's include its bases' keys
 
 
-def props_of(
-    args: Any,
-    overrides: Mapping[str, Any],
-    outputs: Iterable[str] = (),
-    *,
-    names: Iterable[str] = (),
-) -> dict[str, Any]:
-    """A resource's properties from its ``XArgs`` (a TypedDict or dataclass) or a plain mapping
-    (passed through unchanged, so a misspelt key gets check's "did you mean"), overridden by
-    the keyword arguments that are not ``None``; every declared input (``names``, and every
-    keyword) and every name in ``outputs`` is present (``None`` = not set / computed), so the
-    engine reports each output."""
-    props: dict[str, Any] = dict.fromkeys((*names, *overrides))
+def given_inputs(args: Any, overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """The inputs the user gave values for: the fields of ``args`` (an ``XArgs`` TypedDict or
+    dataclass, or a plain mapping, whose keys pass through unchanged so a misspelt key gets
+    check's "did you mean"), overridden by the keyword arguments that are not ``None``.
+    ``None`` means "not given" and is left out (the SDK would not send it either)."""
+    given: dict[str, Any]
     if isinstance(args, Mapping):
-        props.update(args)
+        given = dict(args)
     elif dataclasses.is_dataclass(args) and not isinstance(args, type):
-        props.update({f.name: getattr(args, f.name) for f in dataclasses.fields(args)})
-    elif args is not None:
+        given = {f.name: getattr(args, f.name) for f in dataclasses.fields(args)}
+    elif args is None:
+        given = {}
+    else:
         raise TypeError(f"args must be an Args object or a mapping, got {type(args).__name__}")
-    props.update({k: v for k, v in overrides.items() if v is not None})
-    for name in outputs:
-        props.setdefault(name, None)
-    return props
+    given.update((key, value) for key, value in overrides.items() if value is not None)
+    return {key: value for key, value in given.items() if value is not None}

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Final, TypedDict, Unpack
 
 import pulumi
-from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import NotFoundError
@@ -41,12 +41,12 @@ from ..type_tokens import MODULE, ResourceKind
 from ._base import (
     DatadogResourceProvider,
     check_inputs,
+    given_inputs,
     has_unknowns,
-    input_names,
-    props_of,
     strip_provider,
     write_or_undo,
 )
+from ._resource import DatadogResource
 from .prior_values import (
     PRIORS_KEY,
     Captured,
@@ -409,7 +409,7 @@ class FlakyTestPoliciesArgs(TypedDict, total=False):
     disabled: pulumi.Input[DisabledArgs] | None
 
 
-class FlakyTestPolicies(Resource, module=MODULE, name=ResourceKind.FLAKY_TEST_POLICIES):
+class FlakyTestPolicies(DatadogResource, module=MODULE, name=ResourceKind.FLAKY_TEST_POLICIES):
     """A repository's Flaky Tests Management policies (only the leaves you set are managed).
 
     ``FlakyTestPolicies("p", repository_id="github.com/acme/shop",
@@ -431,11 +431,9 @@ class FlakyTestPolicies(Resource, module=MODULE, name=ResourceKind.FLAKY_TEST_PO
         opts: pulumi.ResourceOptions | None = None,
         **kwargs: Unpack[FlakyTestPoliciesArgs],
     ) -> None:
-        props = props_of(args, kwargs, OUTPUTS, names=input_names(FlakyTestPoliciesArgs))
-        register_priors(
-            resource_name, ResourceKind.FLAKY_TEST_POLICIES, props, opts, outputs=OUTPUTS
-        )
-        super().__init__(FlakyTestPoliciesProvider(), resource_name, props, opts)
+        inputs = given_inputs(args, kwargs)
+        register_priors(resource_name, ResourceKind.FLAKY_TEST_POLICIES, inputs, opts)
+        super().__init__(FlakyTestPoliciesProvider(), resource_name, inputs, opts)
 
     @staticmethod
     def get(

@@ -29,7 +29,6 @@ from pulumi.dynamic import (
     CreateResult,
     DiffResult,
     ReadResult,
-    Resource,
     UpdateResult,
 )
 from pydantic import BaseModel, ConfigDict, field_validator
@@ -45,8 +44,9 @@ from ..identity import (
 from ..models import FlakyTest
 from ..type_tokens import MODULE, ResourceKind
 from . import _flaky, _flaky_batch
-from ._base import has_unknowns, input_names, props_of
+from ._base import given_inputs, has_unknowns
 from ._flaky_notes import NOTE_KEYS, IsoDate
+from ._resource import DatadogResource, label
 from .prior_values import (
     Captured,
     PriorSpec,
@@ -410,7 +410,7 @@ class FlakyTestStateArgs(TypedDict, total=False):
     """Who owns fixing the test (free text, e.g. ``@acme/payments``); kept in Pulumi state only."""
 
 
-class FlakyTestState(Resource, module=MODULE, name=ResourceKind.FLAKY_TEST_STATE):
+class FlakyTestState(DatadogResource, module=MODULE, name=ResourceKind.FLAKY_TEST_STATE):
     """The state of one flaky test.
 
     ``FlakyTestState("t", repository_id="github.com/acme/shop", test_id="4eb1887a8adb1847",
@@ -446,14 +446,10 @@ class FlakyTestState(Resource, module=MODULE, name=ResourceKind.FLAKY_TEST_STATE
         opts: pulumi.ResourceOptions | None = None,
         **kwargs: Unpack[FlakyTestStateArgs],
     ) -> None:
-        props = props_of(args, kwargs, OUTPUTS, names=input_names(FlakyTestStateArgs))
-        priors = register_priors(
-            resource_name, ResourceKind.FLAKY_TEST_STATE, props, opts, outputs=OUTPUTS
-        )
-        super().__init__(FlakyTestStateProvider(), resource_name, props, opts)
-        what = pulumi.Output.format(
-            "flaky test state of repository {0}", props.get("repository_id")
-        )
+        inputs = given_inputs(args, kwargs)
+        priors = register_priors(resource_name, ResourceKind.FLAKY_TEST_STATE, inputs, opts)
+        super().__init__(FlakyTestStateProvider(), resource_name, inputs, opts)
+        what = label("flaky test state of repository {0}", inputs.get("repository_id"))
         warn_overlap(priors, self, what)
 
     @staticmethod

@@ -45,7 +45,6 @@ from pulumi.dynamic import (
     CreateResult,
     DiffResult,
     ReadResult,
-    Resource,
     UpdateResult,
 )
 from pydantic import BaseModel, ConfigDict, field_validator
@@ -55,7 +54,7 @@ from ..identity import FlakyState, NonEmptyStr
 from ..models import FlakyTest
 from ..type_tokens import MODULE, ResourceKind
 from . import _flaky
-from ._base import has_unknowns, input_names, props_of
+from ._base import given_inputs, has_unknowns
 from ._flaky_notes import (
     NOTE_KEYS,
     FlakyTestEntryArgs,
@@ -65,6 +64,7 @@ from ._flaky_notes import (
     notes_map,
     plain_states,
 )
+from ._resource import DatadogResource, label
 from .prior_values import (
     Captured,
     PriorSpec,
@@ -427,7 +427,7 @@ class FlakyTestStatesArgs(TypedDict, total=False):
     """Who owns fixing the tests (free text, e.g. ``@acme/payments``); kept in Pulumi state only."""
 
 
-class FlakyTestStates(Resource, module=MODULE, name=ResourceKind.FLAKY_TEST_STATES):
+class FlakyTestStates(DatadogResource, module=MODULE, name=ResourceKind.FLAKY_TEST_STATES):
     """The states of many flaky tests of one repository, applied with as few bulk calls as possible.
 
     ``FlakyTestStates("q", repository_id="github.com/acme/shop",
@@ -463,10 +463,8 @@ class FlakyTestStates(Resource, module=MODULE, name=ResourceKind.FLAKY_TEST_STAT
         opts: pulumi.ResourceOptions | None = None,
         **kwargs: Unpack[FlakyTestStatesArgs],
     ) -> None:
-        props = props_of(args, kwargs, OUTPUTS, names=input_names(FlakyTestStatesArgs))
-        priors = register_priors(
-            resource_name, ResourceKind.FLAKY_TEST_STATES, props, opts, outputs=OUTPUTS
-        )
-        super().__init__(FlakyTestStatesProvider(), resource_name, props, opts)
-        what = pulumi.Output.format("flaky tests of repository {0}", props.get("repository_id"))
+        inputs = given_inputs(args, kwargs)
+        priors = register_priors(resource_name, ResourceKind.FLAKY_TEST_STATES, inputs, opts)
+        super().__init__(FlakyTestStatesProvider(), resource_name, inputs, opts)
+        what = label("flaky tests of repository {0}", inputs.get("repository_id"))
         warn_overlap(priors, self, what)

@@ -63,12 +63,12 @@ from ._base import (
     DatadogResourceProvider,
     check_failures,
     check_inputs,
-    input_names,
+    given_inputs,
     is_unknown,
-    props_of,
     strip_provider,
     write_or_undo,
 )
+from ._resource import DatadogResource, label
 from .prior_values import (
     PRIORS_KEY,
     Captured,
@@ -82,6 +82,7 @@ from .prior_values import (
 
 __all__ = [
     "IDENTITY_FIELDS",
+    "OUTPUTS",
     "PR_COMMENTS",
     "PriorValue",
     "ServiceSettings",
@@ -96,6 +97,8 @@ IDENTITY_FIELDS: Final = ("repository_id", "service_name", "env")
 PR_COMMENTS: Final = "pr_comments_enabled"
 _PRIOR: Final = "prior"
 _PRIOR_EXISTED: Final = "prior_existed"
+OUTPUTS: Final = (_PRIOR, _PRIOR_EXISTED)
+"""The computed outputs (every other output attribute is an input)."""
 PR_COMMENTS_WARNING: Final = (
     "pr_comments_enabled is sent to Datadog, but the current API ignores PR Comments at the "
     "service level (set them for the repository instead); Pulumi never reports it as drift"
@@ -500,7 +503,7 @@ class ServiceSettingsArgs(TypedDict, total=False):
     """Test Impact Analysis."""
 
 
-class ServiceSettings(pulumi.dynamic.Resource, module=MODULE, name=ResourceKind.SERVICE_SETTINGS):
+class ServiceSettings(DatadogResource, module=MODULE, name=ResourceKind.SERVICE_SETTINGS):
     """Test Optimization settings of one service in one environment.
 
     ``ServiceSettings("checkout-prod", repository_id="github.com/acme/shop",
@@ -535,23 +538,15 @@ class ServiceSettings(pulumi.dynamic.Resource, module=MODULE, name=ResourceKind.
         **kwargs: Unpack[ServiceSettingsArgs],
     ) -> None:
         """Declare the settings; keyword arguments override the fields of ``args``."""
-        props = props_of(
-            args, kwargs, (_PRIOR, _PRIOR_EXISTED), names=input_names(ServiceSettingsArgs)
-        )
-        priors = register_priors(
-            resource_name,
-            ResourceKind.SERVICE_SETTINGS,
-            props,
-            opts,
-            outputs=(_PRIOR, _PRIOR_EXISTED),
-        )
-        super().__init__(ServiceSettingsProvider(), resource_name, props, opts)
-        _warn_if_pr_comments(self, props.get(PR_COMMENTS))
-        what = pulumi.Output.format(
+        inputs = given_inputs(args, kwargs)
+        priors = register_priors(resource_name, ResourceKind.SERVICE_SETTINGS, inputs, opts)
+        super().__init__(ServiceSettingsProvider(), resource_name, inputs, opts)
+        _warn_if_pr_comments(self, inputs.get(PR_COMMENTS))
+        what = label(
             "service settings {0}::{1}::{2}",
-            props.get("repository_id"),
-            props.get("service_name"),
-            props.get("env") or DEFAULT_ENV,
+            inputs.get("repository_id"),
+            inputs.get("service_name"),
+            inputs.get("env") or DEFAULT_ENV,
         )
         warn_overlap(priors, self, what)
 

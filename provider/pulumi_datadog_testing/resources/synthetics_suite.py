@@ -63,7 +63,6 @@ from pulumi.dynamic import (
     CreateResult,
     DiffResult,
     ReadResult,
-    Resource,
     UpdateResult,
 )
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -93,15 +92,16 @@ from ..type_tokens import MODULE, ResourceKind
 from ._base import (
     DatadogResourceProvider,
     check_inputs,
+    given_inputs,
     has_unknowns,
-    input_names,
-    props_of,
     strip_provider,
 )
+from ._resource import DatadogResource
 
 __all__ = [
     "ADOPTED",
     "FIELDS",
+    "OUTPUTS",
     "OUTPUT_FIELDS",
     "RECENT_WINDOW",
     "SuiteInputs",
@@ -123,6 +123,8 @@ OUTPUT_FIELDS: Final = (*FIELDS, "public_id", "monitor_id")
 """Every output property Datadog's answer sets."""
 ADOPTED: Final = "adopted"
 """Output of an adopted suite: its writable fields when adopted (what delete restores)."""
+OUTPUTS: Final = ("monitor_id", ADOPTED)
+"""The computed outputs (every other output attribute is an input)."""
 
 RECENT_WINDOW: Final = timedelta(minutes=10)
 """How long before a lost create a suite's ``created_at`` may lie for it to be adopted as
@@ -387,11 +389,7 @@ class SyntheticsSuiteProvider(DatadogResourceProvider):
     """Dynamic provider of ``SyntheticsSuite`` (see the module docstring for the semantics)."""
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        ignore = (
-            "monitor_id",
-            ADOPTED,
-            *(() if news.get("public_id") is not None else ("public_id",)),
-        )
+        ignore = (*OUTPUTS, *(() if news.get("public_id") is not None else ("public_id",)))
         _, result = check_inputs(SuiteInputs, news, ignore=ignore)
         return result
 
@@ -670,7 +668,7 @@ class SyntheticsSuiteArgs(TypedDict, total=False):
     it). See the module docstring."""
 
 
-class SyntheticsSuite(Resource, module=MODULE, name=ResourceKind.SYNTHETICS_SUITE):
+class SyntheticsSuite(DatadogResource, module=MODULE, name=ResourceKind.SYNTHETICS_SUITE):
     """A Datadog Synthetics test suite, updated in place with minimal, guarded JSON Patches.
 
     ``SyntheticsSuite("checkout", name="Checkout", tests=[{"public_id": "abc-def-ghi",
@@ -713,10 +711,7 @@ class SyntheticsSuite(Resource, module=MODULE, name=ResourceKind.SYNTHETICS_SUIT
         ``args`` may also be a plain mapping (e.g. from stack config): unknown keys then fail
         ``check`` with a "did you mean" hint, like a missing ``name`` or ``tests``.
         """
-        props = props_of(
-            args, kwargs, ("monitor_id", ADOPTED), names=input_names(SyntheticsSuiteArgs)
-        )
-        super().__init__(SyntheticsSuiteProvider(), resource_name, props, opts)
+        super().__init__(SyntheticsSuiteProvider(), resource_name, given_inputs(args, kwargs), opts)
 
     @staticmethod
     def get(

@@ -1,0 +1,99 @@
+"""The program side every resource class shares: ``DatadogResource``, the base of the five
+resource classes, and what it registers with the engine.
+
+What a resource costs in the program (pulumi 3.259, ``pulumi/runtime/rpc.py``):
+
+- ``transfer_properties`` makes ``resource.<name>`` an Output only for a key of the
+  registered properties; there is no other way to declare an output attribute. Each key
+  costs one Output (a task and four futures) in the program.
+- ``serialize_properties`` sends no property whose value is ``None``. The inputs the user did
+  not give, and the computed outputs, are therefore registered as ``None``: they are Output
+  attributes like the others, and the engine and the provider hooks never see them.
+- ``resolve_outputs`` evaluates the class's annotations (``typing.get_type_hints``) for every
+  resource it resolves; the base evaluates them once, when the class is defined.
+- ``pulumi.dynamic.serialize_provider`` leaves its dict-sorting wrapper of
+  ``pickle._Pickler._batch_setitems`` installed and wraps it again at the next resource:
+  every dynamic resource of the program adds one stack frame to all later pickling, until
+  the program fails with ``RecursionError`` at about a thousand of them (each resource here
+  also registers a ``PriorValues``, so about 500). The base removes the wrappers before each
+  registration (the SDK installs its own again for that call, so its pickles stay sorted).
+"""
+
+from __future__ import annotations
+
+import inspect
+import pickle
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, Final
+
+import pulumi
+import pulumi.dynamic
+
+__all__ = ["DatadogResource", "label", "pickler_wrappers", "unwrap_pickler"]
+
+_SORTING_WRAPPER: Final = "batch_set_items_sorted"
+"""Name prefix of the wrapper ``serialize_provider`` installs (both Python-version variants)."""
+_WRAPPED: Final = "unsorted_batch_setitems"
+"""The wrapper's free variable holding the method it wraps."""
+
+
+def _inner(method: Callable[..., Any]) -> Callable[..., Any] | None:
+    """The method a sorting wrapper wraps; ``None`` when ``method`` is not one."""
+    code, closure = getattr(method, "__code__", None), getattr(method, "__closure__", None)
+    if code is None or closure is None or not method.__name__.startswith(_SORTING_WRAPPER):
+        return None
+    if _WRAPPED not in code.co_freevars:
+        return None
+    inner: Callable[..., Any] = closure[code.co_freevars.index(_WRAPPED)].cell_contents
+    return inner
+
+
+def pickler_wrappers() -> int:
+    """How many sorting wrappers ``pickle._Pickler._batch_setitems`` is wrapped in now."""
+    depth, method = 0, getattr(pickle._Pickler, "_batch_setitems")  # noqa: B009
+    while (method := _inner(method)) is not None:
+        depth += 1
+    return depth
+
+
+def unwrap_pickler() -> None:
+    """Remove every sorting wrapper the SDK left on ``pickle._Pickler._batch_setitems``."""
+    method: Callable[..., Any] = getattr(pickle._Pickler, "_batch_setitems")  # noqa: B009
+    while (inner := _inner(method)) is not None:
+        method = inner
+    setattr(pickle._Pickler, "_batch_setitems", method)  # noqa: B010
+
+
+class DatadogResource(pulumi.dynamic.Resource):
+    """Base of the resource classes: every ``pulumi.Output[...]`` annotation of a subclass is an
+    output attribute; ``__init__`` registers the ``inputs`` given plus those attributes (see
+    the module docstring for why and what that costs)."""
+
+    _ATTRIBUTES: ClassVar[tuple[str, ...]] = ()
+    """The subclass's output attributes: its own annotations, in declaration order."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        annotations = inspect.get_annotations(cls, eval_str=True)
+        cls.__annotations__ = annotations
+        cls._ATTRIBUTES = tuple(annotations)
+
+    def __init__(
+        self,
+        provider: pulumi.dynamic.ResourceProvider,
+        resource_name: str,
+        inputs: Mapping[str, Any],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        unwrap_pickler()
+        props = {**dict.fromkeys(self._ATTRIBUTES), **inputs}
+        super().__init__(provider, resource_name, props, opts)
+
+
+def label(template: str, *parts: Any) -> pulumi.Input[str]:
+    """``template.format(*parts)`` as a plain string when every part is one, else an Output
+    formatted when the parts resolve: what a warning names, without creating Outputs for
+    every resource of the usual all-strings program."""
+    if all(isinstance(part, str) for part in parts):
+        return template.format(*parts)
+    return pulumi.Output.format(template, *parts)

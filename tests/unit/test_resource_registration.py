@@ -1,0 +1,250 @@
+"""What each resource class registers in a program (Pulumi's mock runtime, no engine): only the
+inputs given are sent, every ``pulumi.Output[...]`` attribute is an Output that resolves to
+what the provider reported (also for inputs not given and computed outputs), and declaring
+many resources does not make the SDK's provider pickling deeper."""
+
+from __future__ import annotations
+
+import base64
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import dill
+import pulumi
+import pytest
+from pulumi.dynamic.dynamic import serialize_provider
+
+from pulumi_datadog_testing import (
+    FlakyTestPolicies,
+    FlakyTestState,
+    FlakyTestStates,
+    ServiceSettings,
+    SyntheticsSuite,
+)
+from pulumi_datadog_testing.resources._resource import (
+    DatadogResource,
+    label,
+    pickler_wrappers,
+    unwrap_pickler,
+)
+from pulumi_datadog_testing.resources.prior_values import PRIOR_VALUES, PRIORS_KEY
+from pulumi_datadog_testing.resources.service_settings import ServiceSettingsProvider
+from pulumi_datadog_testing.type_tokens import MODULE, ResourceKind
+
+REPO = "github.com/acme/shop"
+TEST_ID = "4eb1887a8adb1847"
+
+REPORTED: dict[ResourceKind, dict[str, Any]] = {
+    ResourceKind.SERVICE_SETTINGS: {
+        "code_coverage_enabled": False,  # not declared: the provider reports it anyway
+        "prior": {"early_flake_detection_enabled": {"value": False, "is_overridden": False}},
+        "prior_existed": True,
+    },
+    ResourceKind.FLAKY_TEST_STATE: {
+        "previous_state": "active",
+        "fqn": "shop.CartTest.test_checkout",
+        "test_module": "shop",
+        "test_suite": "CartTest",
+        "test_name": "test_checkout",
+    },
+    ResourceKind.FLAKY_TEST_STATES: {
+        "previous_states": {TEST_ID: "active"},
+        "test_ids": [TEST_ID],
+    },
+    ResourceKind.FLAKY_TEST_POLICIES: {"previous_policies": {}},
+    ResourceKind.SYNTHETICS_SUITE: {
+        "public_id": "abc-def-ghi",
+        "monitor_id": 1234,
+        "message": "",
+        "options": {"alerting_threshold": 1.0},
+    },
+}
+"""What the mock provider reports besides the inputs, per kind."""
+
+
+class ProviderMocks(pulumi.runtime.Mocks):
+    """Records what is registered; answers like the providers: inputs plus ``REPORTED``."""
+
+    def __init__(self) -> None:
+        self.registered: list[pulumi.runtime.MockResourceArgs] = []
+
+    def new_resource(
+        self, args: pulumi.runtime.MockResourceArgs
+    ) -> tuple[str | None, dict[str, Any]]:
+        self.registered.append(args)
+        kind = args.typ.rpartition(":")[2]
+        if kind == PRIOR_VALUES:
+            return f"{args.name}-priors", {**args.inputs, "values": {}, "overlap": []}
+        outputs = {k: v for k, v in args.inputs.items() if not k.startswith("__")}
+        return args.resource_id or f"{args.name}-id", {**outputs, **REPORTED[ResourceKind(kind)]}
+
+    def call(
+        self, args: pulumi.runtime.MockCallArgs
+    ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        return {}, None
+
+    def sent(self, kind: ResourceKind) -> dict[str, Any]:
+        (resource,) = [r for r in self.registered if r.typ == kind.type_token]
+        return dict(resource.inputs)
+
+
+@pytest.fixture
+def mocks() -> Iterator[ProviderMocks]:
+    recorder = ProviderMocks()
+    pulumi.runtime.set_mocks(recorder, preview=False)
+    yield recorder
+
+
+def declare_all() -> dict[ResourceKind, DatadogResource]:
+    """One resource of each kind, each given only some of its inputs."""
+    return {
+        ResourceKind.SERVICE_SETTINGS: ServiceSettings(
+            "settings", repository_id=REPO, service_name="checkout",
+            early_flake_detection_enabled=True,
+        ),
+        ResourceKind.FLAKY_TEST_STATE: FlakyTestState(
+            "state", repository_id=REPO, test_id=TEST_ID, state="quarantined"
+        ),
+        ResourceKind.FLAKY_TEST_STATES: FlakyTestStates(
+            "states", repository_id=REPO, states={TEST_ID: "disabled"}
+        ),
+        ResourceKind.FLAKY_TEST_POLICIES: FlakyTestPolicies(
+            "policies", repository_id=REPO, attempt_to_fix={"retries": 3}
+        ),
+        ResourceKind.SYNTHETICS_SUITE: SyntheticsSuite(
+            "suite", name="Checkout", tests=[{"public_id": "abc-def-111"}]
+        ),
+    }  # fmt: skip
+
+
+GIVEN: dict[ResourceKind, dict[str, Any]] = {
+    ResourceKind.SERVICE_SETTINGS: {
+        "repository_id": REPO,
+        "service_name": "checkout",
+        "early_flake_detection_enabled": True,
+    },
+    ResourceKind.FLAKY_TEST_STATE: {
+        "repository_id": REPO,
+        "test_id": TEST_ID,
+        "state": "quarantined",
+    },
+    ResourceKind.FLAKY_TEST_STATES: {"repository_id": REPO, "states": {TEST_ID: "disabled"}},
+    ResourceKind.FLAKY_TEST_POLICIES: {"repository_id": REPO, "attempt_to_fix": {"retries": 3}},
+    ResourceKind.SYNTHETICS_SUITE: {"name": "Checkout", "tests": [{"public_id": "abc-def-111"}]},
+}
+
+
+@pulumi.runtime.test
+def test_only_the_given_inputs_are_sent(mocks: ProviderMocks) -> Any:
+    resources = declare_all()
+
+    def verify(_: Any) -> None:
+        for kind, given in GIVEN.items():
+            sent = mocks.sent(kind)
+            hidden = {k for k in sent if k.startswith("__")}
+            assert {k: v for k, v in sent.items() if k not in hidden} == given, kind
+            assert hidden <= {"__provider", PRIORS_KEY}, kind
+            assert None not in sent.values(), kind
+
+    return pulumi.Output.all(*(r.urn for r in resources.values())).apply(verify)
+
+
+@pulumi.runtime.test
+def test_every_annotated_attribute_is_an_output_with_the_reported_value(
+    mocks: ProviderMocks,
+) -> Any:
+    resources = declare_all()
+    for resource in resources.values():
+        for name in type(resource).__annotations__:
+            assert isinstance(getattr(resource, name), pulumi.Output), (resource, name)
+
+    values = {
+        (kind, name): getattr(resource, name)
+        for kind, resource in resources.items()
+        for name in type(resource).__annotations__
+    }
+
+    def verify(resolved: list[Any]) -> None:
+        got = dict(zip(values, resolved, strict=True))
+        for kind, resource_values in REPORTED.items():
+            for name, value in {**GIVEN[kind], **resource_values}.items():
+                assert got[kind, name] == value, (kind, name)
+        # Neither given nor reported: None, as before.
+        assert got[ResourceKind.SERVICE_SETTINGS, "env"] is None
+        assert got[ResourceKind.FLAKY_TEST_STATE, "owner"] is None
+        assert isinstance(got[ResourceKind.SYNTHETICS_SUITE, "monitor_id"], int)
+
+    return pulumi.Output.all(*values.values()).apply(verify)
+
+
+@pulumi.runtime.test
+def test_outputs_wire_into_other_resources(mocks: ProviderMocks) -> Any:
+    suite = SyntheticsSuite("suite", name="Checkout", tests=[{"public_id": "abc-def-111"}])
+    state = FlakyTestState("state", repository_id=REPO, test_id=TEST_ID, state="disabled")
+    settings = ServiceSettings(
+        "settings",
+        repository_id=REPO,
+        service_name=suite.public_id.apply(lambda public_id: f"svc-{public_id}"),
+        early_flake_detection_enabled=True,
+    )
+    joined = pulumi.Output.concat(state.id, "|", state.previous_state, "|", suite.public_id)
+
+    def verify(args: list[Any]) -> None:
+        text, _ = args
+        assert text == "state-id|active|abc-def-ghi"
+        assert mocks.sent(ResourceKind.SERVICE_SETTINGS)["service_name"] == "svc-abc-def-ghi"
+
+    return pulumi.Output.all(joined, settings.urn).apply(verify)
+
+
+@pulumi.runtime.test
+def test_declaring_many_resources_keeps_the_provider_pickling_shallow(
+    mocks: ProviderMocks,
+) -> Any:
+    """The SDK wraps the pickler once more per dynamic resource and never unwraps it; the
+    resources unwrap it before registering, so a thousand resources do not exhaust the stack."""
+    unwrap_pickler()
+    states = [
+        FlakyTestState(f"s{i}", repository_id=REPO, test_id=f"{i:016x}", state="disabled")
+        for i in range(40)
+    ]
+    depth = pickler_wrappers()
+    assert depth <= 2, depth  # its own and its PriorValues' (80 without the unwrapping)
+    return pulumi.Output.all(*(s.urn for s in states))
+
+
+def test_unwrapping_the_pickler_repairs_provider_pickling_after_a_thousand_resources() -> None:
+    provider = ServiceSettingsProvider()
+    try:
+        with pytest.raises(RecursionError):  # the SDK alone: one wrapper more per resource
+            for _ in range(sys.getrecursionlimit() + 100):
+                serialize_provider(provider)
+        assert pickler_wrappers() > sys.getrecursionlimit() // 2
+        unwrap_pickler()
+        assert pickler_wrappers() == 0
+        serialized = serialize_provider(provider)  # the SDK's own sorted pickling still works
+        assert pickler_wrappers() == 1
+        assert type(dill.loads(base64.b64decode(serialized))) is ServiceSettingsProvider
+    finally:
+        unwrap_pickler()
+
+
+def test_a_label_is_a_plain_string_unless_a_part_is_an_output() -> None:
+    assert label("settings {0}::{1}", "repo", "svc") == "settings repo::svc"
+
+
+@pulumi.runtime.test
+def test_a_label_with_an_output_part_resolves(mocks: ProviderMocks) -> Any:
+    text = label("settings {0}::{1}", "repo", pulumi.Output.from_input("svc"))
+    assert isinstance(text, pulumi.Output)
+    return text.apply(lambda value: assert_equal(value, "settings repo::svc"))
+
+
+def assert_equal(value: Any, expected: Any) -> None:
+    assert value == expected
+
+
+def test_subclasses_keep_their_type_tokens() -> None:
+    assert ServiceSettings._resource_type_name == f"dynamic/{MODULE}:ServiceSettings"
+    assert SyntheticsSuite._resource_type_name == f"dynamic/{MODULE}:SyntheticsSuite"
