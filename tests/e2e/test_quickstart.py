@@ -37,14 +37,14 @@ def test_quickstart_up_then_no_change_preview(
     )
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-4000:]
-    assert "+ 20 created" in out  # 10 resources, 9 PriorValues, the stack
-    assert "20 unchanged" in out
+    assert "+ 12 created" in out  # 10 resources, the PriorValues ledger, the stack
+    assert "12 unchanged" in out
     assert "datadog-testing-guardrails@v0.1.0" in out  # the policy pack ran, and passed
     assert (
         "created: 1 FlakyTestPolicies, 4 FlakyTestState, 4 ServiceSettings, 1 SyntheticsSuite"
         in out
     )
-    assert "+ 9 PriorValues" in out
+    assert "+ 1 PriorValues" in out
     assert "API calls made by the no-change `pulumi preview`: 0" in out
     assert not (ROOT / "Pulumi.quickstart.yaml").read_text().count("secure:"), (
         "no secret written to the repo"
@@ -80,7 +80,7 @@ def assert_generate_reproduces_the_example(
             cwd=work_dir, check=False,
         )  # fmt: skip
         assert preview.returncode == 0, preview.stdout + preview.stderr
-        assert "+ 18 to create" in preview.stdout  # 8 of them PriorValues
+        assert "+ 11 to create" in preview.stdout  # 9 resources, the PriorValues ledger, the stack
         assert emulator.calls() == []
     assert "70 of 254 flaky tests not active" in done.stderr
     example = ROOT / "examples" / "adopt-with-generate"

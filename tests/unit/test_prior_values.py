@@ -15,7 +15,14 @@ import pytest
 
 from pulumi_datadog_testing.client import DatadogClient
 from pulumi_datadog_testing.commands.repair import plan_repair, stack_locks
-from pulumi_datadog_testing.resources.prior_values import PRIORS_KEY, PriorValuesProvider
+from pulumi_datadog_testing.errors import DatadogAPIError
+from pulumi_datadog_testing.resources.prior_values import (
+    LEDGER_KIND,
+    LEDGER_NAME,
+    PRIORS_KEY,
+    PriorValuesProvider,
+    entry_key,
+)
 from pulumi_datadog_testing.resources.service_settings import ServiceSettingsProvider
 from tests.unit.test_service_settings_api import IDENTITY, PROVIDER, SETTINGS_ID, FakeSettingsAPI
 
@@ -167,6 +174,79 @@ def test_repair_adopts_interrupted_creates_and_adds_back_failed_ones() -> None:
     assert restored["parent"] == STACK
     assert len(plan.adopted) == len(plan.restored) == len(plan.dropped) == 1
     assert not plan_repair(state, {}).changed  # safe to run twice
+
+
+LEDGER = {"kind": LEDGER_KIND}
+OTHER = {**DECLARED, "service_name": "payments"}
+
+
+def ledger_entries(**declared: dict[str, Any]) -> dict[str, Any]:
+    return {entry_key(KIND, name): {"kind": KIND, "declared": d} for name, d in declared.items()}
+
+
+def test_the_ledger_captures_each_entry_once_and_keeps_what_it_captured(
+    providers: tuple[PriorValuesProvider, ServiceSettingsProvider], api: FakeSettingsAPI
+) -> None:
+    priors, _ = providers
+    news = {**LEDGER, "entries": ledger_entries(a=DECLARED)}
+    created = priors.create(news)
+    assert created.outs is not None
+    olds = created.outs
+    assert olds["captures"][entry_key(KIND, "a")]["values"] == ORIGINAL
+    assert [method for method, _ in api.sent()] == ["POST"]
+    assert priors.diff("ledger", olds, news).changes is False  # a no-change preview
+    api.set(code_coverage_enabled=True)  # Pulumi's own write
+    api.sent()
+    grown = {**LEDGER, "entries": ledger_entries(a=DECLARED, b=OTHER)}
+    assert priors.diff("ledger", olds, grown).changes is True  # a resource was added
+    updated = priors.update("ledger", olds, grown)
+    assert updated.outs is not None
+    # only the new entry is read; the first keeps its values from before Pulumi's write
+    assert [attributes["service_name"] for _, attributes in api.sent()] == ["payments"]
+    assert updated.outs["captures"][entry_key(KIND, "a")] == olds["captures"][entry_key(KIND, "a")]
+    assert priors.read("ledger", updated.outs).outs == updated.outs
+    moved = {**LEDGER, "entries": ledger_entries(a={**DECLARED, "env": "staging"}, b=OTHER)}
+    assert priors.diff("ledger", updated.outs, moved).changes is True  # another object
+
+
+def test_a_ledger_entry_whose_read_fails_is_left_to_its_resource(
+    providers: tuple[PriorValuesProvider, ServiceSettingsProvider],
+    api: FakeSettingsAPI,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    priors, _ = providers
+
+    def refuse(*_: Any, **__: Any) -> Any:
+        raise DatadogAPIError("403 Forbidden", method="POST", path="/settings", status=403)
+
+    monkeypatch.setattr(ServiceSettingsProvider, "_get", refuse)
+    news = {**LEDGER, "entries": ledger_entries(a=DECLARED)}
+    created = priors.create(news)
+    assert created.outs is not None and created.outs["captures"] == {entry_key(KIND, "a"): None}
+    assert priors.diff("ledger", created.outs, news).changes is True  # captured next time
+
+
+def test_repair_adds_back_a_failed_create_from_the_ledger() -> None:
+    ledger = {
+        "urn": urn("PriorValues", LEDGER_NAME),
+        "type": PREFIX + "PriorValues",
+        "custom": True,
+        "id": "ledger",
+        "parent": STACK,
+        "inputs": {**LEDGER, "entries": ledger_entries(a=DECLARED), "__provider": PROVIDER},
+        "outputs": {
+            **LEDGER,
+            "entries": ledger_entries(a=DECLARED),
+            "captures": {entry_key(KIND, "a"): {"values": ORIGINAL, "existed": True}},
+        },
+    }
+    state: dict[str, Any] = {"resources": [{"urn": STACK, "type": "pulumi:pulumi:Stack"}, ledger]}
+    plan = plan_repair(state, {})
+    restored = {r["urn"]: r for r in state["resources"]}[urn(KIND, "a")]
+    assert restored["id"] == SETTINGS_ID and restored["outputs"]["prior"] == ORIGINAL
+    assert restored["dependencies"] == [urn("PriorValues", LEDGER_NAME)]
+    assert len(plan.restored) == 1
+    assert not plan_repair(state, {}).changed
 
 
 def test_stack_locks_reads_the_file_backend_lock(tmp_path: Any) -> None:

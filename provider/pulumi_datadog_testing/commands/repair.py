@@ -289,40 +289,34 @@ def plan_repair(
     for priors in list(resources):
         if priors.get("type") != _PRIORS_TYPE or priors.get("delete"):
             continue
-        urn = str(priors.get("urn"))
-        kind = str((priors.get("inputs") or {}).get("kind", ""))
-        owner_urn = urn.rsplit("::", 1)
-        own_type = owner_urn[0].removesuffix("PriorValues") + kind
-        owner = f"{own_type}::{owner_urn[1]}" if len(owner_urn) == 2 else ""
-        outputs = priors.get("outputs") or {}
-        if not kind or owner in by_urn or not isinstance(outputs.get("values"), Mapping):
-            continue
-        declared = dict((priors.get("inputs") or {}).get("declared") or {})
-        spec = spec_of(kind)
-        captured_input = {"values": outputs["values"], "existed": outputs.get("existed")}
-        captured = captured_of({PRIORS_KEY: captured_input})
-        adopted = spec.adopt(declared, captured) if captured is not None else None
-        if adopted is None or not _may_have_written(kind, declared, captured, config):
-            continue
-        from pulumi.dynamic.dynamic import serialize_provider
+        for owner, kind, declared, captured_input in _captured_objects(priors):
+            if owner in by_urn:
+                continue
+            spec = spec_of(kind)
+            captured = captured_of({PRIORS_KEY: captured_input})
+            adopted = spec.adopt(declared, captured) if captured is not None else None
+            if adopted is None or not _may_have_written(kind, declared, captured, config):
+                continue
+            from pulumi.dynamic.dynamic import serialize_provider
 
-        provider = serialize_provider(spec.provider())
-        restored = {
-            "urn": owner,
-            "custom": True,
-            "id": adopted[0],
-            "type": _TYPE_PREFIX + kind,
-            "inputs": {**declared, PRIORS_KEY: captured_input, "__provider": provider},
-            "outputs": {**adopted[1], "__provider": provider},
-            "dependencies": [urn],
-            "propertyDependencies": {PRIORS_KEY: [urn]},
-        }
-        for key in ("parent", "provider"):
-            if priors.get(key):
-                restored[key] = priors[key]
-        resources.append(restored)
-        by_urn[owner] = restored
-        plan.restored.append(f"{_label(restored)} (id {adopted[0]})")
+            provider = serialize_provider(spec.provider())
+            urn = str(priors.get("urn"))
+            restored = {
+                "urn": owner,
+                "custom": True,
+                "id": adopted[0],
+                "type": _TYPE_PREFIX + kind,
+                "inputs": {**declared, PRIORS_KEY: captured_input, "__provider": provider},
+                "outputs": {**adopted[1], "__provider": provider},
+                "dependencies": [urn],
+                "propertyDependencies": {PRIORS_KEY: [urn]},
+            }
+            for key in ("parent", "provider"):
+                if priors.get(key):
+                    restored[key] = priors[key]
+            resources.append(restored)
+            by_urn[owner] = restored
+            plan.restored.append(f"{_label(restored)} (id {adopted[0]})")
     for new_state in planned:
         urn = str(new_state.get("urn"))
         inputs = new_state.get("inputs") or {}
@@ -345,6 +339,38 @@ def plan_repair(
         by_urn[urn] = resource
         plan.restored.append(f"{_label(resource)} (id {found[0]})")
     return plan
+
+
+def _captured_objects(
+    priors: Mapping[str, Any],
+) -> list[tuple[str, str, dict[str, Any], dict[str, Any]]]:
+    """``(owner urn, kind, declared inputs, captured __priors)`` of each object a
+    ``PriorValues`` in state captured: one for a sibling, one per entry for the ledger."""
+    from ..resources.prior_values import LEDGER_KIND
+
+    urn = str(priors.get("urn"))
+    inputs = priors.get("inputs") or {}
+    outputs = priors.get("outputs") or {}
+    head, _, name = urn.rpartition("::")
+    prefix = head.removesuffix(_PRIORS_TYPE)
+    if inputs.get("kind") != LEDGER_KIND:
+        kind = str(inputs.get("kind", ""))
+        if not kind or not isinstance(outputs.get("values"), Mapping):
+            return []
+        captured = {"values": outputs["values"], "existed": outputs.get("existed")}
+        return [(f"{prefix}{_TYPE_PREFIX}{kind}::{name}", kind,
+                 dict(inputs.get("declared") or {}), captured)]  # fmt: skip
+    found = []
+    entries = outputs.get("entries") or {}
+    for key, capture in (outputs.get("captures") or {}).items():
+        entry = entries.get(key)
+        if not isinstance(capture, Mapping) or not isinstance(entry, Mapping):
+            continue
+        kind, _, own_name = str(key).partition("::")
+        captured = {"values": capture.get("values"), "existed": capture.get("existed")}
+        found.append((f"{prefix}{_TYPE_PREFIX}{kind}::{own_name}", kind,
+                      dict(entry.get("declared") or {}), captured))  # fmt: skip
+    return found
 
 
 def _may_have_written(

@@ -15,25 +15,35 @@ Why a resource of its own (engine v3.259 facts, read in ``pkg/backend/snapshot.g
 - A step's result is saved in the snapshot (``OnResourceStepPost``) before any resource that
   depends on it is allowed to proceed.
 
-So each managed resource registers a ``PriorValues`` sibling (same name, this type) whose
-create only *reads*; the resource takes its outputs as the hidden input ``__priors``. By the
+So the prior values live in a resource of their own, this type, whose create only *reads*;
+the resource takes its outputs as the hidden input ``__priors``. One ``PriorValues`` — the
+stack's *ledger*, named ``datadog-testing-prior-values`` — holds them for every resource
+declared at the top of the program with plain inputs (no ``parent``, no ``depends_on``, no
+``Output`` in its inputs): one extra resource per stack, so a no-change preview or refresh
+costs what the resources alone cost. A resource that cannot join it (declared inside an
+``apply``, under a component, after a dependency, or with inputs from other resources'
+outputs, which the ledger cannot wait for without waiting for every resource) registers its
+own ``PriorValues`` sibling (same name as the resource). By the
 time the resource's create or update writes anything, the values are in the saved state,
 whatever is killed afterwards. A re-run, an update that manages one more setting, leaf or
 test, and ``pulumi-datadog-testing repair`` all take the prior values from there, and a value
 already captured is never read again (so Pulumi's own writes are never taken for priors).
 
 Costs: one read per new resource at ``up`` (the resource's own create no longer reads, so
-the number of calls is unchanged); ``preview``, ``refresh`` and ``destroy`` of a
-``PriorValues`` make no API call.
+the number of calls is unchanged; the ledger reads for new resources up to 8 at a time);
+``preview``, ``refresh`` and ``destroy`` of a ``PriorValues`` make no API call.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import importlib
+import inspect
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 import pulumi
@@ -46,10 +56,13 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
+from ..errors import DatadogError
 from ..type_tokens import MODULE
 from ._base import DatadogResourceProvider, has_unknowns, strip_provider
 
 __all__ = [
+    "LEDGER_KIND",
+    "LEDGER_NAME",
     "PRIORS_KEY",
     "PRIOR_VALUES",
     "Captured",
@@ -58,6 +71,7 @@ __all__ = [
     "PriorValuesProvider",
     "captured_of",
     "carry_priors",
+    "entry_key",
     "register_priors",
     "spec_of",
     "warn_overlap",
@@ -68,6 +82,12 @@ PRIORS_KEY: Final = "__priors"
 """The hidden input carrying the captured values (keys starting ``__`` are not displayed)."""
 PRIOR_VALUES: Final = "PriorValues"
 """The ``name=`` of the class (type ``pulumi-python:dynamic/datadog-testing:PriorValues``)."""
+LEDGER_NAME: Final = "datadog-testing-prior-values"
+"""The resource name of the stack's ledger (the ``PriorValues`` of top-level resources)."""
+LEDGER_KIND: Final = "ledger"
+"""The ``kind`` input of the ledger (a sibling's ``kind`` is its resource's kind)."""
+_LEDGER_WORKERS: Final = 8
+"""Captures the ledger runs at once (reads of different objects; flaky reads are batched)."""
 
 _SPEC_MODULES: Final = {
     "ServiceSettings": "service_settings",
@@ -163,6 +183,10 @@ class PriorValuesProvider(DatadogResourceProvider):
         old, new = olds.get("declared") or {}, news.get("declared") or {}
         if news.get("kind") != olds.get("kind"):
             return DiffResult(changes=True, replaces=["kind"], delete_before_replace=True)
+        if news.get("kind") == LEDGER_KIND:
+            return DiffResult(
+                changes=_ledger_changed(olds, news), replaces=[], delete_before_replace=False
+            )
         if not isinstance(new, Mapping) or not isinstance(old, Mapping):  # unknown in preview
             return DiffResult(changes=True, replaces=[], delete_before_replace=False)
         spec = spec_of(str(news.get("kind")))
@@ -183,12 +207,16 @@ class PriorValuesProvider(DatadogResourceProvider):
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
+        if props.get("kind") == LEDGER_KIND:
+            return CreateResult(f"{LEDGER_KIND}::{LEDGER_NAME}", _ledger_outputs(props, {}))
         kind, declared = str(props["kind"]), dict(props.get("declared") or {})
         outputs = self._capture(kind, declared, None)
         digest = hashlib.sha256(_stable(spec_of(kind).identity(declared)).encode()).hexdigest()
         return CreateResult(f"{kind}::{digest[:16]}", outputs)
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        if news.get("kind") == LEDGER_KIND:
+            return UpdateResult(_ledger_outputs(news, olds))
         kind, declared = str(news["kind"]), dict(news.get("declared") or {})
         known = Captured(dict(olds.get("values") or {}), olds.get("existed"))
         return UpdateResult(self._capture(kind, declared, known))
@@ -214,14 +242,168 @@ class PriorValuesProvider(DatadogResourceProvider):
         }
 
 
+# ------------------------------------------------------------------------------ the ledger
+
+
+def entry_key(kind: str, resource_name: str) -> str:
+    """The ledger key of a resource: its kind and name (unique among top-level resources)."""
+    return f"{kind}::{resource_name}"
+
+
+def _entry_stale(
+    old: Mapping[str, Any] | None, new: Mapping[str, Any], captured: Mapping[str, Any] | None
+) -> bool:
+    """Whether an entry must be captured (again): new, another object or more keys, or
+    nothing captured yet (a read failed, or the object was not found)."""
+    if not isinstance(old, Mapping) or not isinstance(captured, Mapping):
+        return True
+    if old.get("kind") != new.get("kind"):
+        return True
+    if not captured.get("values") and captured.get("existed") is False:
+        return True
+    spec = spec_of(str(new.get("kind")))
+    before, after = old.get("declared") or {}, new.get("declared") or {}
+    return _stable(spec.identity(before)) != _stable(spec.identity(after)) or _stable(
+        spec.scope(before)
+    ) != _stable(spec.scope(after))
+
+
+def _ledger_changed(olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
+    new = news.get("entries")
+    if not isinstance(new, Mapping) or has_unknowns(new):
+        return True
+    old = olds.get("entries") or {}
+    captures = olds.get("captures") or {}
+    if set(old) != set(new):
+        return True
+    return any(_entry_stale(old.get(k), v, captures.get(k)) for k, v in new.items())
+
+
+def _capture_entry(
+    entry: Mapping[str, Any], old: Mapping[str, Any] | None, captured: Mapping[str, Any] | None
+) -> dict[str, Any] | None:
+    """One entry's capture (``None`` when the read failed: the resource's own create reads
+    then, and reports the error on itself)."""
+    kind, declared = str(entry.get("kind")), dict(entry.get("declared") or {})
+    spec = spec_of(kind)
+    known: Captured | None = None
+    if (
+        isinstance(old, Mapping)
+        and isinstance(captured, Mapping)
+        and old.get("kind") == kind
+        and _stable(spec.identity(old.get("declared") or {})) == _stable(spec.identity(declared))
+    ):
+        known = Captured(dict(captured.get("values") or {}), captured.get("existed"))
+    try:
+        found = spec.capture(declared, known)
+    except DatadogError as error:
+        pulumi.log.warn(
+            f"{LEDGER_NAME}: reading the values to restore of {kind} failed ({error}); its "
+            "create reads them itself"
+        )
+        return None
+    return {
+        "values": found.values,
+        "existed": found.existed,
+        "overlap": spec.overlap(declared, found),
+    }
+
+
+def _ledger_outputs(news: Mapping[str, Any], olds: Mapping[str, Any]) -> dict[str, Any]:
+    """The ledger's outputs: every entry's capture, reading only what is stale (up to
+    ``_LEDGER_WORKERS`` at once); values captured before are kept as they are."""
+    entries: dict[str, Any] = dict(news.get("entries") or {})
+    old_entries = olds.get("entries") or {}
+    old_captures = olds.get("captures") or {}
+    captures: dict[str, Any] = {}
+    stale = []
+    for key, entry in entries.items():
+        if _entry_stale(old_entries.get(key), entry, old_captures.get(key)):
+            stale.append(key)
+        else:
+            captures[key] = old_captures[key]
+    if stale:
+        with ThreadPoolExecutor(max_workers=_LEDGER_WORKERS) as pool:
+            found = pool.map(
+                lambda k: _capture_entry(entries[k], old_entries.get(k), old_captures.get(k)),
+                stale,
+            )
+            captures.update(zip(stale, found, strict=True))
+    return {"kind": LEDGER_KIND, "entries": entries, "captures": dict(sorted(captures.items()))}
+
+
+def _is_plain(value: Any) -> bool:
+    """Whether ``value`` holds no ``Output``, awaitable or resource (known at declaration)."""
+    if isinstance(value, Mapping):
+        return all(_is_plain(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return all(_is_plain(v) for v in value)
+    return not (isinstance(value, (pulumi.Output, pulumi.Resource)) or inspect.isawaitable(value))
+
+
+@dataclass
+class _Ledger:
+    """The program's ledger: entries join until the program's synchronous part ends (the
+    first turn of the event loop), then its ``entries`` input resolves and it registers."""
+
+    resource: PriorValues
+    future: asyncio.Future[dict[str, Any]]
+    entries: dict[str, Any] = field(default_factory=dict)
+    closed: bool = False
+
+    def close(self) -> None:
+        self.closed = True
+        if not self.future.done():
+            self.future.set_result(dict(self.entries))
+
+
+_LEDGERS: dict[int, _Ledger] = {}
+"""The ledger of each running program (keyed by its event loop: tests run several)."""
+
+
+def _ledger() -> _Ledger | None:
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+    ledger = _LEDGERS.get(id(loop))
+    if ledger is not None and ledger.future.get_loop() is loop:
+        return ledger
+    future: asyncio.Future[dict[str, Any]] = loop.create_future()
+    resource = PriorValues(LEDGER_NAME, LEDGER_KIND, {}, pulumi.ResourceOptions(), entries=future)
+    ledger = _LEDGERS[id(loop)] = _Ledger(resource, future)
+    loop.call_soon(ledger.close)
+    return ledger
+
+
+def _join_ledger(
+    resource_name: str, kind: str, declared: dict[str, Any], opts: pulumi.ResourceOptions | None
+) -> pulumi.Output[Any] | None:
+    """The ledger's capture for this resource (``None``: it cannot join; see the module
+    docstring)."""
+    if opts is not None and (opts.parent is not None or opts.depends_on):
+        return None
+    if not _is_plain(declared):
+        return None
+    ledger = _ledger()
+    key = entry_key(kind, resource_name)
+    if ledger is None or ledger.closed or key in ledger.entries:
+        return None
+    ledger.entries[key] = {"kind": kind, "declared": declared}
+    captures: pulumi.Output[Any] = ledger.resource.captures
+    return captures.apply(lambda found: (found or {}).get(key))
+
+
 class PriorValues(pulumi.dynamic.Resource, module=MODULE, name=PRIOR_VALUES):
-    """The prior values of one managed resource (registered by that resource; see the module
-    docstring). Outputs: ``values`` (key → prior value), ``existed``, ``overlap`` (keys that
-    already held the declared value, explicitly set: possibly another stack's write)."""
+    """The prior values of one managed resource (its sibling) or of many (the ledger; see the
+    module docstring). A sibling's outputs: ``values`` (key → prior value), ``existed``,
+    ``overlap`` (keys that already held the declared value, explicitly set: possibly another
+    stack's write); the ledger's: ``captures`` (entry key → those three)."""
 
     values: pulumi.Output[dict[str, Any]]
     existed: pulumi.Output[bool | None]
     overlap: pulumi.Output[list[str]]
+    captures: pulumi.Output[dict[str, Any]]
 
     def __init__(
         self,
@@ -229,14 +411,20 @@ class PriorValues(pulumi.dynamic.Resource, module=MODULE, name=PRIOR_VALUES):
         kind: str,
         declared: Mapping[str, Any],
         opts: pulumi.ResourceOptions,
+        *,
+        entries: pulumi.Input[Mapping[str, Any]] | None = None,
     ) -> None:
-        props = {
-            "kind": kind,
-            "declared": dict(declared),
-            "values": None,
-            "existed": None,
-            "overlap": None,
-        }
+        props: dict[str, Any]
+        if kind == LEDGER_KIND:
+            props = {"kind": kind, "entries": entries, "captures": None}
+        else:
+            props = {
+                "kind": kind,
+                "declared": dict(declared),
+                "values": None,
+                "existed": None,
+                "overlap": None,
+            }
         super().__init__(PriorValuesProvider(), resource_name, props, opts)
 
 
@@ -255,13 +443,22 @@ def register_priors(
     opts: pulumi.ResourceOptions | None,
     *,
     outputs: tuple[str, ...] = (),
-) -> PriorValues | None:
-    """Register the ``PriorValues`` of a resource about to be declared with ``props`` and put
-    its outputs in ``props[PRIORS_KEY]``. Nothing when the resource is read by id (it writes
-    nothing) — returns ``None`` then."""
+) -> pulumi.Output[list[str]] | None:
+    """Have the prior values of a resource about to be declared with ``props`` captured (by
+    the ledger, else by a sibling ``PriorValues``) and put them in ``props[PRIORS_KEY]``.
+    Returns the keys that look like another stack's writes (for ``warn_overlap``); nothing
+    when the resource is read by id (it writes nothing)."""
     if opts is not None and opts.id is not None:
         return None
     declared = {k: v for k, v in props.items() if k not in outputs and v is not None}
+    entry = _join_ledger(resource_name, kind, declared, opts)
+    if entry is not None:
+        props[PRIORS_KEY] = entry.apply(
+            lambda found: (
+                {"values": found["values"], "existed": found["existed"]} if found else None
+            )
+        )
+        return entry.apply(lambda found: list((found or {}).get("overlap") or []))
     own = pulumi.ResourceOptions(
         parent=opts.parent if opts else None,
         depends_on=opts.depends_on if opts else None,
@@ -269,15 +466,15 @@ def register_priors(
     )
     priors = PriorValues(resource_name, kind, declared, own)
     props[PRIORS_KEY] = {"values": priors.values, "existed": priors.existed}
-    return priors
+    return priors.overlap
 
 
 def warn_overlap(
-    priors: PriorValues | None, resource: pulumi.Resource, what: pulumi.Input[str]
+    overlap: pulumi.Output[list[str]] | None, resource: pulumi.Resource, what: pulumi.Input[str]
 ) -> None:
-    """Warn (at ``up``, and at every later preview) when ``priors`` found values that look like
-    another stack's writes."""
-    if priors is None:
+    """Warn (at ``up``, and at every later preview) when the capture found values that look
+    like another stack's writes."""
+    if overlap is None:
         return
 
     def warn(args: list[Any]) -> None:
@@ -286,4 +483,4 @@ def warn_overlap(
             shown = ", ".join(keys[:10]) + (f" and {len(keys) - 10} more" if len(keys) > 10 else "")
             pulumi.log.warn(OVERLAP_WARNING.format(what=name, keys=shown), resource=resource)
 
-    pulumi.Output.all(priors.overlap, what).apply(warn)
+    pulumi.Output.all(overlap, what).apply(warn)
