@@ -30,7 +30,8 @@ the environment of the ``pulumi`` command, then the default:
   (default 1,000: the API documents no maximum; 1,000 is the search's page limit and the
   emulator's default maximum).
 - ``datadog-testing:maxConcurrency``: most API calls one provider process has in flight
-  (default 64): the HTTP connection pool's size, and the native plugin's worker threads. The
+  (default 64): the HTTP connection pool's size, the native plugin's worker threads, and the
+  dynamic-provider server's (raised from the SDK's 4; see ``resources/_server_pool``). The
   engine's ``--parallel`` decides how many resources it works on at once; this only caps it.
 
 Rules:

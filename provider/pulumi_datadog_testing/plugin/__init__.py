@@ -2,7 +2,7 @@
 
 The dynamic resources (``pulumi_datadog_testing.ServiceSettings`` ...) need nothing but this
 Python package, but only serve Python programs, cannot be imported with ``pulumi import``,
-show no per-property diff and run at most 4 calls at once. This plugin serves the same five
+and show no per-property diff. This plugin serves the same five
 resources as ``datadog-testing:index:<Resource>`` to programs in any language, over the same
 resource logic (see ``provider``). The engine starts it from ``PATH`` (a console script of
 this package), like any ``pulumi-resource-<name>`` plugin.

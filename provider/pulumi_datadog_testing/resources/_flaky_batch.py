@@ -1,8 +1,8 @@
 """Flaky-test reads and writes batched across the resources of one provider process.
 
-The engine hands a dynamic provider one resource per hook, at most four at a time (the
-SDK's ``ThreadPoolExecutor(max_workers=4)``), so N ``FlakyTestState`` resources would cost
-N searches and N bulk ``PATCH``\\ es one by one. ``FlakyBatcher`` sits between the resources
+The engine hands a dynamic provider one resource per hook (as many at once as ``--parallel``
+sends, up to ``maxConcurrency``: see ``_server_pool``), so N ``FlakyTestState`` resources would
+cost N searches and N bulk ``PATCH``\\ es. ``FlakyBatcher`` sits between the resources
 and the API (``search``/``patch``: the narrow seam the typed API layer fills) and batches
 inside the process:
 

@@ -30,9 +30,16 @@ from typing import TYPE_CHECKING, Any
 
 from pulumi.dynamic import CheckFailure
 
-from ..config import ConfigSource, Settings, load_settings, validation_enabled
+from ..config import (
+    DEFAULT_MAX_CONCURRENCY,
+    ConfigSource,
+    Settings,
+    load_settings,
+    validation_enabled,
+)
 from ..engine_watch import exit_when_engine_exits, is_dynamic_provider_process
 from ..errors import DatadogConfigError, MissingCredentialsError
+from ._server_pool import widen_server_pool
 
 if TYPE_CHECKING:
     from ..api import DatadogAPI
@@ -88,8 +95,10 @@ def configure_process(
         blocking = None
     if is_dynamic_provider_process():
         # Configure runs first in every provider process: from now on, no write outlives
-        # the engine (see engine_watch).
+        # the engine (see engine_watch), and the server runs up to maxConcurrency calls at
+        # once instead of the SDK's 4 (see _server_pool).
         exit_when_engine_exits()
+        widen_server_pool(settings.max_concurrency if settings else DEFAULT_MAX_CONCURRENCY)
     with _STATE.lock:
         if _STATE.client is not None and settings != _STATE.settings:
             _STATE.client.close()
