@@ -44,7 +44,7 @@ import json
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import pulumi
 from pulumi.dynamic import (
@@ -66,6 +66,7 @@ __all__ = [
     "PRIORS_KEY",
     "PRIOR_VALUES",
     "Captured",
+    "OverlapWatch",
     "PriorSpec",
     "PriorValues",
     "PriorValuesProvider",
@@ -379,8 +380,8 @@ def _ledger() -> _Ledger | None:
 def _join_ledger(
     resource_name: str, kind: str, declared: dict[str, Any], opts: pulumi.ResourceOptions | None
 ) -> pulumi.Output[Any] | None:
-    """The ledger's capture for this resource (``None``: it cannot join; see the module
-    docstring)."""
+    """The ledger's captures, this resource now among its entries (``None``: it cannot
+    join; see the module docstring)."""
     if opts is not None and (opts.parent is not None or opts.depends_on):
         return None
     if not _is_plain(declared):
@@ -391,7 +392,7 @@ def _join_ledger(
         return None
     ledger.entries[key] = {"kind": kind, "declared": declared}
     captures: pulumi.Output[Any] = ledger.resource.captures
-    return captures.apply(lambda found: (found or {}).get(key))
+    return captures
 
 
 class PriorValues(pulumi.dynamic.Resource, module=MODULE, name=PRIOR_VALUES):
@@ -436,6 +437,31 @@ OVERLAP_WARNING: Final = (
 )
 
 
+@dataclass
+class OverlapWatch:
+    """Where a resource's overlap warning goes (``warn_overlap`` arms it once the resource
+    exists; the capture reports the keys when it resolves, always after that)."""
+
+    resource: pulumi.Resource | None = None
+    what: pulumi.Input[str] | None = None
+    sibling: PriorValues | None = None
+
+    def found(self, keys: list[str]) -> None:
+        resource = self.resource
+        if not keys or resource is None:
+            return
+        shown = ", ".join(keys[:10]) + (f" and {len(keys) - 10} more" if len(keys) > 10 else "")
+
+        def warn(what: Any) -> None:
+            pulumi.log.warn(OVERLAP_WARNING.format(what=what, keys=shown), resource=resource)
+
+        what = self.what
+        if isinstance(what, str) or what is None:
+            warn(what)
+        else:
+            pulumi.Output.from_input(cast("pulumi.Input[str]", what)).apply(warn)
+
+
 def register_priors(
     resource_name: str,
     kind: str,
@@ -443,44 +469,49 @@ def register_priors(
     opts: pulumi.ResourceOptions | None,
     *,
     outputs: tuple[str, ...] = (),
-) -> pulumi.Output[list[str]] | None:
+) -> OverlapWatch | None:
     """Have the prior values of a resource about to be declared with ``props`` captured (by
     the ledger, else by a sibling ``PriorValues``) and put them in ``props[PRIORS_KEY]``.
-    Returns the keys that look like another stack's writes (for ``warn_overlap``); nothing
-    when the resource is read by id (it writes nothing)."""
+    Returns where to send the overlap warning (``warn_overlap``); nothing when the resource
+    is read by id (it writes nothing).
+
+    A ledger entry costs the program one ``Output`` (the SDK's end-of-program wait grows with
+    the number of pending ``Output``\\ s): its slice of the ledger's captures, which also
+    reports the overlap."""
     if opts is not None and opts.id is not None:
         return None
     declared = {k: v for k, v in props.items() if k not in outputs and v is not None}
-    entry = _join_ledger(resource_name, kind, declared, opts)
-    if entry is not None:
-        props[PRIORS_KEY] = entry.apply(
-            lambda found: (
-                {"values": found["values"], "existed": found["existed"]} if found else None
-            )
-        )
-        return entry.apply(lambda found: list((found or {}).get("overlap") or []))
+    watch = OverlapWatch()
+    captures = _join_ledger(resource_name, kind, declared, opts)
+    if captures is not None:
+        key = entry_key(kind, resource_name)
+
+        def take(found: Mapping[str, Any] | None) -> dict[str, Any] | None:
+            entry = (found or {}).get(key)
+            if not isinstance(entry, Mapping):
+                return None
+            watch.found(list(entry.get("overlap") or []))
+            return {"values": entry.get("values"), "existed": entry.get("existed")}
+
+        props[PRIORS_KEY] = captures.apply(take)
+        return watch
     own = pulumi.ResourceOptions(
         parent=opts.parent if opts else None,
         depends_on=opts.depends_on if opts else None,
         protect=False,
     )
-    priors = PriorValues(resource_name, kind, declared, own)
-    props[PRIORS_KEY] = {"values": priors.values, "existed": priors.existed}
-    return priors.overlap
+    watch.sibling = PriorValues(resource_name, kind, declared, own)
+    props[PRIORS_KEY] = {"values": watch.sibling.values, "existed": watch.sibling.existed}
+    return watch
 
 
 def warn_overlap(
-    overlap: pulumi.Output[list[str]] | None, resource: pulumi.Resource, what: pulumi.Input[str]
+    watch: OverlapWatch | None, resource: pulumi.Resource, what: pulumi.Input[str]
 ) -> None:
     """Warn (at ``up``, and at every later preview) when the capture found values that look
     like another stack's writes."""
-    if overlap is None:
+    if watch is None:
         return
-
-    def warn(args: list[Any]) -> None:
-        keys, name = args
-        if keys:
-            shown = ", ".join(keys[:10]) + (f" and {len(keys) - 10} more" if len(keys) > 10 else "")
-            pulumi.log.warn(OVERLAP_WARNING.format(what=name, keys=shown), resource=resource)
-
-    pulumi.Output.all(overlap, what).apply(warn)
+    watch.resource, watch.what = resource, what
+    if watch.sibling is not None:
+        watch.sibling.overlap.apply(lambda keys: watch.found(list(keys or [])))
