@@ -8,9 +8,9 @@ documented minimum number of searches is the provider's."""
 from __future__ import annotations
 
 import pytest
-
 from benchmarks.pdt_bench import minimums
 from benchmarks.pdt_bench.shape import BULK_REPOSITORY, REPOSITORY, fake_test_ids
+
 from pulumi_datadog_testing.resources import _flaky
 
 
