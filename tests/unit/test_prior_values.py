@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from pulumi.output import Unknown
 
 from pulumi_datadog_testing.client import DatadogClient
 from pulumi_datadog_testing.commands.repair import plan_repair, stack_locks
@@ -177,6 +178,7 @@ def test_repair_adopts_interrupted_creates_and_adds_back_failed_ones() -> None:
 
 
 LEDGER = {"kind": LEDGER_KIND}
+UNKNOWN = Unknown()  # what check receives for a value unknown in preview
 OTHER = {**DECLARED, "service_name": "payments"}
 
 
@@ -224,6 +226,61 @@ def test_a_ledger_entry_whose_read_fails_is_left_to_its_resource(
     created = priors.create(news)
     assert created.outs is not None and created.outs["captures"] == {entry_key(KIND, "a"): None}
     assert priors.diff("ledger", created.outs, news).changes is True  # captured next time
+
+
+def test_a_renamed_resource_keeps_the_ledger_capture_of_its_old_name(
+    providers: tuple[PriorValuesProvider, ServiceSettingsProvider], api: FakeSettingsAPI
+) -> None:
+    """Renamed (with an alias or not), a resource names the same object under a new ledger
+    key: the server now holds Pulumi's writes, so the capture moves over, without a read."""
+    priors, _ = providers
+    created = priors.create({**LEDGER, "entries": ledger_entries(a=DECLARED, b=OTHER)})
+    assert created.outs is not None
+    api.set(code_coverage_enabled=True, auto_test_retries_enabled=False)  # Pulumi's writes
+    api.sent()
+    renamed = {**LEDGER, "entries": ledger_entries(c=DECLARED, b=OTHER)}
+    assert priors.diff("ledger", created.outs, renamed).changes is True
+    updated = priors.update("ledger", created.outs, renamed)
+    assert updated.outs is not None
+    assert updated.outs["captures"][entry_key(KIND, "c")]["values"] == ORIGINAL
+    assert entry_key(KIND, "a") not in updated.outs["captures"]
+    assert api.sent() == []
+    # another object under the new name is read (the old capture is not its prior)
+    elsewhere = {**LEDGER, "entries": ledger_entries(d={**DECLARED, "env": "staging"}, b=OTHER)}
+    moved = priors.update("ledger", updated.outs, elsewhere)
+    assert moved.outs is not None and [m for m, _ in api.sent()] == ["POST"]
+
+
+def test_a_resource_keeps_the_prior_values_it_was_first_given(
+    providers: tuple[PriorValuesProvider, ServiceSettingsProvider],
+) -> None:
+    """A capture taken again while the resource exists (moved between the ledger and a
+    sibling, migrated from siblings, created with --target) saw Pulumi's writes: ``check``
+    keeps the values the resource recorded for the same object, key by key."""
+    _, settings = providers
+    first = {"values": ORIGINAL, "existed": True}
+    written = {
+        "auto_test_retries_enabled": {"value": False, "is_overridden": True},
+        "code_coverage_enabled": {"value": True, "is_overridden": True},
+        "early_flake_detection_enabled": {"value": False, "is_overridden": False},
+    }
+    olds = {**DECLARED, PRIORS_KEY: first}
+    news = {**DECLARED, "early_flake_detection_enabled": True}
+    checked = settings.check(olds, {**news, PRIORS_KEY: {"values": written, "existed": True}})
+    assert checked.inputs[PRIORS_KEY] == {
+        "values": {
+            **ORIGINAL,
+            "early_flake_detection_enabled": written["early_flake_detection_enabled"],
+        },
+        "existed": True,
+    }
+    # another object (a replace): the new capture is its own
+    other = {**news, "env": "staging", PRIORS_KEY: {"values": written, "existed": False}}
+    assert settings.check(olds, other).inputs[PRIORS_KEY]["values"] == written
+    # a create, or a capture still unknown (preview): as given
+    assert settings.check({}, {**news, PRIORS_KEY: first}).inputs[PRIORS_KEY] == first
+    unknown = {**news, PRIORS_KEY: UNKNOWN}
+    assert settings.check(olds, unknown).inputs[PRIORS_KEY] == UNKNOWN
 
 
 def test_repair_adds_back_a_failed_create_from_the_ledger() -> None:

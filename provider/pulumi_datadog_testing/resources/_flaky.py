@@ -42,7 +42,7 @@ from ..models import (
 )
 from ._base import DatadogResourceProvider, check_inputs, strip_provider
 from ._flaky_batch import FlakyBatcher, batcher_for
-from .prior_values import PRIORS_KEY
+from .prior_values import PRIORS_KEY, keep_captured
 
 if TYPE_CHECKING:
     from ..api import TestOptimizationAPI
@@ -453,16 +453,19 @@ class FlakyProvider(DatadogResourceProvider):
 
     INPUTS: ClassVar[type[BaseModel]]
     OUTPUTS: ClassVar[tuple[str, ...]]
+    KIND: ClassVar[str]
+    """The resource kind (``ResourceKind``), for its prior values."""
 
     def form_failures(self, props: Mapping[str, Any]) -> list[CheckFailure]:
         """Rules across properties (which of the alternative forms is used)."""
         return []
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         _, result = check_inputs(self.INPUTS, news, ignore=(*self.OUTPUTS, PRIORS_KEY))
         result.failures.extend(self.form_failures(result.inputs))
         if PRIORS_KEY in news:
             result.inputs[PRIORS_KEY] = news[PRIORS_KEY]
+            keep_captured(self.KIND, olds, result.inputs)
         return result
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:

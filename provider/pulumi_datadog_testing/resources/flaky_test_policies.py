@@ -53,6 +53,7 @@ from .prior_values import (
     PriorSpec,
     captured_of,
     carry_priors,
+    keep_captured,
     register_priors,
     without_priors,
 )
@@ -171,11 +172,12 @@ def _dotted(path: Leaf) -> str:
 class FlakyTestPoliciesProvider(DatadogResourceProvider):
     """Dynamic provider of ``FlakyTestPolicies`` (see the module docstring)."""
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         props = {k: v for k, v in integral(strip_provider(news)).items() if v is not None}
         _, result = check_inputs(FlakyTestPoliciesInputs, without_priors(props), ignore=OUTPUTS)
         if PRIORS_KEY in props:
             result.inputs[PRIORS_KEY] = props[PRIORS_KEY]
+            keep_captured(ResourceKind.FLAKY_TEST_POLICIES, olds, result.inputs)
         return result
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:

@@ -115,6 +115,7 @@ class FlakyTestStateProvider(_flaky.FlakyProvider):
 
     INPUTS = FlakyTestStateInputs
     OUTPUTS = OUTPUTS
+    KIND = ResourceKind.FLAKY_TEST_STATE
 
     form_failures = staticmethod(_form_failures)
 

@@ -140,6 +140,7 @@ class FlakyTestStatesProvider(_flaky.FlakyProvider):
 
     INPUTS = FlakyTestStatesInputs
     OUTPUTS = OUTPUTS
+    KIND = ResourceKind.FLAKY_TEST_STATES
 
     form_failures = staticmethod(form_failures)
 

@@ -73,6 +73,7 @@ __all__ = [
     "captured_of",
     "carry_priors",
     "entry_key",
+    "keep_captured",
     "register_priors",
     "spec_of",
     "warn_overlap",
@@ -171,6 +172,25 @@ def without_priors(props: Mapping[str, Any]) -> dict[str, Any]:
 
 def _stable(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
+
+
+def keep_captured(kind: str, olds: Mapping[str, Any], checked: dict[str, Any]) -> None:
+    """In the checked inputs of a resource already in state (``olds``: its inputs), keep the
+    values it was first given for the same object, key by key: a capture taken again later —
+    the resource renamed, moved between the ledger and a sibling, or its stack moved from
+    siblings to the ledger — read the server after Pulumi's own writes. (No key is added: a
+    key the new capture lacks is not wanted any more.)"""
+    new, old = captured_of(checked), captured_of(olds)
+    if new is None or old is None:
+        return
+    spec = spec_of(kind)
+    if _stable(spec.identity(without_priors(olds))) != _stable(
+        spec.identity(without_priors(checked))
+    ):
+        return
+    values = {key: old.values.get(key, value) for key, value in new.values.items()}
+    existed = old.existed if old.existed is not None else new.existed
+    checked[PRIORS_KEY] = {"values": values, "existed": existed}
 
 
 class PriorValuesProvider(DatadogResourceProvider):
@@ -310,6 +330,36 @@ def _capture_entry(
     }
 
 
+def _identity_of(entry: Any) -> str | None:
+    if not isinstance(entry, Mapping) or str(entry.get("kind")) not in _SPEC_MODULES:
+        return None
+    declared = entry.get("declared") or {}
+    return _stable([entry.get("kind"), spec_of(str(entry["kind"])).identity(declared)])
+
+
+def _renamed(
+    entries: Mapping[str, Any],
+    old_entries: Mapping[str, Any],
+    old_captures: Mapping[str, Any],
+    stale: list[str],
+) -> dict[str, str]:
+    """The key each stale entry takes its earlier capture from: its own, or — for a key new
+    to the ledger — that of a removed entry of the same kind naming the same object (once)."""
+    removed: dict[str, list[str]] = {}
+    for key, entry in old_entries.items():
+        identity = _identity_of(entry)
+        if key not in entries and identity is not None and old_captures.get(key):
+            removed.setdefault(identity, []).append(key)
+    sources = {}
+    for key in stale:
+        identity = _identity_of(entries[key])
+        if key not in old_entries and identity is not None and removed.get(identity):
+            sources[key] = removed[identity].pop(0)
+        else:
+            sources[key] = key
+    return sources
+
+
 def _ledger_outputs(news: Mapping[str, Any], olds: Mapping[str, Any]) -> dict[str, Any]:
     """The ledger's outputs: every entry's capture, reading only what is stale (up to
     ``_LEDGER_WORKERS`` at once); values captured before are kept as they are."""
@@ -323,10 +373,15 @@ def _ledger_outputs(news: Mapping[str, Any], olds: Mapping[str, Any]) -> dict[st
             stale.append(key)
         else:
             captures[key] = old_captures[key]
+    # A renamed resource (with or without an alias) names the same object under a new key:
+    # it keeps what was captured under the old one, which the server no longer shows.
+    sources = _renamed(entries, old_entries, old_captures, stale)
     if stale:
         with ThreadPoolExecutor(max_workers=_LEDGER_WORKERS) as pool:
             found = pool.map(
-                lambda k: _capture_entry(entries[k], old_entries.get(k), old_captures.get(k)),
+                lambda k: _capture_entry(
+                    entries[k], old_entries.get(sources[k]), old_captures.get(sources[k])
+                ),
                 stale,
             )
             captures.update(zip(stale, found, strict=True))
@@ -440,11 +495,23 @@ OVERLAP_WARNING: Final = (
 @dataclass
 class OverlapWatch:
     """Where a resource's overlap warning goes (``warn_overlap`` arms it once the resource
-    exists; the capture reports the keys when it resolves, always after that)."""
+    exists). The keys come from the prior values the resource itself recorded, not from the
+    ledger's or a sibling's capture: a capture taken again once the resource exists (it moved
+    between the ledger and a sibling, the stack moved from siblings to the ledger) read
+    Pulumi's own writes, and the resource keeps its first values (``keep_captured``)."""
 
+    kind: str
+    declared: dict[str, Any]
     resource: pulumi.Resource | None = None
     what: pulumi.Input[str] | None = None
     sibling: PriorValues | None = None
+
+    def recorded(self, priors: Any, declared: Mapping[str, Any] | None = None) -> None:
+        """The resource's recorded ``__priors`` (``declared``: its inputs, resolved)."""
+        captured = captured_of({PRIORS_KEY: priors})
+        if captured is not None:
+            given = self.declared if declared is None else declared
+            self.found(spec_of(self.kind).overlap(given, captured))
 
     def found(self, keys: list[str]) -> None:
         resource = self.resource
@@ -481,7 +548,7 @@ def register_priors(
     if opts is not None and opts.id is not None:
         return None
     declared = {k: v for k, v in props.items() if k not in outputs and v is not None}
-    watch = OverlapWatch()
+    watch = OverlapWatch(kind, declared)
     captures = _join_ledger(resource_name, kind, declared, opts)
     if captures is not None:
         key = entry_key(kind, resource_name)
@@ -490,7 +557,6 @@ def register_priors(
             entry = (found or {}).get(key)
             if not isinstance(entry, Mapping):
                 return None
-            watch.found(list(entry.get("overlap") or []))
             return {"values": entry.get("values"), "existed": entry.get("existed")}
 
         props[PRIORS_KEY] = captures.apply(take)
@@ -508,10 +574,15 @@ def register_priors(
 def warn_overlap(
     watch: OverlapWatch | None, resource: pulumi.Resource, what: pulumi.Input[str]
 ) -> None:
-    """Warn (at ``up``, and at every later preview) when the capture found values that look
-    like another stack's writes."""
+    """Warn (at ``up``, and at every later preview) when the prior values the resource
+    recorded look like another stack's writes."""
     if watch is None:
         return
     watch.resource, watch.what = resource, what
-    if watch.sibling is not None:
-        watch.sibling.overlap.apply(lambda keys: watch.found(list(keys or [])))
+    recorded = getattr(resource, PRIORS_KEY, None)
+    if not isinstance(recorded, pulumi.Output):
+        return
+    if watch.sibling is None:  # a ledger entry: its declared inputs are plain values
+        recorded.apply(watch.recorded)
+    else:
+        pulumi.Output.all(recorded, watch.declared).apply(lambda both: watch.recorded(*both))

@@ -75,6 +75,7 @@ from .prior_values import (
     PriorSpec,
     captured_of,
     carry_priors,
+    keep_captured,
     register_priors,
     warn_overlap,
     without_priors,
@@ -237,11 +238,12 @@ class ServiceSettingsProvider(DatadogResourceProvider):
     """Dynamic provider of ``ServiceSettings`` (see the module docstring for the semantics)."""
 
     # ------------------------------------------------------------------ no API calls
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         props = {k: v for k, v in strip_provider(news).items() if v is not None}
         _model, result = check_inputs(ServiceSettingsInputs, without_priors(props))
         if PRIORS_KEY in props:
             result.inputs[PRIORS_KEY] = props[PRIORS_KEY]
+            keep_captured(ResourceKind.SERVICE_SETTINGS, olds, result.inputs)
         return result
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
