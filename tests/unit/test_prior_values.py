@@ -255,7 +255,7 @@ def test_a_resource_keeps_the_prior_values_it_was_first_given(
     providers: tuple[PriorValuesProvider, ServiceSettingsProvider],
 ) -> None:
     """A capture taken again while the resource exists (moved between the ledger and a
-    sibling, migrated from siblings, created with --target) saw Pulumi's writes: ``check``
+    sibling, migrated from siblings) saw Pulumi's writes: ``check``
     keeps the values the resource recorded for the same object, key by key."""
     _, settings = providers
     first = {"values": ORIGINAL, "existed": True}
@@ -304,6 +304,23 @@ def test_repair_adds_back_a_failed_create_from_the_ledger() -> None:
     assert restored["dependencies"] == [urn("PriorValues", LEDGER_NAME)]
     assert len(plan.restored) == 1
     assert not plan_repair(state, {}).changed
+
+
+def test_repair_finds_the_resource_of_a_sibling_named_apart() -> None:
+    """A sibling whose name its resource's shares with another kind's (``<name>-<kind>``)
+    names its resource in ``owner``."""
+    sibling = {
+        "urn": urn("PriorValues", f"a-{KIND}"),
+        "type": PREFIX + "PriorValues",
+        "custom": True,
+        "id": "x",
+        "parent": STACK,
+        "inputs": {"kind": KIND, "declared": DECLARED, "owner": "a", "__provider": PROVIDER},
+        "outputs": {"kind": KIND, "declared": DECLARED, "values": ORIGINAL, "existed": True},
+    }
+    state: dict[str, Any] = {"resources": [{"urn": STACK, "type": "pulumi:pulumi:Stack"}, sibling]}
+    assert len(plan_repair(state, {}).restored) == 1
+    assert urn(KIND, "a") in {r["urn"] for r in state["resources"]}
 
 
 def test_stack_locks_reads_the_file_backend_lock(tmp_path: Any) -> None:

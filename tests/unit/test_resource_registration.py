@@ -28,7 +28,7 @@ from pulumi_datadog_testing.resources._resource import (
     pickler_wrappers,
     unwrap_pickler,
 )
-from pulumi_datadog_testing.resources.prior_values import PRIOR_VALUES, PRIORS_KEY
+from pulumi_datadog_testing.resources.prior_values import LEDGER_NAME, PRIOR_VALUES, PRIORS_KEY
 from pulumi_datadog_testing.resources.service_settings import ServiceSettingsProvider
 from pulumi_datadog_testing.type_tokens import MODULE, ResourceKind
 
@@ -176,6 +176,33 @@ def test_every_annotated_attribute_is_an_output_with_the_reported_value(
         assert isinstance(got[ResourceKind.SYNTHETICS_SUITE, "monitor_id"], int)
 
     return pulumi.Output.all(*values.values()).apply(verify)
+
+
+@pulumi.runtime.test
+def test_siblings_of_same_named_resources_get_names_of_their_own(mocks: ProviderMocks) -> Any:
+    """Resources of two kinds may share a name; their PriorValues siblings (here: after a
+    depends_on), and one named like the stack's ledger, must not share a URN."""
+    first = ServiceSettings("base", repository_id=REPO, service_name="base",
+                            code_coverage_enabled=True)  # fmt: skip
+    after = pulumi.ResourceOptions(depends_on=[first])
+    declared = [
+        ServiceSettings("x", repository_id=REPO, service_name="checkout",
+                        code_coverage_enabled=True, opts=after),
+        FlakyTestPolicies("x", repository_id=REPO, attempt_to_fix={"retries": 3}, opts=after),
+        ServiceSettings(LEDGER_NAME, repository_id=REPO, service_name="cart",
+                        code_coverage_enabled=True, opts=after),
+    ]  # fmt: skip
+
+    def verify(_: Any) -> None:
+        priors = [r for r in mocks.registered if r.typ.endswith(f":{PRIOR_VALUES}")]
+        names = [r.name for r in priors]  # "base" joins the ledger (or, in a reused loop, not)
+        assert len(names) == len(set(names)), names
+        assert {"x", "x-FlakyTestPolicies", f"{LEDGER_NAME}-ServiceSettings"} <= set(names)
+        owners = {r.name: r.inputs.get("owner") for r in priors}
+        assert owners["x-FlakyTestPolicies"] == "x" and owners["x"] is None
+        assert owners[f"{LEDGER_NAME}-ServiceSettings"] == LEDGER_NAME
+
+    return pulumi.Output.all(*(r.urn for r in declared)).apply(verify)
 
 
 @pulumi.runtime.test

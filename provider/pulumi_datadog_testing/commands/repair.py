@@ -358,6 +358,7 @@ def _captured_objects(
         if not kind or not isinstance(outputs.get("values"), Mapping):
             return []
         captured = {"values": outputs["values"], "existed": outputs.get("existed")}
+        name = str(inputs.get("owner") or name)  # a sibling named apart from its resource
         return [(f"{prefix}{_TYPE_PREFIX}{kind}::{name}", kind,
                  dict(inputs.get("declared") or {}), captured)]  # fmt: skip
     found = []

@@ -450,6 +450,29 @@ def _join_ledger(
     return captures
 
 
+_SIBLING_NAMES: dict[int, tuple[asyncio.AbstractEventLoop, set[tuple[int, str]]]] = {}
+"""The ``PriorValues`` names each running program used, per parent (keyed by event loop)."""
+
+
+def _sibling_name(resource_name: str, kind: str, parent: pulumi.Resource | None) -> str:
+    """The resource's own name — unless a sibling under the same parent (another kind's
+    resource of the same name) or the ledger has it: then ``<name>-<kind>`` (the sibling's
+    ``owner`` input names the resource)."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return resource_name
+    known = _SIBLING_NAMES.get(id(loop))
+    if known is None or known[0] is not loop:
+        known = _SIBLING_NAMES[id(loop)] = (loop, {(0, LEDGER_NAME)})
+    scope = 0 if parent is None else id(parent)
+    name = resource_name
+    if (scope, name) in known[1]:
+        name = f"{resource_name}-{kind}"
+    known[1].add((scope, name))
+    return name
+
+
 class PriorValues(pulumi.dynamic.Resource, module=MODULE, name=PRIOR_VALUES):
     """The prior values of one managed resource (its sibling) or of many (the ledger; see the
     module docstring). A sibling's outputs: ``values`` (key → prior value), ``existed``,
@@ -469,6 +492,7 @@ class PriorValues(pulumi.dynamic.Resource, module=MODULE, name=PRIOR_VALUES):
         opts: pulumi.ResourceOptions,
         *,
         entries: pulumi.Input[Mapping[str, Any]] | None = None,
+        owner: str | None = None,
     ) -> None:
         props: dict[str, Any]
         if kind == LEDGER_KIND:
@@ -481,6 +505,8 @@ class PriorValues(pulumi.dynamic.Resource, module=MODULE, name=PRIOR_VALUES):
                 "existed": None,
                 "overlap": None,
             }
+            if owner is not None:  # named apart from its resource (see _sibling_name)
+                props["owner"] = owner
         super().__init__(PriorValuesProvider(), resource_name, props, opts)
 
 
@@ -566,7 +592,9 @@ def register_priors(
         depends_on=opts.depends_on if opts else None,
         protect=False,
     )
-    watch.sibling = PriorValues(resource_name, kind, declared, own)
+    name = _sibling_name(resource_name, kind, own.parent)
+    owner = None if name == resource_name else resource_name
+    watch.sibling = PriorValues(name, kind, declared, own, owner=owner)
     props[PRIORS_KEY] = {"values": watch.sibling.values, "existed": watch.sibling.existed}
     return watch
 
