@@ -15,6 +15,7 @@ from pulumi import automation as auto
 
 from pulumi_datadog_testing.emulator import EmulatorServer
 from pulumi_datadog_testing.resources.prior_values import LEDGER_NAME, PRIORS_KEY, entry_key
+from pulumi_datadog_testing.type_tokens import SERVICE_SETTINGS
 from tests.e2e.service_settings_support import identity, out_of_band_patch, server_settings
 from tests.support.emulator import emulator_stack
 from tests.support.engine import PulumiSandbox
@@ -80,6 +81,16 @@ def test_renamed_and_moved_resources_keep_their_prior_values(
     no_change = stack.preview(expect_no_changes=True, on_output=lambda _: None)
     assert set(no_change.change_summary) == {"same"}, no_change.change_summary
     assert WARNING not in no_change.stdout
+
+    # "m" deleted alone (its delete puts the value back) and created again: its ledger capture
+    # was taken late (it says "already as declared"); the create checks and applies the value
+    m_urn = f"urn:pulumi:test::prior-moves::{SERVICE_SETTINGS}::m"
+    stack.destroy(target=[m_urn], on_output=lambda _: None)
+    assert server_settings(emulator, identity(REPO, "cart"))["code_coverage_enabled"] is False
+    assert WARNING not in printed(stack.up)
+    recreated = server_settings(emulator, identity(REPO, "cart"))
+    assert recreated["code_coverage_enabled"] is True, recreated
+    assert by_name(pulumi_sandbox)["m"]["outputs"]["prior"]["code_coverage_enabled"] == ORIGINAL
 
     stack.destroy(on_output=lambda _: None)
     for service in services.values():

@@ -74,6 +74,29 @@ def test_a_rerun_records_the_captured_values_not_its_own_earlier_writes(
     assert api.overrides[SETTINGS_ID] == {"auto_test_retries_enabled": True}
 
 
+def test_a_create_checks_values_captured_as_already_declared(
+    providers: tuple[PriorValuesProvider, ServiceSettingsProvider], api: FakeSettingsAPI
+) -> None:
+    """A capture taken after Pulumi's own write (a resource moved to the ledger, then deleted
+    alone, which put the value back) says a setting already holds the declared value: the
+    create reads that setting again, writes it and records the server's value as prior."""
+    _, settings = providers
+    late = {
+        "auto_test_retries_enabled": {"value": False, "is_overridden": True},  # as declared
+        "code_coverage_enabled": ORIGINAL["code_coverage_enabled"],
+    }
+    props = {**DECLARED, PRIORS_KEY: {"values": late, "existed": True}, "__provider": PROVIDER}
+    created = settings.create(props)
+    assert created.outs is not None
+    assert created.outs["prior"] == ORIGINAL  # the server's auto_test_retries_enabled: True
+    assert created.outs[PRIORS_KEY]["values"] == ORIGINAL
+    sent = api.sent()
+    assert [method for method, _ in sent] == ["POST", "PATCH"]
+    assert sent[1][1]["auto_test_retries_enabled"] is False
+    settings.delete(SETTINGS_ID, created.outs)
+    assert api.overrides[SETTINGS_ID] == {"auto_test_retries_enabled": True}
+
+
 def test_an_update_reads_only_keys_not_captured_yet(
     providers: tuple[PriorValuesProvider, ServiceSettingsProvider], api: FakeSettingsAPI
 ) -> None:

@@ -12,8 +12,9 @@ before Pulumi managed it (output ``prior``), so that releasing it puts it back:
   before any write, see ``prior_values``; a 404 means the service has no settings yet, so
   every value is inherited) and one ``PATCH`` with the declared settings that the service does not
   already override with the same value (none: no ``PATCH``, so adopting settings that are
-  already right writes nothing). An inherited value is sent even when it is equal, so the
-  service overrides it as declared.
+  already right writes nothing; those settings are read once more first, in case the capture
+  was taken after Pulumi's own write — see ``_recheck_in_place``). An inherited value is sent
+  even when it is equal, so the service overrides it as declared.
 - ``update``: one ``PATCH`` with only the settings whose value changes, plus the restored
   value of any setting that is no longer declared; a get first only when a setting becomes
   managed (to record its prior value).
@@ -268,8 +269,13 @@ class ServiceSettingsProvider(DatadogResourceProvider):
         managed = inputs.managed()
         # The values from before any write (saved in state first by PriorValues), not read
         # again here: after an interrupted run the server may hold this resource's own writes.
-        captured = _capture(self, inputs, captured_of(props))
+        given = captured_of(props)
+        captured = _capture(self, inputs, given)
         prior = _prior_of({_PRIOR: captured.values})
+        if given is not None:
+            prior = self._recheck_in_place(inputs, managed, prior)
+            if _dump_prior(prior) != captured.values:
+                props = {**props, PRIORS_KEY: {**props[PRIORS_KEY], "values": _dump_prior(prior)}}
         send = {name: value for name, value in managed.items() if not _in_place(prior[name], value)}
         write_or_undo(
             lambda: self._patch(inputs, send),
@@ -278,6 +284,21 @@ class ServiceSettingsProvider(DatadogResourceProvider):
         )
         outputs = self._outputs(inputs, managed, prior, bool(captured.existed))
         return CreateResult(inputs.id, carry_priors(props, outputs))
+
+    def _recheck_in_place(
+        self, inputs: ServiceSettingsInputs, managed: Mapping[str, bool], prior: Prior
+    ) -> Prior:
+        """Settings the capture says already held the declared value are not written, so the
+        server still holds their value from before this create: read them again (one get, only
+        when there are such settings). A capture taken after Pulumi's own write said so wrongly
+        (a resource moved between the ledger and a sibling, then deleted alone — its delete
+        put the value back — and created again): the server's value is then the prior one."""
+        in_place = [name for name, value in managed.items() if _in_place(prior[name], value)]
+        if not in_place:
+            return prior
+        now = record_prior(self._get(inputs), in_place)
+        changed = {n: now[n] for n in in_place if not _in_place(now[n], managed[n])}
+        return {**prior, **changed}
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         inputs = _inputs_of(news)
