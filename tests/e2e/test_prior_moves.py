@@ -52,7 +52,7 @@ def by_name(sandbox: PulumiSandbox) -> dict[str, dict[str, Any]]:
 def test_renamed_and_moved_resources_keep_their_prior_values(
     pulumi_sandbox: PulumiSandbox, emulator: EmulatorServer
 ) -> None:
-    services = {"a": "checkout", "m": "cart"}
+    services = {"a": "checkout", "m": "cart", "t": "orders"}
     for service in services.values():
         out_of_band_patch(emulator, identity(REPO, service), code_coverage_enabled=False)
     stack = emulator_stack(pulumi_sandbox, emulator, PROGRAM)
@@ -78,6 +78,16 @@ def test_renamed_and_moved_resources_keep_their_prior_values(
             values = state[name][part][PRIORS_KEY]["values"]
             assert values["code_coverage_enabled"] == ORIGINAL, (name, part)
         assert state[name]["outputs"]["prior"]["code_coverage_enabled"] == ORIGINAL
+    # "t" added and created alone with --target: the ledger is not updated, so "t" reads its
+    # prior values itself and has no __priors; the next up captures it late, after Pulumi's
+    # write — the warning comes from the values "t" recorded, so none
+    declare(stack, settings("b", "checkout"), settings("m", "cart"), settings("t", "orders"))
+    target = f"urn:pulumi:test::prior-moves::{SERVICE_SETTINGS}::t"
+    assert WARNING not in printed(lambda **kw: stack.up(target=[target], **kw))
+    for run in (stack.preview, stack.up, stack.preview, stack.up):
+        text = printed(run)
+        assert WARNING not in text, text
+    assert by_name(pulumi_sandbox)["t"]["outputs"]["prior"]["code_coverage_enabled"] == ORIGINAL
     no_change = stack.preview(expect_no_changes=True, on_output=lambda _: None)
     assert set(no_change.change_summary) == {"same"}, no_change.change_summary
     assert WARNING not in no_change.stdout

@@ -451,7 +451,13 @@ class FlakyTestState(DatadogResource, module=MODULE, name=ResourceKind.FLAKY_TES
         priors = register_priors(resource_name, ResourceKind.FLAKY_TEST_STATE, inputs, opts)
         super().__init__(FlakyTestStateProvider(), resource_name, inputs, opts)
         what = label("flaky test state of repository {0}", inputs.get("repository_id"))
-        warn_overlap(priors, self, what)
+        warn_overlap(
+            priors,
+            self,
+            what,
+            pulumi.Output.all(self.test_id, self.previous_state),
+            lambda both: {both[0]: {"state": both[1]}} if all(both) else {},
+        )
 
     @staticmethod
     def get(

@@ -468,4 +468,10 @@ class FlakyTestStates(DatadogResource, module=MODULE, name=ResourceKind.FLAKY_TE
         priors = register_priors(resource_name, ResourceKind.FLAKY_TEST_STATES, inputs, opts)
         super().__init__(FlakyTestStatesProvider(), resource_name, inputs, opts)
         what = label("flaky tests of repository {0}", inputs.get("repository_id"))
-        warn_overlap(priors, self, what)
+        warn_overlap(
+            priors,
+            self,
+            what,
+            self.previous_states,
+            lambda previous: {k: {"state": v} for k, v in _flaky.states_map(previous).items()},
+        )

@@ -532,12 +532,12 @@ class OverlapWatch:
     what: pulumi.Input[str] | None = None
     sibling: PriorValues | None = None
 
-    def recorded(self, priors: Any, declared: Mapping[str, Any] | None = None) -> None:
-        """The resource's recorded ``__priors`` (``declared``: its inputs, resolved)."""
-        captured = captured_of({PRIORS_KEY: priors})
-        if captured is not None:
+    def recorded(self, values: Any, declared: Mapping[str, Any] | None = None) -> None:
+        """The prior values the resource recorded (key → value, as captured; ``declared``:
+        its inputs, resolved)."""
+        if isinstance(values, Mapping) and not has_unknowns(values):
             given = self.declared if declared is None else declared
-            self.found(spec_of(self.kind).overlap(given, captured))
+            self.found(spec_of(self.kind).overlap(given, Captured(dict(values))))
 
     def found(self, keys: list[str]) -> None:
         resource = self.resource
@@ -600,17 +600,23 @@ def register_priors(
 
 
 def warn_overlap(
-    watch: OverlapWatch | None, resource: pulumi.Resource, what: pulumi.Input[str]
+    watch: OverlapWatch | None,
+    resource: pulumi.Resource,
+    what: pulumi.Input[str],
+    recorded: pulumi.Output[Any],
+    as_values: Callable[[Any], Any] = lambda recorded: recorded,
 ) -> None:
     """Warn (at ``up``, and at every later preview) when the prior values the resource
-    recorded look like another stack's writes."""
+    recorded — its own output ``recorded``, made key → captured value by ``as_values`` — look
+    like another stack's writes. An output every version of the resource has: a stack older
+    than ``PriorValues``, or a resource created with ``--target``, has no ``__priors`` output,
+    and ``up`` would then see the capture the program passes now."""
     if watch is None:
         return
     watch.resource, watch.what = resource, what
-    recorded = getattr(resource, PRIORS_KEY, None)
-    if not isinstance(recorded, pulumi.Output):
-        return
     if watch.sibling is None:  # a ledger entry: its declared inputs are plain values
-        recorded.apply(watch.recorded)
+        recorded.apply(lambda value: watch.recorded(as_values(value)))
     else:
-        pulumi.Output.all(recorded, watch.declared).apply(lambda both: watch.recorded(*both))
+        pulumi.Output.all(recorded, watch.declared).apply(
+            lambda both: watch.recorded(as_values(both[0]), both[1])
+        )

@@ -571,7 +571,7 @@ class ServiceSettings(DatadogResource, module=MODULE, name=ResourceKind.SERVICE_
             inputs.get("service_name"),
             inputs.get("env") or DEFAULT_ENV,
         )
-        warn_overlap(priors, self, what)
+        warn_overlap(priors, self, what, self.prior)
 
     @staticmethod
     def get(
