@@ -54,8 +54,10 @@ def test_bulk_states_lifecycle(pulumi_sandbox: PulumiSandbox, emulator: Emulator
     calls = emulator.calls()
     searches = [c for c in calls if c.method == "POST" and c.path == TESTS_PATH]
     assert all(c.body["data"]["attributes"]["page"]["limit"] == 1000 for c in searches)
-    assert len(searches) == 2  # 500 ids fit in two queries
     changing = {i for i in ids if original[i] != "quarantined"}
+    # 500 ids fit in two queries (the capture); one more reads again the tests captured as
+    # already quarantined (not sent, so checked: docs/reliability.md, "Where it does not hold")
+    assert 0 < len(changing) < len(ids) and len(searches) == 3
     sent = patch_bodies(emulator)
     assert len(sent) == math.ceil(len(changing) / 500) == 1
     assert sent[0] == dict.fromkeys(changing, "quarantined")

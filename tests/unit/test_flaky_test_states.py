@@ -11,6 +11,7 @@ from pulumi_datadog_testing.client import DatadogClient
 from pulumi_datadog_testing.errors import FlakyTestsNotFoundError, FlakyUpdateError
 from pulumi_datadog_testing.resources._base import WIRE_UNKNOWN
 from pulumi_datadog_testing.resources.flaky_test_states import FlakyTestStatesProvider
+from pulumi_datadog_testing.resources.prior_values import PRIORS_KEY
 from tests.support.results import outs
 from tests.unit._flaky_fake import REPO, FakeFlakyAPI, serving
 
@@ -164,6 +165,24 @@ def test_create_sends_only_changes_and_records_previous(
         "previous_states": {a: "active", b: "active", c: "disabled"},
         "test_ids": sorted([a, b, c]),
     }
+
+
+def test_create_checks_tests_captured_as_already_in_their_state(
+    provider: FlakyTestStatesProvider, api: FakeFlakyAPI
+) -> None:
+    """A capture taken after Pulumi's own write (the resource moved into the ledger, then
+    destroyed alone, which put the states back) says ``a`` is already quarantined: the create
+    reads ``a`` again, sends it and records its real state; ``b`` (captured active, to become
+    quarantined) is not read."""
+    a, b = api.add(2)
+    late = {a: {"state": "quarantined"}, b: {"state": "active"}}
+    declared = {"repository_id": REPO, "states": {a: "quarantined", b: "quarantined"}}
+    result = provider.create({**declared, PRIORS_KEY: {"values": late, "existed": True}})
+    assert api.patched() == [{a: "quarantined", b: "quarantined"}]
+    assert len(api.calls("POST")) == 1  # the one test captured as already quarantined
+    assert outs(result)["previous_states"] == {a: "active", b: "active"}
+    provider.delete(result.id, outs(result))
+    assert api.states([a, b]) == {a: "active", b: "active"}
 
 
 def test_create_of_500_tests_is_one_patch(

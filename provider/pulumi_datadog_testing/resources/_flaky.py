@@ -398,11 +398,20 @@ def reconcile(
     written. Tests leaving the set are set back to their ``previous`` state (one that no
     longer exists is simply dropped). Only tests whose state changes are sent. ``known``
     holds tests the caller already read; ``captured`` the prior values saved in state before
-    any write (``PriorValues``): those tests are not read again, and their captured state is
-    both their ``previous`` and the state a failure sets them back to.
+    any write (``PriorValues``): those tests are not read again (unless captured as already in
+    their desired state, see below), and their captured state is both their ``previous`` and
+    the state a failure sets them back to.
     """
     new_ids = [i for i in desired if i not in old.previous]
     found = {i: captured_test(i, captured[i]) for i in new_ids if captured and i in captured}
+    # Tests captured as already in their desired state are not sent, so the server still shows
+    # their state from before this write: read them again (one search, only when there are
+    # such tests). A capture taken after Pulumi's own write said so wrongly (a resource moved
+    # between the ledger and a sibling, then deleted alone, which put the state back).
+    settled = [i for i, test in found.items() if state_of(test) == desired[i]]
+    if settled:
+        now = read_tests(api, repository_id, settled, target=target)
+        found.update({i: now[i] for i in settled if i in now and state_of(now[i]) != desired[i]})
     found.update({i: known[i] for i in new_ids if known and i in known and i not in found})
     missing_reads = [i for i in new_ids if i not in found]
     if missing_reads:
