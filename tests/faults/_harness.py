@@ -266,13 +266,13 @@ def wait_for(what: str, probe: Callable[[], T | None], timeout: float = 90.0) ->
 class Background:
     """Runs ``FaultStack.try_up`` in a thread (the CLI is a subprocess; the thread waits)."""
 
-    def __init__(self, stack: FaultStack) -> None:
+    def __init__(self, stack: FaultStack, **options: Any) -> None:
         self.result: tuple[bool, str] | None = None
-        self._thread = threading.Thread(target=self._run, args=(stack,), daemon=True)
+        self._thread = threading.Thread(target=self._run, args=(stack, options), daemon=True)
         self._thread.start()
 
-    def _run(self, stack: FaultStack) -> None:
-        self.result = stack.try_up()
+    def _run(self, stack: FaultStack, options: dict[str, Any]) -> None:
+        self.result = stack.try_up(**options)
 
     def join(self, timeout: float = 300.0) -> tuple[bool, str]:
         self._thread.join(timeout)

@@ -36,9 +36,11 @@ def test_emulator_restart_mid_run(pulumi_sandbox: PulumiSandbox, emulator: Any) 
     ]  # fmt: skip
     stack = FaultStack(pulumi_sandbox, emulator)
     stack.declare(resources)
-    # Slow every call down so the restart lands in the middle of the run.
+    # Slow every call down, and work on 2 resources at a time, so the restart lands in the
+    # middle of the run (the provider runs as many calls at once as --parallel sends: with the
+    # default, the 13 creates can all be answered before the restart is done).
     emulator.set_faults({"kind": "latency", "latency_ms": 400, "count": None})
-    run = Background(stack)
+    run = Background(stack, parallel=2)
     wait_for("the first writes", lambda: len(emulator.calls()) >= 6)
     emulator.restart()  # SIGTERM, then the same port and database; faults and calls start empty
     ok, text = run.join()
