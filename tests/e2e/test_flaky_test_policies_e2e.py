@@ -54,11 +54,14 @@ def test_policies_lifecycle(pulumi_sandbox: PulumiSandbox, emulator: EmulatorSer
     assert before["disabled"]["failure_rate_rule"]["min_runs"] == 10  # unchanged: never sent
     stack = emulator_stack(pulumi_sandbox, emulator, PROGRAM, config={"flaky-e2e:repository": REPO})
 
-    # --- create: one get, one PATCH carrying only the leaves that differ
+    # --- create: one get (the capture), one more for the leaves it found already as declared
+    # (not sent, so checked again: docs/reliability.md), one PATCH carrying only the leaves
+    # that differ
     set_config(stack, policies=POLICIES)
     emulator.clear_calls()
     up = stack.up(on_output=quiet)
     assert sent(emulator) == [
+        ("POST", {}),
         ("POST", {}),
         (
             "PATCH",

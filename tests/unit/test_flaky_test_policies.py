@@ -16,6 +16,7 @@ from pulumi_datadog_testing.resources.flaky_test_policies import (
     flatten,
     unflatten,
 )
+from pulumi_datadog_testing.resources.prior_values import PRIORS_KEY
 from tests.support.results import outs
 from tests.unit._flaky_fake import POLICIES_PATH, REPO, FakeFlakyAPI, serving
 
@@ -137,6 +138,28 @@ def test_create_sends_only_differing_leaves_and_records_previous(
             "quarantined": {"enabled": True, "branch_rule": {"branches": ["main"]}},
         },
     }
+
+
+def test_create_checks_leaves_captured_as_already_declared(
+    provider: FlakyTestPoliciesProvider, api: FakeFlakyAPI
+) -> None:
+    """A capture taken after Pulumi's own write (the resource moved into the ledger, then
+    destroyed alone, which put the values back) says ``attempt_to_fix.retries`` already was 3:
+    the create reads the policies again, sends it and records the server's 20."""
+    late = {
+        "attempt_to_fix.retries": {"value": 3},
+        "quarantined.enabled": {"value": True},
+        "quarantined.branch_rule.branches": {"value": ["main"]},
+    }
+    result = provider.create({**INPUTS, PRIORS_KEY: {"values": late, "existed": True}})
+    assert [r.method for r in api.requests] == ["POST", "PATCH"]  # the one read: the recheck
+    assert patches(api) == [
+        {
+            "attempt_to_fix": {"retries": 3},
+            "quarantined": {"branch_rule": {"branches": ["main", "release"]}},
+        }
+    ]
+    assert outs(result)["previous_policies"]["attempt_to_fix"] == {"retries": 20}
 
 
 def test_create_whose_patch_may_have_been_applied_puts_the_policies_back(

@@ -194,7 +194,10 @@ class FlakyTestPoliciesProvider(DatadogResourceProvider):
         desired = inputs.leaves()
         # The values from before any write (captured in state first), not read again here:
         # after an interrupted run the server may hold this resource's own writes.
-        current = _capture_leaves(self, inputs, captured_of(props), list(desired))
+        given = captured_of(props)
+        current = _capture_leaves(self, inputs, given, list(desired))
+        if given is not None:
+            current = self._recheck_in_place(inputs, desired, current)
         previous = {leaf: current[leaf] for leaf in desired if leaf in current}
         send = {k: v for k, v in desired.items() if current.get(k) != v}
         write_or_undo(
@@ -208,6 +211,28 @@ class FlakyTestPoliciesProvider(DatadogResourceProvider):
             inputs.repository_id,
             carry_priors(props, _outputs(inputs.repository_id, desired, previous)),
         )
+
+    def _recheck_in_place(
+        self, inputs: FlakyTestPoliciesInputs, desired: Leaves, current: Leaves
+    ) -> Leaves:
+        """Leaves captured as already holding the declared value are not sent, so the server
+        still holds their value from before this create: read them again (one get, only when
+        there are such leaves). A capture taken after Pulumi's own write said so wrongly (a
+        resource moved between the ledger and a sibling, then deleted alone, which put the
+        value back): the server's value is then the prior one."""
+        settled = [
+            leaf for leaf, value in desired.items() if leaf in current and current[leaf] == value
+        ]
+        if not settled:
+            return current
+        server = self._get(inputs.repository_id)
+        checked = dict(current)
+        for leaf in settled:
+            if leaf not in server:
+                del checked[leaf]
+            elif server[leaf] != desired[leaf]:
+                checked[leaf] = server[leaf]
+        return checked
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         inputs = _parse(news)
