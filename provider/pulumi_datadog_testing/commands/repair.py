@@ -346,7 +346,7 @@ def _captured_objects(
 ) -> list[tuple[str, str, dict[str, Any], dict[str, Any]]]:
     """``(owner urn, kind, declared inputs, captured __priors)`` of each object a
     ``PriorValues`` in state captured: one for a sibling, one per entry for the ledger."""
-    from ..resources.prior_values import LEDGER_KIND
+    from ..resources.prior_values import LEDGER_KIND, split_entry_key
 
     urn = str(priors.get("urn"))
     inputs = priors.get("inputs") or {}
@@ -367,7 +367,7 @@ def _captured_objects(
         entry = entries.get(key)
         if not isinstance(capture, Mapping) or not isinstance(entry, Mapping):
             continue
-        kind, _, own_name = str(key).partition("::")
+        kind, own_name = split_entry_key(str(key))
         captured = {"values": capture.get("values"), "existed": capture.get("existed")}
         found.append((f"{prefix}{_TYPE_PREFIX}{kind}::{own_name}", kind,
                       dict(entry.get("declared") or {}), captured))  # fmt: skip

@@ -76,6 +76,7 @@ __all__ = [
     "keep_captured",
     "register_priors",
     "spec_of",
+    "split_entry_key",
     "warn_overlap",
     "without_priors",
 ]
@@ -220,11 +221,8 @@ class PriorValuesProvider(DatadogResourceProvider):
             )
         scope = spec.scope(new)
         changed = has_unknowns(scope) or _stable(spec.scope(old)) != _stable(scope)
-        # Nothing captured because the object was not found (a flaky test not detected yet):
-        # capture again, so the next create that finds it still has its value before writing.
-        found_nothing = not olds.get("values") and olds.get("existed") is False
         return DiffResult(
-            changes=changed or found_nothing, replaces=[], delete_before_replace=False
+            changes=changed or _found_nothing(olds), replaces=[], delete_before_replace=False
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -271,6 +269,26 @@ def entry_key(kind: str, resource_name: str) -> str:
     return f"{kind}::{resource_name}"
 
 
+def split_entry_key(key: str) -> tuple[str, str]:
+    """The kind and resource name of a ledger key (``entry_key`` reversed)."""
+    kind, _, resource_name = key.partition("::")
+    return kind, resource_name
+
+
+def _found_nothing(captured: Mapping[str, Any]) -> bool:
+    """Whether a capture found no object (a flaky test not detected yet): it is taken again,
+    so the create that finds the object still has its value before writing."""
+    return not captured.get("values") and captured.get("existed") is False
+
+
+def _identity_of(entry: Any) -> str | None:
+    """The object a ledger entry names (kind and identity; ``None``: not an entry)."""
+    if not isinstance(entry, Mapping) or str(entry.get("kind")) not in _SPEC_MODULES:
+        return None
+    declared = entry.get("declared") or {}
+    return _stable([entry.get("kind"), spec_of(str(entry["kind"])).identity(declared)])
+
+
 def _entry_stale(
     old: Mapping[str, Any] | None, new: Mapping[str, Any], captured: Mapping[str, Any] | None
 ) -> bool:
@@ -278,15 +296,12 @@ def _entry_stale(
     nothing captured yet (a read failed, or the object was not found)."""
     if not isinstance(old, Mapping) or not isinstance(captured, Mapping):
         return True
-    if old.get("kind") != new.get("kind"):
-        return True
-    if not captured.get("values") and captured.get("existed") is False:
+    if _found_nothing(captured) or _identity_of(old) != _identity_of(new):
         return True
     spec = spec_of(str(new.get("kind")))
-    before, after = old.get("declared") or {}, new.get("declared") or {}
-    return _stable(spec.identity(before)) != _stable(spec.identity(after)) or _stable(
-        spec.scope(before)
-    ) != _stable(spec.scope(after))
+    return _stable(spec.scope(old.get("declared") or {})) != _stable(
+        spec.scope(new.get("declared") or {})
+    )
 
 
 def _ledger_changed(olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
@@ -308,12 +323,7 @@ def _capture_entry(
     kind, declared = str(entry.get("kind")), dict(entry.get("declared") or {})
     spec = spec_of(kind)
     known: Captured | None = None
-    if (
-        isinstance(old, Mapping)
-        and isinstance(captured, Mapping)
-        and old.get("kind") == kind
-        and _stable(spec.identity(old.get("declared") or {})) == _stable(spec.identity(declared))
-    ):
+    if isinstance(captured, Mapping) and _identity_of(old) == _identity_of(entry):
         known = Captured(dict(captured.get("values") or {}), captured.get("existed"))
     try:
         found = spec.capture(declared, known)
@@ -328,13 +338,6 @@ def _capture_entry(
         "existed": found.existed,
         "overlap": spec.overlap(declared, found),
     }
-
-
-def _identity_of(entry: Any) -> str | None:
-    if not isinstance(entry, Mapping) or str(entry.get("kind")) not in _SPEC_MODULES:
-        return None
-    declared = entry.get("declared") or {}
-    return _stable([entry.get("kind"), spec_of(str(entry["kind"])).identity(declared)])
 
 
 def _renamed(
@@ -413,23 +416,44 @@ class _Ledger:
             self.future.set_result(dict(self.entries))
 
 
-_LEDGERS: dict[int, _Ledger] = {}
-"""The ledger of each running program (keyed by its event loop: tests run several)."""
+@dataclass
+class _Program:
+    """What one running program registered: its ledger (made on first use) and the names of
+    its ``PriorValues`` siblings, per parent (``(0, name)`` at the top)."""
+
+    loop: asyncio.AbstractEventLoop
+    ledger: _Ledger | None = None
+    sibling_names: set[tuple[int, str]] = field(default_factory=lambda: {(0, LEDGER_NAME)})
 
 
-def _ledger() -> _Ledger | None:
+_PROGRAMS: dict[int, _Program] = {}
+"""Each running program's state, keyed by its event loop (tests run several, one by one)."""
+
+
+def _program() -> _Program | None:
+    """The state of the program running now (``None`` outside a program's event loop)."""
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:
         return None
-    ledger = _LEDGERS.get(id(loop))
-    if ledger is not None and ledger.future.get_loop() is loop:
-        return ledger
-    future: asyncio.Future[dict[str, Any]] = loop.create_future()
-    resource = PriorValues(LEDGER_NAME, LEDGER_KIND, {}, pulumi.ResourceOptions(), entries=future)
-    ledger = _LEDGERS[id(loop)] = _Ledger(resource, future)
-    loop.call_soon(ledger.close)
-    return ledger
+    program = _PROGRAMS.get(id(loop))
+    if program is None or program.loop is not loop:  # an id reused by a later loop
+        program = _PROGRAMS[id(loop)] = _Program(loop)
+    return program
+
+
+def _ledger() -> _Ledger | None:
+    program = _program()
+    if program is None:
+        return None
+    if program.ledger is None:
+        future: asyncio.Future[dict[str, Any]] = program.loop.create_future()
+        resource = PriorValues(
+            LEDGER_NAME, LEDGER_KIND, {}, pulumi.ResourceOptions(), entries=future
+        )
+        program.ledger = _Ledger(resource, future)
+        program.loop.call_soon(program.ledger.close)
+    return program.ledger
 
 
 def _join_ledger(
@@ -450,26 +474,18 @@ def _join_ledger(
     return captures
 
 
-_SIBLING_NAMES: dict[int, tuple[asyncio.AbstractEventLoop, set[tuple[int, str]]]] = {}
-"""The ``PriorValues`` names each running program used, per parent (keyed by event loop)."""
-
-
 def _sibling_name(resource_name: str, kind: str, parent: pulumi.Resource | None) -> str:
     """The resource's own name — unless a sibling under the same parent (another kind's
     resource of the same name) or the ledger has it: then ``<name>-<kind>`` (the sibling's
     ``owner`` input names the resource)."""
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
+    program = _program()
+    if program is None:
         return resource_name
-    known = _SIBLING_NAMES.get(id(loop))
-    if known is None or known[0] is not loop:
-        known = _SIBLING_NAMES[id(loop)] = (loop, {(0, LEDGER_NAME)})
     scope = 0 if parent is None else id(parent)
     name = resource_name
-    if (scope, name) in known[1]:
+    if (scope, name) in program.sibling_names:
         name = f"{resource_name}-{kind}"
-    known[1].add((scope, name))
+    program.sibling_names.add((scope, name))
     return name
 
 
