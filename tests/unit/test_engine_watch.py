@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -25,33 +27,33 @@ sys.exit(0)
 """
 
 
-def test_a_plugin_exits_once_its_engine_stops_reading() -> None:
+@contextmanager
+def watching_plugin() -> Iterator[subprocess.Popen[bytes]]:
+    """The stand-in plugin, its stdout a pipe this test reads (the engine's end), once it
+    said it watches; killed afterwards if still running."""
     plugin = subprocess.Popen(
         [sys.executable, "-c", PLUGIN], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL
     )
     try:
         assert plugin.stdout is not None
         assert plugin.stdout.readline().strip() == b"watching"
-        plugin.stdout.close()  # what the engine's death does to the pipe
-        assert plugin.wait(timeout=30) == ENGINE_GONE_EXIT_CODE
+        yield plugin
     finally:
         if plugin.poll() is None:
             plugin.kill()
-            plugin.wait()
+        plugin.wait()
+
+
+def test_a_plugin_exits_once_its_engine_stops_reading() -> None:
+    with watching_plugin() as plugin:
+        assert plugin.stdout is not None
+        plugin.stdout.close()  # what the engine's death does to the pipe
+        assert plugin.wait(timeout=30) == ENGINE_GONE_EXIT_CODE
 
 
 def test_a_plugin_keeps_running_while_its_engine_reads() -> None:
-    plugin = subprocess.Popen(
-        [sys.executable, "-c", PLUGIN], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL
-    )
-    try:
-        assert plugin.stdout is not None
-        assert plugin.stdout.readline().strip() == b"watching"
-        with pytest.raises(subprocess.TimeoutExpired):
-            plugin.wait(timeout=1)
-    finally:
-        plugin.kill()
-        plugin.wait()
+    with watching_plugin() as plugin, pytest.raises(subprocess.TimeoutExpired):
+        plugin.wait(timeout=1)
 
 
 def test_no_watch_unless_stdout_is_a_pipe(tmp_path: Path) -> None:
