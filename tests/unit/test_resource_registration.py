@@ -5,6 +5,7 @@ many resources does not make the SDK's provider pickling deeper."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import sys
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ import dill
 import pulumi
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
+from pulumi.output import UNKNOWN
 
 from pulumi_datadog_testing import (
     FlakyTestPolicies,
@@ -28,7 +30,12 @@ from pulumi_datadog_testing.resources._resource import (
     pickler_wrappers,
     unwrap_pickler,
 )
-from pulumi_datadog_testing.resources.prior_values import LEDGER_NAME, PRIOR_VALUES, PRIORS_KEY
+from pulumi_datadog_testing.resources.prior_values import (
+    LEDGER_NAME,
+    PRIOR_VALUES,
+    PRIORS_KEY,
+    register_priors,
+)
 from pulumi_datadog_testing.resources.service_settings import ServiceSettingsProvider
 from pulumi_datadog_testing.type_tokens import MODULE, ResourceKind
 
@@ -275,3 +282,29 @@ def assert_equal(value: Any, expected: Any) -> None:
 def test_subclasses_keep_their_type_tokens() -> None:
     assert ServiceSettings._resource_type_name == f"dynamic/{MODULE}:ServiceSettings"
     assert SyntheticsSuite._resource_type_name == f"dynamic/{MODULE}:SyntheticsSuite"
+
+
+@pytest.mark.parametrize("preview", [True, False], ids=["preview", "up"])
+def test_a_preview_does_not_wait_for_the_prior_values(preview: bool) -> None:
+    """A preview never writes, so no resource waits for its PriorValues (the ledger's, or a
+    sibling's): its ``__priors`` is a value computed later; ``up`` passes the capture."""
+    pulumi.runtime.set_mocks(ProviderMocks(), preview=preview)
+
+    async def declare() -> list[Any]:
+        sent = []
+        for _ in ("ledger entry", "sibling"):  # the same key again cannot join the ledger
+            props: dict[str, Any] = {"repository_id": REPO, "service_name": "checkout"}
+            watch = register_priors("x", ResourceKind.SERVICE_SETTINGS, props, None)
+            assert watch is not None
+            sent.append(props[PRIORS_KEY])
+        return sent
+
+    try:
+        ledger, sibling = asyncio.run(declare())
+    finally:
+        pulumi.runtime.set_mocks(ProviderMocks(), preview=False)
+    if preview:
+        assert ledger is UNKNOWN and sibling is UNKNOWN
+    else:
+        assert isinstance(ledger, pulumi.Output)
+        assert isinstance(sibling, dict) and isinstance(sibling["values"], pulumi.Output)

@@ -31,7 +31,9 @@ already captured is never read again (so Pulumi's own writes are never taken for
 
 Costs: one read per new resource at ``up`` (the resource's own create no longer reads, so
 the number of calls is unchanged; the ledger reads for new resources up to 8 at a time);
-``preview``, ``refresh`` and ``destroy`` of a ``PriorValues`` make no API call.
+``preview``, ``refresh`` and ``destroy`` of a ``PriorValues`` make no API call. In a preview
+(``pulumi.runtime.is_dry_run()``) the resources do not wait for their ``PriorValues``: their
+``__priors`` is a value computed later, as a preview never writes.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ from pulumi.dynamic import (
     ResourceProvider,
     UpdateResult,
 )
+from pulumi.output import UNKNOWN
 
 from ..errors import DatadogError
 from ..type_tokens import MODULE
@@ -571,6 +574,18 @@ class OverlapWatch:
             pulumi.Output.from_input(cast("pulumi.Input[str]", what)).apply(warn)
 
 
+_UNKNOWN_IN_PREVIEW: Final = UNKNOWN
+"""A resource's ``__priors`` in a preview: the engine sees a value computed later (so a
+saved update plan accepts the capture ``up`` passes), and the resource does not wait for its
+``PriorValues``. A preview writes nothing, so it never needs the captured values; waiting for
+the ledger put its registration (the provider process's start included) before every
+resource's check, about 0.2 s of a no-change preview (2026-12-01, N=100)."""
+
+
+def _previewing() -> bool:
+    return pulumi.runtime.is_dry_run()
+
+
 def register_priors(
     resource_name: str,
     kind: str,
@@ -601,7 +616,7 @@ def register_priors(
                 return None
             return {"values": entry.get("values"), "existed": entry.get("existed")}
 
-        props[PRIORS_KEY] = captures.apply(take)
+        props[PRIORS_KEY] = _UNKNOWN_IN_PREVIEW if _previewing() else captures.apply(take)
         return watch
     own = pulumi.ResourceOptions(
         parent=opts.parent if opts else None,
@@ -611,7 +626,11 @@ def register_priors(
     name = _sibling_name(resource_name, kind, own.parent)
     owner = None if name == resource_name else resource_name
     watch.sibling = PriorValues(name, kind, declared, own, owner=owner)
-    props[PRIORS_KEY] = {"values": watch.sibling.values, "existed": watch.sibling.existed}
+    props[PRIORS_KEY] = (
+        _UNKNOWN_IN_PREVIEW
+        if _previewing()
+        else {"values": watch.sibling.values, "existed": watch.sibling.existed}
+    )
     return watch
 
 
