@@ -6,10 +6,13 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["PROVIDER_KEY", "given_inputs", "input_names", "strip_provider"]
+__all__ = ["PRIORS_KEY", "PROVIDER_KEY", "given_inputs", "input_names", "strip_provider"]
 
 PROVIDER_KEY = "__provider"
 """The property holding the pickled provider; never part of a resource's own inputs."""
+PRIORS_KEY = "__priors"
+"""The hidden input carrying a resource's captured prior values (see ``prior_values``; keys
+starting ``__`` are not displayed)."""
 
 
 def strip_provider(props: Mapping[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,9 @@ What a resource costs in the program (pulumi 3.259, ``pulumi/runtime/rpc.py``):
   attributes like the others, and the engine and the provider hooks never see them.
 - ``resolve_outputs`` evaluates the class's annotations (``typing.get_type_hints``) for every
   resource it resolves; the base evaluates them once, when the class is defined.
+- In a preview, ``__priors`` (the captured prior values) is unknown — a preview does not wait
+  for the capture — and ignored for a resource in state (``ignore_changes``: the engine
+  keeps its recorded value), so no change lists it.
 - ``pulumi.dynamic.serialize_provider`` leaves its dict-sorting wrapper of
   ``pickle._Pickler._batch_setitems`` installed and wraps it again at the next resource:
   every dynamic resource of the program adds one stack frame to all later pickling, until
@@ -28,6 +31,8 @@ from typing import Any, ClassVar, Final
 
 import pulumi
 import pulumi.dynamic
+
+from ._props import PRIORS_KEY
 
 __all__ = ["DatadogResource", "label", "pickler_wrappers", "unwrap_pickler"]
 
@@ -87,6 +92,11 @@ class DatadogResource(pulumi.dynamic.Resource):
     ) -> None:
         unwrap_pickler()
         props = {**dict.fromkeys(self._ATTRIBUTES), **inputs}
+        if PRIORS_KEY in inputs and pulumi.runtime.is_dry_run():
+            # A preview's __priors is unknown (it does not wait for the capture); a resource
+            # in state keeps its own, so no diff lists it.
+            keep = pulumi.ResourceOptions(ignore_changes=[PRIORS_KEY])
+            opts = pulumi.ResourceOptions.merge(opts, keep)
         super().__init__(provider, resource_name, props, opts)
 
 

@@ -62,6 +62,7 @@ from pulumi.output import UNKNOWN
 from ..errors import DatadogError
 from ..type_tokens import MODULE
 from ._base import DatadogResourceProvider, has_unknowns, strip_provider
+from ._props import PRIORS_KEY
 
 __all__ = [
     "LEDGER_KIND",
@@ -84,8 +85,6 @@ __all__ = [
     "without_priors",
 ]
 
-PRIORS_KEY: Final = "__priors"
-"""The hidden input carrying the captured values (keys starting ``__`` are not displayed)."""
 PRIOR_VALUES: Final = "PriorValues"
 """The ``name=`` of the class (type ``pulumi-python:dynamic/datadog-testing:PriorValues``)."""
 LEDGER_NAME: Final = "datadog-testing-prior-values"
