@@ -283,3 +283,69 @@ def test_a_bulk_chunk_is_sent_as_it_is(batcher: FlakyBatcher) -> None:
     chunk: dict[str, FlakyState] = dict.fromkeys(ids[: _flaky_batch.COALESCE_MAX], "fixed")
     write(batcher, api, chunk)
     assert api.patches == [chunk]
+
+
+class Calls:
+    """Stands in for the provider server's call count: each worker counts as running from
+    its start to its end, as a hook does."""
+
+    def __init__(self) -> None:
+        self.running = 0
+        self.lock = threading.Lock()
+
+    def __call__(self) -> int:
+        with self.lock:
+            return self.running
+
+    def run(self, work: object) -> object:
+        assert callable(work)
+        try:
+            return work()
+        finally:
+            with self.lock:
+                self.running -= 1
+
+    def start(self, count: int) -> None:
+        with self.lock:
+            self.running += count
+
+
+def test_writes_wait_for_every_running_call_that_is_still_on_its_way_to_its_write(
+    api: FakeApi,
+) -> None:
+    """Three calls run (e.g. three deletes); two reach their write later than a fixed window
+    would wait. The first write waits until every running call is a queued write: one PATCH."""
+    calls = Calls()
+    batcher = FlakyBatcher(
+        id_queries, repository_query=repository_clause, page_size=1000, busy=calls
+    )
+    ids = _ids(3)
+    calls.start(len(ids))
+
+    def one(index: int) -> object:
+        def work() -> object:
+            time.sleep(0.08 * index)  # other work first: 0, 80 and 160 ms
+            return write(batcher, api, {ids[index]: "quarantined"})
+
+        return calls.run(work)
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = list(pool.map(one, range(3)))
+    assert [p.keys() for p in api.patches] == [set(ids)]
+    assert all(isinstance(r, UpdateFlakyTestsResponse) for r in results)
+
+
+def test_writes_do_not_wait_for_ever_for_a_call_that_never_writes(api: FakeApi) -> None:
+    calls = Calls()
+    batcher = FlakyBatcher(
+        id_queries, repository_query=repository_clause, page_size=1000, busy=calls
+    )
+    calls.start(1)  # a long call that is not a write (never ends here)
+    ids = _ids(2)
+    calls.start(len(ids))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(
+            pool.map(lambda i: calls.run(lambda: write(batcher, api, {i: "disabled"})), ids)
+        )
+    assert sorted(k for p in api.patches for k in p) == ids
+    assert all(isinstance(r, UpdateFlakyTestsResponse) for r in results)

@@ -16,12 +16,15 @@ inside the process:
   that test (``write`` drops it) nor after ``MAX_AGE_S``; the cache lives as long as the
   provider process, i.e. one Pulumi operation.
 - **Writes** (``write``) of a few tests are coalesced: concurrent writes wait for the
-  ``PATCH`` in flight, then for others to join (until ``SERVER_WORKERS`` writes are queued,
-  or for about three recent ``PATCH`` durations, within ``WRITE_WINDOW_S``), and go out
-  together in one ``PATCH``; each
+  ``PATCH`` in flight, then for others to join — until every call the provider server is
+  running is such a write (``running_calls``: no other can join before one of them returns;
+  held ``SETTLE_S`` for the engine's next call to arrive), at most ``WRITE_WINDOW_S[1]`` —
+  and go out together in one ``PATCH``; each
   caller gets back exactly its tests' results, so a failed test fails only the resource
   that manages it (a failed *call* fails every resource in it, as it would have alone).
-  Writes of ``COALESCE_MAX`` tests or more (bulk chunks) are sent as they are.
+  Writes of ``COALESCE_MAX`` tests or more (bulk chunks) are sent as they are. Outside the
+  server (no call count) a write waits for ``SERVER_WORKERS`` others or about three recent
+  ``PATCH`` durations, within ``WRITE_WINDOW_S``.
 
 Nothing here decides what to change: ``_flaky`` does, and its all-or-nothing and roll-back
 rules are unchanged; it only calls ``read``/``write`` instead of searching and patching.
@@ -41,12 +44,14 @@ from typing import Final
 
 from ..identity import FlakyState
 from ..models import FlakyTest, UpdateFlakyTestsResponse
+from ._server_pool import running_calls
 
 __all__ = [
     "COALESCE_MAX",
     "MAX_AGE_S",
     "PARALLEL_SEARCHES",
     "SCAN_EVERY",
+    "SETTLE_S",
     "WRITE_WINDOW_S",
     "FlakyBatcher",
     "Patch",
@@ -67,11 +72,18 @@ comes with the second lookup): the scan costs at most one search per ``SCAN_EVER
 lookups beyond the first page."""
 MAX_AGE_S: Final = 60.0
 """A cached test older than this is read again."""
-WRITE_WINDOW_S: Final = (0.02, 0.25)
-"""Least and most a write waits for others to join it (within: three recent PATCH
-durations — about the time the other workers take to reach their own write)."""
+WRITE_WINDOW_S: Final = (0.02, 0.5)
+"""Least and most a write waits for others to join it (the least only without a call count:
+then three recent PATCH durations, about the time the other workers take to reach their own
+write)."""
+SETTLE_S: Final = 0.03
+"""How long every running call must have been a waiting write, none joining, before they go
+out: the engine sends its next call a while after one returns (it saves its state first), and
+that call may be one more write."""
 SERVER_WORKERS: Final = 4
-"""Hooks the SDK's dynamic-provider server runs at once: no more writes can be waiting."""
+"""Without a call count: the SDK server's own worker limit, the most writes that can wait."""
+_POLL_S: Final = 0.005
+"""How often a waiting write looks at the call count (nothing notifies its changes)."""
 COALESCE_MAX: Final = 50
 """Writes of fewer tests than this are coalesced; larger ones are sent as they are."""
 
@@ -124,8 +136,10 @@ class FlakyBatcher:
         repository_query: Callable[[str], str],
         page_size: int,
         clock: Callable[[], float] = time.monotonic,
+        busy: Callable[[], int | None] = running_calls,
     ) -> None:
         self._queries = queries
+        self._busy = busy
         self._repository_query = repository_query
         self._page_size = page_size
         self._clock = clock
@@ -328,14 +342,8 @@ class FlakyBatcher:
         a write touching a test already in the batch waits for the next one."""
         batch: list[_Write] = []
         try:
-            low, high = WRITE_WINDOW_S
-            deadline = time.monotonic() + min(high, max(low, 3 * self._patch_s))
             with self._lock:
-                while len(self._writes) < SERVER_WORKERS:
-                    left = deadline - time.monotonic()
-                    if left <= 0:
-                        break
-                    self._lock.wait(left)
+                self._wait_for_company()
                 ids: set[str] = set()
                 for queued in self._writes:
                     fits = len(ids) + len(queued.changes) <= COALESCE_MAX * PARALLEL_SEARCHES
@@ -364,6 +372,31 @@ class FlakyBatcher:
                     queued.done = True
                 self._sending = False
                 self._lock.notify_all()
+
+    def _wait_for_company(self) -> None:
+        """Wait (holding ``_lock``) until no other write can join the queued ones soon."""
+        low, high = WRITE_WINDOW_S
+        start = time.monotonic()
+        settled_at: float | None = None
+        seen = 0
+        while len(self._writes) < COALESCE_MAX:
+            now = time.monotonic()
+            running = self._busy()
+            if running is None:  # outside the provider server: a time window
+                window = min(high, max(low, 3 * self._patch_s))
+                if len(self._writes) >= SERVER_WORKERS or now - start >= window:
+                    return
+                self._lock.wait(start + window - now)
+                continue
+            if now - start >= high:
+                return
+            if len(self._writes) < running or len(self._writes) != seen:
+                settled_at, seen = None, len(self._writes)  # a call on its way, or one joined
+            else:  # every call in flight is a queued write
+                settled_at = now if settled_at is None else settled_at
+                if now - settled_at >= SETTLE_S:
+                    return
+            self._lock.wait(_POLL_S)
 
 
 def _record(repo: _Repository, test: FlakyTest, read_at: float) -> None:

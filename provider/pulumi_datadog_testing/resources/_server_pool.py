@@ -12,14 +12,21 @@ collector (one scan per process, at ``configure``) and its worker limit raised t
 to start another thread. A private attribute of two libraries: if either changes shape the scan
 finds nothing and the server keeps its 4 workers (``tests/faults/test_provider_concurrency.py``
 fails then, so an upgrade cannot silently lose this).
+
+The widened pool also counts the calls it is running (``running_calls``): coalesced flaky-test
+writes go out as soon as every call in flight is one of them (``_flaky_batch``), since no
+other write can join before one of them returns.
 """
 
 from __future__ import annotations
 
 import gc
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
-__all__ = ["widen_server_pool"]
+__all__ = ["running_calls", "widen_pool", "widen_server_pool"]
 
 
 def _server_pools() -> list[ThreadPoolExecutor]:
@@ -34,13 +41,77 @@ def _server_pools() -> list[ThreadPoolExecutor]:
 
 
 _widened: list[ThreadPoolExecutor] = []
+_running = 0
+_running_lock = threading.Lock()
+
+
+def running_calls() -> int | None:
+    """How many gRPC calls the server is running now (``None``: no server pool found, e.g.
+    outside the dynamic-provider process)."""
+    if not _widened:
+        return None
+    with _running_lock:
+        return _running
+
+
+def _counted(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def run(*args: Any, **kwargs: Any) -> Any:
+        global _running
+        with _running_lock:
+            _running += 1
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            with _running_lock:
+                _running -= 1
+
+    return run
+
+
+def _start_missing_workers(pool: ThreadPoolExecutor) -> None:
+    """Start a worker for every call waiting while all workers are busy.
+
+    ``ThreadPoolExecutor`` starts a thread only when its count of idle workers is zero, and
+    that count drifts up: a worker that finishes a call counts itself idle, then takes the
+    next queued call at once (CPython 3.11). Once the pool has been saturated it may never
+    start another thread — a pool widened from 4 workers kept running 4 calls at a time."""
+    with pool._shutdown_lock:
+        while len(pool._threads) < pool._max_workers:
+            with _running_lock:
+                wanted = _running + pool._work_queue.qsize()
+            if wanted <= len(pool._threads):
+                return
+            while pool._idle_semaphore.acquire(timeout=0):
+                pass  # the drifted idle count: _adjust_thread_count then starts a thread
+            pool._adjust_thread_count()
+
+
+def _count_calls(pool: ThreadPoolExecutor) -> None:
+    """Make ``pool`` count the calls it runs (gRPC submits each call to it) and start a
+    worker for each call that would otherwise wait."""
+    submit = pool.submit
+
+    def counting_submit(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future = submit(_counted(fn), *args, **kwargs)
+        _start_missing_workers(pool)
+        return future
+
+    pool.submit = counting_submit  # type: ignore[method-assign]
 
 
 def widen_server_pool(size: int) -> bool:
     """Raise the worker limit of this process's gRPC server pool to ``size`` (never lower it;
-    the scan runs once per process); ``False`` when no server pool was found."""
+    the scan runs once per process) and count its calls; ``False`` when no server pool was
+    found."""
     pools = _widened or _server_pools()
-    _widened[:] = pools
     for pool in pools:
-        pool._max_workers = max(pool._max_workers, size)
+        widen_pool(pool, size, count=pool not in _widened)
+    _widened[:] = pools
     return bool(pools)
+
+
+def widen_pool(pool: ThreadPoolExecutor, size: int, *, count: bool = True) -> None:
+    """Let ``pool`` run up to ``size`` calls at once (and, with ``count``, count them)."""
+    if count:
+        _count_calls(pool)
+    pool._max_workers = max(pool._max_workers, size)
