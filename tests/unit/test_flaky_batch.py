@@ -286,8 +286,8 @@ def test_a_bulk_chunk_is_sent_as_it_is(batcher: FlakyBatcher) -> None:
 
 
 class Calls:
-    """Stands in for the provider server's call count: each worker counts as running from
-    its start to its end, as a hook does."""
+    """Stands in for the count of running hooks that may write: each worker counts from its
+    start to its end, as a create or delete hook does."""
 
     def __init__(self) -> None:
         self.running = 0
@@ -313,8 +313,9 @@ class Calls:
 def test_writes_wait_for_every_running_call_that_is_still_on_its_way_to_its_write(
     api: FakeApi,
 ) -> None:
-    """Three calls run (e.g. three deletes); two reach their write later than a fixed window
-    would wait. The first write waits until every running call is a queued write: one PATCH."""
+    """Three hooks run (e.g. three deletes); two reach their write later than the first
+    write's settling time. The first write waits until every running hook is a queued write:
+    one PATCH."""
     calls = Calls()
     batcher = FlakyBatcher(
         id_queries, repository_query=repository_clause, page_size=1000, busy=calls
@@ -335,12 +336,12 @@ def test_writes_wait_for_every_running_call_that_is_still_on_its_way_to_its_writ
     assert all(isinstance(r, UpdateFlakyTestsResponse) for r in results)
 
 
-def test_writes_do_not_wait_for_ever_for_a_call_that_never_writes(api: FakeApi) -> None:
+def test_writes_do_not_wait_for_ever_for_a_hook_that_does_not_write(api: FakeApi) -> None:
     calls = Calls()
     batcher = FlakyBatcher(
         id_queries, repository_query=repository_clause, page_size=1000, busy=calls
     )
-    calls.start(1)  # a long call that is not a write (never ends here)
+    calls.start(1)  # a long hook that writes no flaky test (never ends here)
     ids = _ids(2)
     calls.start(len(ids))
     with ThreadPoolExecutor(max_workers=2) as pool:

@@ -29,6 +29,7 @@ from ._process import (
     use_client,
 )
 from ._props import PROVIDER_KEY, given_inputs, input_names, strip_provider
+from ._writing_hooks import WRITING_HOOKS, counted
 
 if TYPE_CHECKING:
     from ..api import DatadogAPI
@@ -99,6 +100,13 @@ class DatadogResourceProvider(ResourceProvider):
     # The pickle holds no secret (``__getstate__`` enforces it), so it need not be stored
     # encrypted: state stays inspectable, and tests can prove no key is in it.
     serialize_as_secret_always = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in WRITING_HOOKS:  # counted while they run (see _writing_hooks)
+            hook = cls.__dict__.get(name)
+            if callable(hook) and not getattr(hook, "_counted", False):
+                setattr(cls, name, counted(hook))
 
     def configure(self, req: ConfigureRequest) -> None:
         configure_process(req.config)

@@ -13,9 +13,9 @@ to start another thread. A private attribute of two libraries: if either changes
 finds nothing and the server keeps its 4 workers (``tests/faults/test_provider_concurrency.py``
 fails then, so an upgrade cannot silently lose this).
 
-The widened pool also counts the calls it is running (``running_calls``): coalesced flaky-test
-writes go out as soon as every call in flight is one of them (``_flaky_batch``), since no
-other write can join before one of them returns.
+The widened pool starts a worker for every call that would wait for one: CPython's pool starts
+threads only while its count of idle workers is zero, and that count drifts (see
+``_start_missing_workers``).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-__all__ = ["running_calls", "widen_pool", "widen_server_pool"]
+__all__ = ["widen_pool", "widen_server_pool"]
 
 
 def _server_pools() -> list[ThreadPoolExecutor]:
@@ -43,15 +43,6 @@ def _server_pools() -> list[ThreadPoolExecutor]:
 _widened: list[ThreadPoolExecutor] = []
 _running = 0
 _running_lock = threading.Lock()
-
-
-def running_calls() -> int | None:
-    """How many gRPC calls the server is running now (``None``: no server pool found, e.g.
-    outside the dynamic-provider process)."""
-    if not _widened:
-        return None
-    with _running_lock:
-        return _running
 
 
 def _counted(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -87,8 +78,8 @@ def _start_missing_workers(pool: ThreadPoolExecutor) -> None:
 
 
 def _count_calls(pool: ThreadPoolExecutor) -> None:
-    """Make ``pool`` count the calls it runs (gRPC submits each call to it) and start a
-    worker for each call that would otherwise wait."""
+    """Make ``pool`` count the calls it runs (gRPC submits each call to it) to start a worker
+    for each call that would otherwise wait."""
     submit = pool.submit
 
     def counting_submit(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
@@ -111,7 +102,7 @@ def widen_server_pool(size: int) -> bool:
 
 
 def widen_pool(pool: ThreadPoolExecutor, size: int, *, count: bool = True) -> None:
-    """Let ``pool`` run up to ``size`` calls at once (and, with ``count``, count them)."""
+    """Let ``pool`` run up to ``size`` calls at once (``count``: first use of this pool)."""
     if count:
         _count_calls(pool)
     pool._max_workers = max(pool._max_workers, size)

@@ -1,0 +1,55 @@
+"""How many hooks that may write — ``create``, ``update``, ``delete`` — this provider process is
+running now.
+
+Coalesced flaky-test writes (``_flaky_batch``) go out once every such hook in flight is one of
+them: any other may still reach a write of its own (a flaky-test create reads first), while
+``check``, ``diff`` and ``read`` never write and are not waited for.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from typing import Any, Final, TypeVar
+
+__all__ = ["WRITING_HOOKS", "counted", "writing_hooks"]
+
+WRITING_HOOKS: Final = ("create", "update", "delete")
+"""The provider hooks that may write."""
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_running = 0
+_lock = threading.Lock()
+_depth = threading.local()
+"""Per thread: how deep in counted hooks (a hook calling another counts once)."""
+
+
+def writing_hooks() -> int:
+    """How many ``create``/``update``/``delete`` hooks run now in this process."""
+    with _lock:
+        return _running
+
+
+def counted(hook: F) -> F:
+    """``hook``, counted by ``writing_hooks`` while it runs."""
+
+    @functools.wraps(hook)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        global _running
+        depth = getattr(_depth, "value", 0)
+        _depth.value = depth + 1
+        if depth == 0:
+            with _lock:
+                _running += 1
+        try:
+            return hook(*args, **kwargs)
+        finally:
+            _depth.value = depth
+            if depth == 0:
+                with _lock:
+                    _running -= 1
+
+    run.__dict__["_counted"] = True
+    return run  # type: ignore[return-value]
