@@ -10,8 +10,11 @@ import pytest
 from pulumi_datadog_testing.client import DatadogClient
 from pulumi_datadog_testing.errors import FlakyTestsNotFoundError, FlakyUpdateError
 from pulumi_datadog_testing.resources._base import WIRE_UNKNOWN
-from pulumi_datadog_testing.resources.flaky_test_states import FlakyTestStatesProvider
-from pulumi_datadog_testing.resources.prior_values import PRIORS_KEY
+from pulumi_datadog_testing.resources.flaky_test_states import (
+    PRIOR_SPEC,
+    FlakyTestStatesProvider,
+)
+from pulumi_datadog_testing.resources.prior_values import PRIORS_KEY, Captured
 from tests.support.results import outs
 from tests.unit._flaky_fake import REPO, FakeFlakyAPI, serving
 
@@ -183,6 +186,28 @@ def test_create_checks_tests_captured_as_already_in_their_state(
     assert outs(result)["previous_states"] == {a: "active", b: "active"}
     provider.delete(result.id, outs(result))
     assert api.states([a, b]) == {a: "active", b: "active"}
+
+
+def test_capture_keeps_a_bare_state_per_test(
+    provider: FlakyTestStatesProvider, api: FakeFlakyAPI
+) -> None:
+    """The capture holds one string per test (not ``{"state": ...}``: half the property values
+    the engine marshals for a large set); values captured earlier are kept as they were, and
+    the create restores from either form."""
+    a, b = api.add(2)
+    (c,) = api.add(1, state="disabled")
+    declared = {"repository_id": REPO, "states": dict.fromkeys([a, b, c], "quarantined")}
+    earlier = Captured({a: {"state": "fixed"}}, True)
+    captured = PRIOR_SPEC.capture(declared, earlier)
+    assert captured.values == {a: {"state": "fixed"}, b: "active", c: "disabled"}
+    assert PRIOR_SPEC.overlap({**declared, "states": {c: "disabled"}}, captured) == [c]
+    result = provider.create({**declared, PRIORS_KEY: {"values": captured.values}})
+    assert outs(result)["previous_states"] == {a: "fixed", b: "active", c: "disabled"}
+    adopted = PRIOR_SPEC.adopt(declared, captured)
+    assert adopted is not None
+    assert adopted[1]["previous_states"] == {a: "fixed", b: "active", c: "disabled"}
+    provider.delete(result.id, outs(result))
+    assert api.states([a, b, c]) == {a: "fixed", b: "active", c: "disabled"}
 
 
 def test_create_of_500_tests_is_one_patch(

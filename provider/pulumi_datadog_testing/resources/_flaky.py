@@ -26,7 +26,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeVar, cast
 
 from pulumi.dynamic import CheckFailure, CheckResult, DiffResult
 from pydantic import BaseModel
@@ -52,6 +52,7 @@ __all__ = [
     "FlakyProvider",
     "Managed",
     "apply_all_or_nothing",
+    "captured_state",
     "captured_test",
     "captured_value",
     "check_test_ids",
@@ -155,7 +156,9 @@ def read_tests(
 
 
 def captured_value(test: FlakyTest, *, details: bool = False) -> dict[str, Any]:
-    """What ``PriorValues`` keeps of a test: its state (and module/suite/name if ``details``)."""
+    """What ``PriorValues`` keeps of a single ``FlakyTestState``'s test: its state (and
+    module/suite/name if ``details``). ``FlakyTestStates`` keeps the bare state instead
+    (``captured_state``)."""
     value: dict[str, Any] = {"state": state_of(test)}
     if details:
         attrs = test.attributes
@@ -165,11 +168,21 @@ def captured_value(test: FlakyTest, *, details: bool = False) -> dict[str, Any]:
     return value
 
 
-def captured_test(test_id: str, value: Mapping[str, Any]) -> FlakyTest:
-    """A test as ``captured_value`` recorded it."""
-    attributes = {k: value.get(k) for k in ("module", "suite", "name") if value.get(k)}
+def captured_state(value: Any) -> FlakyState:
+    """The state in a captured value: a bare state (``FlakyTestStates``: one string per test
+    keeps a 20,000-test capture at 20,000 property values, each of which the engine marshals
+    and logs on every gRPC call) or ``{"state": ..., ...}`` (``captured_value``; also what
+    ``FlakyTestStates`` captured before)."""
+    state = value.get("state") if isinstance(value, Mapping) else value
+    return cast("FlakyState", state) if isinstance(state, str) and state else "active"
+
+
+def captured_test(test_id: str, value: Any) -> FlakyTest:
+    """A test as captured (``captured_value`` or a bare state: ``captured_state``)."""
+    details = value if isinstance(value, Mapping) else {}
+    attributes = {k: details.get(k) for k in ("module", "suite", "name") if details.get(k)}
     return FlakyTest.model_validate(
-        {"id": test_id, "attributes": {**attributes, "flaky_state": value.get("state")}}
+        {"id": test_id, "attributes": {**attributes, "flaky_state": captured_state(value)}}
     )
 
 
@@ -403,19 +416,25 @@ def reconcile(
     the state a failure sets them back to.
     """
     new_ids = [i for i in desired if i not in old.previous]
-    found = {i: captured_test(i, captured[i]) for i in new_ids if captured and i in captured}
+    # Each new test's state before this write (states only: no model per test).
+    found: States = {i: captured_state(captured[i]) for i in new_ids if captured and i in captured}
     # Tests captured as already in their desired state are not sent, so the server still shows
     # their state from before this write: read them again (one search, only when there are
     # such tests). A capture taken after Pulumi's own write said so wrongly (a resource moved
     # between the ledger and a sibling, then deleted alone, which put the state back).
-    settled = [i for i, test in found.items() if state_of(test) == desired[i]]
+    settled = [i for i, state in found.items() if state == desired[i]]
     if settled:
         now = read_tests(api, repository_id, settled, target=target)
-        found.update({i: now[i] for i in settled if i in now and state_of(now[i]) != desired[i]})
-    found.update({i: known[i] for i in new_ids if known and i in known and i not in found})
+        found.update(
+            {i: state_of(now[i]) for i in settled if i in now and state_of(now[i]) != desired[i]}
+        )
+    found.update(
+        {i: state_of(known[i]) for i in new_ids if known and i in known and i not in found}
+    )
     missing_reads = [i for i in new_ids if i not in found]
     if missing_reads:
-        found.update(read_tests(api, repository_id, missing_reads, target=target))
+        read = read_tests(api, repository_id, missing_reads, target=target)
+        found.update({i: state_of(test) for i, test in read.items()})
     missing = [i for i in new_ids if i not in found]
     if missing:
         raise FlakyTestsNotFoundError(
@@ -425,8 +444,8 @@ def reconcile(
             "changed",
             missing,
         )
-    current: States = {**old.current, **{i: state_of(found[i]) for i in new_ids}}
-    previous: States = {**old.previous, **{i: state_of(found[i]) for i in new_ids}}
+    current: States = {**old.current, **{i: found[i] for i in new_ids}}
+    previous: States = {**old.previous, **{i: found[i] for i in new_ids}}
     released = old.previous.keys() - desired.keys()
     target_states: States = {**{i: old.previous[i] for i in released}, **desired}
     changes = {i: s for i, s in target_states.items() if current.get(i) != s}

@@ -314,8 +314,9 @@ def _capture(declared: Mapping[str, Any], known: Captured | None) -> Captured:
         hits = _flaky.search(api, _scoped(inputs), target=_target(inputs))
         found = {t.id: t for t in hits}
         wanted = sorted(found)
+    # A bare state per test (``_flaky.captured_state``): the lightest value in state.
     values = {
-        i: kept[i] if i in kept else _flaky.captured_value(found[i])
+        i: kept[i] if i in kept else _flaky.state_of(found[i])
         for i in wanted
         if i in kept or i in found
     }
@@ -333,9 +334,8 @@ def _overlap(declared: Mapping[str, Any], captured: Captured) -> list[str]:
     return sorted(
         test_id
         for test_id, value in captured.values.items()
-        if isinstance(value, Mapping)
-        and wanted.get(test_id) not in (None, "active")
-        and value.get("state") == wanted.get(test_id)
+        if wanted.get(test_id) not in (None, "active")
+        and _flaky.captured_state(value) == wanted.get(test_id)
     )
 
 
@@ -346,7 +346,7 @@ def _scope(declared: Mapping[str, Any]) -> Any:
 
 def _adopt(declared: Mapping[str, Any], captured: Captured) -> tuple[str, dict[str, Any]] | None:
     inputs = _parse(declared)
-    prior = {i: _flaky.state_of(_flaky.captured_test(i, v)) for i, v in captured.values.items()}
+    prior = {i: _flaky.captured_state(v) for i, v in captured.values.items()}
     if inputs.states is not None:
         desired: dict[str, FlakyState] = inputs.desired_states()
     else:
