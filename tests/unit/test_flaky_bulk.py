@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 import httpx
@@ -18,6 +19,7 @@ from pulumi_datadog_testing.errors import (
 )
 from pulumi_datadog_testing.resources import _flaky
 from pulumi_datadog_testing.resources._flaky import (
+    PARALLEL_WRITES,
     Managed,
     apply_all_or_nothing,
     id_queries,
@@ -25,6 +27,7 @@ from pulumi_datadog_testing.resources._flaky import (
     reconcile,
     search,
 )
+from pulumi_datadog_testing.resources._flaky_batch import COALESCE_MAX
 from tests.unit._flaky_fake import REPO, FakeFlakyAPI
 
 MakeClient = Callable[..., DatadogClient]
@@ -180,6 +183,55 @@ def test_a_failed_test_stops_the_run_and_rolls_back_what_changed(flaky_api: Make
         ids[14]: "internal error",
     }
     assert caught.value.rollback_failures == {}
+
+
+def test_large_chunks_go_out_a_wave_at_a_time(flaky_api: MakeAPI) -> None:
+    """Chunks of ``COALESCE_MAX`` tests or more are sent ``PARALLEL_WRITES`` at once: the
+    first wave's PATCHes all wait at a barrier that only opens when every one of them is in
+    flight (sent one after another, the first would wait alone and the barrier break)."""
+    api = FakeFlakyAPI()
+    size = COALESCE_MAX
+    ids = api.add(size * (PARALLEL_WRITES + 1))
+    barrier = threading.Barrier(PARALLEL_WRITES, timeout=10)
+    original = api._patch
+
+    def first_wave_together(body: dict) -> httpx.Response:  # type: ignore[type-arg]
+        if len(api.patched()) <= PARALLEL_WRITES:
+            barrier.wait()
+        return original(body)
+
+    api._patch = first_wave_together  # type: ignore[method-assign]
+    client = flaky_api(api, flaky_bulk_chunk_size=size)
+    # The process's first call to the endpoint family probes its rate limit alone (pacing).
+    read_tests(client, REPO, ids[:1], target=T)
+    apply_all_or_nothing(client, dict.fromkeys(ids, "quarantined"), api.states(), target=T)
+    assert sorted(len(p) for p in api.patched()) == [size] * (PARALLEL_WRITES + 1)
+    assert set(api.states().values()) == {"quarantined"}
+
+
+def test_a_failed_wave_stops_the_run_and_rolls_back_every_chunk_of_it(
+    flaky_api: MakeAPI,
+) -> None:
+    """A failure in the second chunk: the wave's other chunks were sent at the same time and
+    are set back; the chunk after the wave is never sent."""
+    api = FakeFlakyAPI()
+    size = COALESCE_MAX
+    ids = api.add(size * (PARALLEL_WRITES + 1))
+    api.patch_failures = {ids[size + 1]: "locked"}
+    client = flaky_api(api, flaky_bulk_chunk_size=size)
+    with pytest.raises(FlakyUpdateError) as caught:
+        apply_all_or_nothing(client, dict.fromkeys(ids, "fixed"), api.states(), target=T)
+    assert api.states() == dict.fromkeys(ids, "active")
+    sent = api.patched()
+    first_wave = {i for p in sent[:PARALLEL_WRITES] for i in p}
+    assert first_wave == set(ids[: size * PARALLEL_WRITES])  # the last chunk was never sent
+    rolled_back = {i for p in sent[PARALLEL_WRITES:] for i in p}
+    assert rolled_back == first_wave - {ids[size + 1]}
+    changed = size * PARALLEL_WRITES - 1
+    assert (
+        f"; {size} tests were not sent; the {changed} tests this operation had already changed "
+        "were set back, so no test changed" in str(caught.value)
+    )
 
 
 def test_failures_with_the_same_error_are_grouped(flaky_api: MakeAPI) -> None:

@@ -8,12 +8,13 @@ they differ only in how the set is declared. Everything that talks to the API is
   is longer than ``MAX_QUERY_CHARS``, ``page.limit`` 1000, cursor pagination followed to the
   end (bounded: a cursor that repeats is an error).
 - **Writes** go through the bulk ``PATCH``, in chunks of ``flakyBulkChunkSize`` tests
-  (``Settings.flaky_bulk_chunk_size``, default 1,000), and only for tests whose state actually
-  changes. The PATCH sets absolute states, so it is idempotent and safely retried.
+  (``Settings.flaky_bulk_chunk_size``, default 1,000), ``PARALLEL_WRITES`` chunks at a time,
+  and only for tests whose state actually changes. The PATCH sets absolute states, so it is
+  idempotent and safely retried.
 - **All or nothing**: a dynamic provider cannot hand partial state back to the engine (an
   exception from ``create``/``update``/``delete`` keeps the previous state), so when a test
-  fails (``results[].success: false``, a missing result, or a failed call) no further chunk
-  is sent and every test changed by this operation is set back to the state it had before.
+  fails (``results[].success: false``, a missing result, or a failed call) no further wave
+  of chunks is sent and every test changed by this operation is set back to the state it had before.
   The error names each failed test with Datadog's error, and any test whose roll-back failed.
 - **Restore on delete**: each managed test's state from before it was managed is recorded at
   create (``previous``); releasing a test sets it back to that state, unless Pulumi never
@@ -25,6 +26,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeVar, cast
 
@@ -41,7 +43,7 @@ from ..models import (
     FlakyTest,
 )
 from ._base import DatadogResourceProvider, check_inputs, strip_provider
-from ._flaky_batch import FlakyBatcher, batcher_for
+from ._flaky_batch import COALESCE_MAX, FlakyBatcher, batcher_for
 from .prior_values import PRIORS_KEY, keep_captured
 
 if TYPE_CHECKING:
@@ -49,6 +51,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_QUERY_CHARS",
+    "PARALLEL_WRITES",
     "FlakyProvider",
     "Managed",
     "apply_all_or_nothing",
@@ -71,6 +74,11 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+PARALLEL_WRITES: Final = 4
+"""Bulk ``PATCH`` chunks of one operation in flight at once (as the provider's 4 hooks, and
+a 4-thread script, would): each wave of chunks is answered before the next starts, so a
+failure stops the run as early as with one chunk at a time, give or take the wave."""
 
 MAX_QUERY_CHARS: Final = 8000
 """Longest search query sent. The API documents no limit; 8,000 characters (about 390 test
@@ -219,17 +227,33 @@ class _Sent:
     def attempted(self) -> set[str]:
         return {*self.changed, *self.failed, *self.uncertain}
 
+    def add(self, chunk: Sequence[str], outcome: _Sent | DatadogAPIError) -> None:
+        """Take in what sending ``chunk`` did (its results, or the call's error)."""
+        if isinstance(outcome, DatadogAPIError):
+            # A 4xx (but 408) refuses the request as a whole; anything else may have applied.
+            if not _refused(outcome):
+                self.uncertain.update(chunk)
+            self.error = self.error or outcome
+            return
+        self.changed.extend(outcome.changed)
+        self.failed.update(outcome.failed)
+        self.uncertain.update(outcome.uncertain)
+
 
 def _patch(
-    api: TestOptimizationAPI, changes: Mapping[str, FlakyState], sent: _Sent, *, target: str
-) -> None:
-    """One bulk PATCH (shared with concurrent small ones: ``_flaky_batch``); records each
-    test's outcome in ``sent``."""
-    response = batcher(api).write(
-        changes,
-        target=target,
-        patch=lambda merged, what: api.update_flaky_test_states(merged, target=what),
-    )
+    api: TestOptimizationAPI, changes: Mapping[str, FlakyState], *, target: str
+) -> _Sent | DatadogAPIError:
+    """One bulk PATCH (shared with concurrent small ones: ``_flaky_batch``): each test's
+    outcome, or the error of the call."""
+    sent = _Sent()
+    try:
+        response = batcher(api).write(
+            changes,
+            target=target,
+            patch=lambda merged, what: api.update_flaky_test_states(merged, target=what),
+        )
+    except DatadogAPIError as exc:
+        return exc
     attrs = response.data.attributes
     results = {r.id: r for r in attrs.results if r.id in changes}
     if attrs.has_errors and all(r.success for r in results.values()):
@@ -238,7 +262,7 @@ def _patch(
         sent.failed.update(
             dict.fromkeys(changes, "Datadog reported has_errors without naming a failed test")
         )
-        return
+        return sent
     for test_id in changes:
         result = results.get(test_id)
         if result is None:
@@ -248,6 +272,7 @@ def _patch(
             sent.changed.append(test_id)
         else:
             sent.failed[test_id] = result.error or "no error text"
+    return sent
 
 
 Exists = Callable[[list[str]], set[str]]
@@ -263,18 +288,21 @@ def _send(
     releasing: Collection[str] = (),
     exists: Exists | None = None,
 ) -> _Sent:
-    """Send ``changes`` chunk by chunk, stopping after the first chunk with a failure
-    (tests after it are not sent). A failed test in ``releasing`` that ``exists`` says is
-    gone is not a failure: there is nothing left to restore."""
+    """Send ``changes`` in chunks, ``PARALLEL_WRITES`` chunks at a time (a wave; chunks under
+    ``COALESCE_MAX`` tests one at a time), stopping after the first wave with a failure
+    (chunks after it are not sent). A failed test in
+    ``releasing`` that ``exists`` says is gone is not a failure: there is nothing left to
+    restore."""
     sent = _Sent()
-    for batch in chunked(sorted(changes), chunk_size):
-        try:
-            _patch(api, {i: changes[i] for i in batch}, sent, target=target)
-        except DatadogAPIError as exc:
-            # A 4xx (but 408) refuses the request as a whole; anything else may have applied.
-            if not _refused(exc):
-                sent.uncertain.update(batch)
-            sent.error = exc
+    chunks = list(chunked(sorted(changes), chunk_size))
+    # Chunks small enough to be coalesced (``_flaky_batch``) go one at a time: sent together
+    # they would be merged into one PATCH larger than the chunk size.
+    at_once = PARALLEL_WRITES if chunk_size >= COALESCE_MAX else 1
+    for start in range(0, len(chunks), at_once):
+        wave = chunks[start : start + at_once]
+        for chunk, outcome in zip(wave, _send_wave(api, changes, wave, target), strict=True):
+            sent.add(chunk, outcome)
+        if sent.error is not None:
             return sent
         suspects = [i for i in sent.failed if i in releasing and i not in sent.uncertain]
         if suspects and exists is not None:
@@ -286,6 +314,24 @@ def _send(
         if sent.failed:
             break
     return sent
+
+
+def _send_wave(
+    api: TestOptimizationAPI,
+    changes: Mapping[str, FlakyState],
+    wave: Sequence[Sequence[str]],
+    target: str,
+) -> list[_Sent | DatadogAPIError]:
+    """Each chunk of ``wave`` sent at the same time (one thread per chunk; every chunk is
+    sent and answered before this returns, so a roll-back sees every outcome)."""
+
+    def one(chunk: Sequence[str]) -> _Sent | DatadogAPIError:
+        return _patch(api, {i: changes[i] for i in chunk}, target=target)
+
+    if len(wave) == 1:
+        return [one(wave[0])]
+    with ThreadPoolExecutor(max_workers=len(wave), thread_name_prefix="flaky-patch") as pool:
+        return list(pool.map(one, wave))
 
 
 def _refused(error: DatadogAPIError) -> bool:
