@@ -82,7 +82,7 @@ class ProviderMocks(pulumi.runtime.Mocks):
         self.registered.append(args)
         kind = args.typ.rpartition(":")[2]
         if kind == PRIOR_VALUES:
-            return f"{args.name}-priors", {**args.inputs, "values": {}, "overlap": []}
+            return f"{args.name}-priors", {**args.inputs, "values": {}}
         outputs = {k: v for k, v in args.inputs.items() if not k.startswith("__")}
         return args.resource_id or f"{args.name}-id", {**outputs, **REPORTED[ResourceKind(kind)]}
 

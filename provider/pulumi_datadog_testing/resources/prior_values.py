@@ -259,7 +259,6 @@ class PriorValuesProvider(DatadogResourceProvider):
             "declared": declared,
             "values": captured.values,
             "existed": captured.existed,
-            "overlap": spec.overlap(declared, captured),
         }
 
 
@@ -335,11 +334,7 @@ def _capture_entry(
             "create reads them itself"
         )
         return None
-    return {
-        "values": found.values,
-        "existed": found.existed,
-        "overlap": spec.overlap(declared, found),
-    }
+    return {"values": found.values, "existed": found.existed}
 
 
 def _renamed(
@@ -493,13 +488,13 @@ def _sibling_name(resource_name: str, kind: str, parent: pulumi.Resource | None)
 
 class PriorValues(pulumi.dynamic.Resource, module=MODULE, name=PRIOR_VALUES):
     """The prior values of one managed resource (its sibling) or of many (the ledger; see the
-    module docstring). A sibling's outputs: ``values`` (key → prior value), ``existed``,
-    ``overlap`` (keys that already held the declared value, explicitly set: possibly another
-    stack's write); the ledger's: ``captures`` (entry key → those three)."""
+    module docstring). A sibling's outputs: ``values`` (key → prior value) and ``existed``;
+    the ledger's: ``captures`` (entry key → those two). (States written before 2026-12-01
+    also hold ``overlap``, which nothing reads: the warning comes from each resource's own
+    recorded prior values, see ``OverlapWatch``.)"""
 
     values: pulumi.Output[dict[str, Any]]
     existed: pulumi.Output[bool | None]
-    overlap: pulumi.Output[list[str]]
     captures: pulumi.Output[dict[str, Any]]
 
     def __init__(
@@ -521,7 +516,6 @@ class PriorValues(pulumi.dynamic.Resource, module=MODULE, name=PRIOR_VALUES):
                 "declared": dict(declared),
                 "values": None,
                 "existed": None,
-                "overlap": None,
             }
             if owner is not None:  # named apart from its resource (see _sibling_name)
                 props["owner"] = owner
