@@ -15,7 +15,7 @@ from pulumi_datadog_testing.resources.flaky_test_states import (
     FlakyTestStatesProvider,
 )
 from pulumi_datadog_testing.resources.prior_values import PRIORS_KEY, Captured
-from tests.support.results import outs
+from tests.support.results import inputs, outs
 from tests.unit._flaky_fake import REPO, FakeFlakyAPI, serving
 
 MakeClient = Callable[..., DatadogClient]
@@ -317,6 +317,48 @@ def test_read_reports_drift_in_outputs_and_inputs(
     assert result.inputs == {"repository_id": REPO, "states": {a: "active"}, "reason": "r"}
     news = {"repository_id": REPO, "states": {a: "quarantined", b: "quarantined"}, "reason": "r"}
     assert provider.diff(created.id, outs(result), news).changes is True
+
+
+def test_priors_output_keeps_only_what_differs_from_previous_states(
+    provider: FlakyTestStatesProvider, api: FakeFlakyAPI
+) -> None:
+    """The ``__priors`` output holds the captured values ``previous_states`` does not already
+    say (a test captured as ``fixed`` that the create found otherwise, a captured test no
+    longer managed, a managed test never captured); refresh hands the capture back whole, as
+    it was given, and stores it the same compact way again (gone tests included)."""
+    a, b, c, d, e = api.add(5)
+    api.tests[b].state = "disabled"
+    priors = {
+        "values": {a: "active", b: "disabled", c: "quarantined", e: {"state": "active"}},
+        "existed": True,
+    }
+    declared = {"repository_id": REPO, "states": dict.fromkeys([a, b, c, d], "quarantined")}
+    created = provider.create({**declared, PRIORS_KEY: priors})
+    stored = outs(created)[PRIORS_KEY]
+    assert outs(created)["previous_states"] == {
+        a: "active",
+        b: "disabled",
+        c: "active",
+        d: "active",
+    }
+    assert stored == {
+        "values": {c: "quarantined", e: {"state": "active"}},
+        "existed": True,
+        "not_captured": [d],
+    }
+    del api.tests[a]  # gone: leaves the managed set, its captured value stays
+    result = provider.read(created.id, outs(created))
+    assert inputs(result)[PRIORS_KEY] == priors
+    assert outs(result)["previous_states"] == {b: "disabled", c: "active", d: "active"}
+    assert outs(result)[PRIORS_KEY] == {
+        "values": {a: "active", c: "quarantined", e: {"state": "active"}},
+        "existed": True,
+        "not_captured": [d],
+    }
+    again = provider.read(created.id, outs(result))
+    assert inputs(again)[PRIORS_KEY] == priors
+    legacy = {**outs(created), PRIORS_KEY: priors}  # stored whole (before): read as it is
+    assert inputs(provider.read(created.id, legacy))[PRIORS_KEY] == priors
 
 
 def test_read_adopts_listed_tests_in_their_current_state(

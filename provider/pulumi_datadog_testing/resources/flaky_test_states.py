@@ -66,6 +66,7 @@ from ._flaky_notes import (
 )
 from ._resource import DatadogResource, label
 from .prior_values import (
+    PRIORS_KEY,
     Captured,
     PriorSpec,
     captured_of,
@@ -179,7 +180,7 @@ class FlakyTestStatesProvider(_flaky.FlakyProvider):
         )
         return CreateResult(
             f"{inputs.repository_id}::{uuid.uuid4().hex[:16]}",
-            carry_priors(props, _outputs(inputs, managed)),
+            _stored_priors(props, _outputs(inputs, managed)),
         )
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
@@ -196,7 +197,7 @@ class FlakyTestStatesProvider(_flaky.FlakyProvider):
             known=known,
             captured=captured.values if captured else None,
         )
-        return UpdateResult(carry_priors(news, _outputs(inputs, managed)))
+        return UpdateResult(_stored_priors(news, _outputs(inputs, managed)))
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         old = _flaky.managed_of(props, "previous_states", "states")
@@ -235,6 +236,7 @@ class FlakyTestStatesProvider(_flaky.FlakyProvider):
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         if not props.get("repository_id"):
             return self._adopt(id_)
+        props = _full_priors(props)
         inputs = _parse(props)
         old = _flaky.managed_of(props, "previous_states", "states")
         target = _target(inputs)
@@ -267,7 +269,7 @@ class FlakyTestStatesProvider(_flaky.FlakyProvider):
                 test_id: {**notes[test_id], "state": state} if test_id in notes else state
                 for test_id, state in managed.current.items()
             }
-        return ReadResult(id_, carry_priors(props, outs), carry_priors(props, refreshed))
+        return ReadResult(id_, _stored_priors(props, outs), carry_priors(props, refreshed))
 
     def _desired(
         self,
@@ -375,6 +377,43 @@ def _parse(props: Mapping[str, Any]) -> FlakyTestStatesInputs:
     if raw.get("query") is not None:
         raw.pop("states", None)  # the query form's states are an output
     return FlakyTestStatesInputs.model_validate(raw)
+
+
+NOT_CAPTURED: Final = "not_captured"
+"""In the ``__priors`` *output*: the managed tests the capture has no value for. Its presence
+says the output holds only the captured values that differ from ``previous_states``."""
+
+
+def _stored_priors(props: Mapping[str, Any], outs: dict[str, Any]) -> dict[str, Any]:
+    """``outs`` with the ``__priors`` input of ``props``, kept (for refresh to hand back) as
+    the captured values that differ from ``outs["previous_states"]``: a managed test's prior
+    state is what was captured, so storing the capture whole would put the same 20,000 values
+    into state, and through every gRPC call, twice. ``_full_priors`` reverses it."""
+    raw = props.get(PRIORS_KEY)
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("values"), Mapping):
+        return carry_priors(props, outs)
+    values: Mapping[str, Any] = raw["values"]
+    previous: Mapping[str, Any] = outs["previous_states"]
+    outs[PRIORS_KEY] = {
+        **{k: v for k, v in raw.items() if k != NOT_CAPTURED},
+        "values": {k: v for k, v in values.items() if previous.get(k) != v},
+        NOT_CAPTURED: sorted(k for k in previous if k not in values),
+    }
+    return outs
+
+
+def _full_priors(props: Mapping[str, Any]) -> dict[str, Any]:
+    """``props`` (outputs) with their ``__priors`` whole again (``_stored_priors`` reversed;
+    outputs stored whole, as before, are returned as they are)."""
+    raw = props.get(PRIORS_KEY)
+    if not isinstance(raw, Mapping) or NOT_CAPTURED not in raw:
+        return dict(props)
+    skipped = set(raw.get(NOT_CAPTURED) or ())
+    previous = _flaky.states_map(props.get("previous_states"))
+    values = {k: v for k, v in previous.items() if k not in skipped}
+    values.update(raw.get("values") or {})
+    whole = {k: v for k, v in raw.items() if k != NOT_CAPTURED}
+    return {**props, PRIORS_KEY: {**whole, "values": values}}
 
 
 def _scoped(inputs: FlakyTestStatesInputs) -> str:
