@@ -308,3 +308,26 @@ def test_a_preview_does_not_wait_for_the_prior_values(preview: bool) -> None:
     else:
         assert isinstance(ledger, pulumi.Output)
         assert isinstance(sibling, dict) and isinstance(sibling["values"], pulumi.Output)
+
+
+@pulumi.runtime.test
+def test_output_attributes_are_not_among_the_outputs_the_program_waits_for(
+    mocks: ProviderMocks,
+) -> Any:
+    """The SDK waits at the end of the program on every tracked Output each time one resolves
+    (quadratic); a resource's own attributes are resolved by its registration, which the SDK
+    waits for anyway, so they are untracked. What user code derives from them stays tracked."""
+    from pulumi.runtime.settings import SETTINGS
+
+    resources = declare_all()
+    settings = resources[ResourceKind.SERVICE_SETTINGS]
+    assert isinstance(settings, ServiceSettings)
+    prior = settings.prior
+    derived = prior.apply(len)
+    for resource in resources.values():
+        for name in type(resource).__annotations__:
+            assert getattr(resource, name)._data not in SETTINGS.outputs, name
+    assert derived._data in SETTINGS.outputs
+    return pulumi.Output.all(derived, *(r.urn for r in resources.values())).apply(
+        lambda values: None if values[0] == 1 else pytest.fail(f"prior resolved to {values[0]}")
+    )

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import inspect
 import pickle
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar, Final
 
 import pulumi
@@ -34,7 +34,7 @@ import pulumi.dynamic
 
 from ._props import PRIORS_KEY
 
-__all__ = ["DatadogResource", "label", "pickler_wrappers", "unwrap_pickler"]
+__all__ = ["DatadogResource", "label", "pickler_wrappers", "untrack", "unwrap_pickler"]
 
 _SORTING_WRAPPER: Final = "batch_set_items_sorted"
 """Name prefix of the wrapper ``serialize_provider`` installs (both Python-version variants)."""
@@ -98,6 +98,35 @@ class DatadogResource(pulumi.dynamic.Resource):
             keep = pulumi.ResourceOptions(ignore_changes=[PRIORS_KEY])
             opts = pulumi.ResourceOptions.merge(opts, keep)
         super().__init__(provider, resource_name, props, opts)
+        untrack(getattr(self, name, None) for name in self._ATTRIBUTES)
+
+
+def untrack(outputs: Iterable[Any]) -> None:
+    """Take a resource's own output attributes out of the Outputs the SDK waits for at the end
+    of the program (``SETTINGS.outputs``). The registration resolves them, and the SDK waits
+    for every registration anyway (its errors fail the program); an Output derived from one
+    (``apply``) is still waited for. At the end of the program ``wait_for_rpcs`` waits on
+    every tracked Output each time one resolves (cost: resolutions × tracked Outputs): at
+    N = 500 that took ~1.7 s of the program's 3.4 s of CPU in a no-change preview (2026-12-01).
+    A private part of the SDK: if its shape changes, nothing is untracked."""
+    from pulumi.runtime.settings import SETTINGS
+
+    tracked, lock = getattr(SETTINGS, "outputs", None), getattr(SETTINGS, "lock", None)
+    if not isinstance(tracked, set) or lock is None:
+        return
+    with lock:
+        for output in outputs:
+            data: Any = getattr(output, "_data", None)
+            if data is not None and data in tracked:
+                tracked.discard(data)
+                # A failed registration fails the program already; without this asyncio would
+                # also print "Task exception was never retrieved" for each output.
+                data.add_done_callback(_retrieve)
+
+
+def _retrieve(task: Any) -> None:
+    if not task.cancelled():
+        task.exception()
 
 
 def label(template: str, *parts: Any) -> pulumi.Input[str]:
