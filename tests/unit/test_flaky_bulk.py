@@ -144,7 +144,7 @@ def test_changes_are_sent_in_chunks_of_the_configured_size(flaky_api: MakeAPI) -
     ids = api.add(1200)
     client = flaky_api(api, flaky_bulk_chunk_size=500)
     apply_all_or_nothing(client, dict.fromkeys(ids, "quarantined"), api.states(), target=T)
-    assert [len(p) for p in api.patched()] == [500, 500, 200]
+    assert sorted(len(p) for p in api.patched()) == [200, 500, 500]  # one wave, any order
     assert set(api.states().values()) == {"quarantined"}
 
 
