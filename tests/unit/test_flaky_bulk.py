@@ -136,6 +136,24 @@ def test_read_tests_ignores_tests_it_did_not_ask_for(flaky_api: MakeAPI) -> None
     assert list(found) == [ids[0]]
 
 
+@pytest.mark.parametrize("count", [2000, 1700, 300])
+def test_read_states_makes_the_searches_of_read_tests(flaky_api: MakeAPI, count: int) -> None:
+    """Read a few queries' worth of ids at a time (2,000 ids: 4 + 2 queries; 1,700: 4 + 1,
+    the last joining the group before it; 300: one), the same searches ``read_tests`` makes;
+    ids the repository lacks are absent."""
+    api = FakeFlakyAPI()
+    ids = api.add(count, state="quarantined")
+    unknown = "00000000ffffffff"
+    client = flaky_api(api)
+    asked = [*ids, unknown]
+    states = _flaky.read_states(client, REPO, asked, target=T)
+    assert states == dict.fromkeys(ids, "quarantined")
+    searches = api.calls("POST")
+    assert len(searches) == len(id_queries(REPO, asked))
+    queried = [r.body["data"]["attributes"]["filter"]["query"] for r in searches]
+    assert sorted(queried) == sorted(id_queries(REPO, asked))
+
+
 # ------------------------------------------------------------------------------ update
 
 

@@ -43,7 +43,7 @@ from ..models import (
     FlakyTest,
 )
 from ._base import DatadogResourceProvider, check_inputs, strip_provider
-from ._flaky_batch import COALESCE_MAX, FlakyBatcher, batcher_for
+from ._flaky_batch import COALESCE_MAX, PARALLEL_SEARCHES, FlakyBatcher, batcher_for
 from .prior_values import PRIORS_KEY, keep_captured
 
 if TYPE_CHECKING:
@@ -64,6 +64,7 @@ __all__ = [
     "fqn",
     "id_queries",
     "managed_of",
+    "read_states",
     "read_tests",
     "reconcile",
     "repository_clause",
@@ -161,6 +162,28 @@ def read_tests(
         target=target,
         search=lambda query, what: api.search_flaky_tests(query, target=what, brief=True),
     )
+
+
+def read_states(
+    api: TestOptimizationAPI, repository_id: str, test_ids: Iterable[str], *, target: str
+) -> States:
+    """The state of each test of ``test_ids`` the repository has (others are absent): the
+    same searches as ``read_tests``, read ``PARALLEL_SEARCHES`` queries' worth of ids at a
+    time and kept as states, so at most that many tests are held as models at once (20,000
+    of them take ~30 MB)."""
+    ids = list(dict.fromkeys(test_ids))
+    queries = id_queries(repository_id, ids)
+    groups = [queries[i : i + PARALLEL_SEARCHES] for i in range(0, len(queries), PARALLEL_SEARCHES)]
+    if len(groups) > 1 and len(groups[-1]) == 1:  # alone, the last query would be a lookup
+        groups[-2:] = [groups[-2] + groups[-1]]
+    states: States = {}
+    start = 0
+    for group in groups:
+        count = sum(query.count(" OR ") + 1 for query in group)  # ids per query, in order
+        found = read_tests(api, repository_id, ids[start : start + count], target=target)
+        states.update((test_id, state_of(test)) for test_id, test in found.items())
+        start += count
+    return states
 
 
 def captured_value(test: FlakyTest, *, details: bool = False) -> dict[str, Any]:
@@ -470,17 +493,14 @@ def reconcile(
     # between the ledger and a sibling, then deleted alone, which put the state back).
     settled = [i for i, state in found.items() if state == desired[i]]
     if settled:
-        now = read_tests(api, repository_id, settled, target=target)
-        found.update(
-            {i: state_of(now[i]) for i in settled if i in now and state_of(now[i]) != desired[i]}
-        )
+        now = read_states(api, repository_id, settled, target=target)
+        found.update({i: now[i] for i in settled if i in now and now[i] != desired[i]})
     found.update(
         {i: state_of(known[i]) for i in new_ids if known and i in known and i not in found}
     )
     missing_reads = [i for i in new_ids if i not in found]
     if missing_reads:
-        read = read_tests(api, repository_id, missing_reads, target=target)
-        found.update({i: state_of(test) for i, test in read.items()})
+        found.update(read_states(api, repository_id, missing_reads, target=target))
     missing = [i for i in new_ids if i not in found]
     if missing:
         raise FlakyTestsNotFoundError(
@@ -497,7 +517,7 @@ def reconcile(
     changes = {i: s for i, s in target_states.items() if current.get(i) != s}
 
     def exists(ids: list[str]) -> set[str]:
-        return set(read_tests(api, repository_id, ids, target=target))
+        return set(read_states(api, repository_id, ids, target=target))
 
     apply_all_or_nothing(api, changes, current, target=target, releasing=released, exists=exists)
     return Managed(

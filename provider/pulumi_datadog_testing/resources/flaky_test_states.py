@@ -311,17 +311,13 @@ def _capture(declared: Mapping[str, Any], known: Captured | None) -> Captured:
     if inputs.states is not None:
         wanted = list(inputs.states)
         missing = [i for i in wanted if i not in kept]
-        found = _flaky.read_tests(api, inputs.repository_id, missing, target=_target(inputs))
+        found = _flaky.read_states(api, inputs.repository_id, missing, target=_target(inputs))
     else:
         hits = _flaky.search(api, _scoped(inputs), target=_target(inputs))
-        found = {t.id: t for t in hits}
+        found = {t.id: _flaky.state_of(t) for t in hits}
         wanted = sorted(found)
     # A bare state per test (``_flaky.captured_state``): the lightest value in state.
-    values = {
-        i: kept[i] if i in kept else _flaky.state_of(found[i])
-        for i in wanted
-        if i in kept or i in found
-    }
+    values = {i: kept[i] if i in kept else found[i] for i in wanted if i in kept or i in found}
     return Captured(values, True)
 
 
