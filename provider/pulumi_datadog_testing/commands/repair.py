@@ -362,7 +362,8 @@ def _captured_objects(
         return [(f"{prefix}{_TYPE_PREFIX}{kind}::{name}", kind,
                  dict(inputs.get("declared") or {}), captured)]  # fmt: skip
     found = []
-    entries = outputs.get("entries") or {}
+    # the declared inputs: the ledger's outputs keep a summary of each entry (older ones whole)
+    entries = inputs.get("entries") or outputs.get("entries") or {}
     for key, capture in (outputs.get("captures") or {}).items():
         entry = entries.get(key)
         if not isinstance(capture, Mapping) or not isinstance(entry, Mapping):

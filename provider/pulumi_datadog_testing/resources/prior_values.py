@@ -283,11 +283,33 @@ def _found_nothing(captured: Mapping[str, Any]) -> bool:
 
 
 def _identity_of(entry: Any) -> str | None:
-    """The object a ledger entry names (kind and identity; ``None``: not an entry)."""
+    """The object a ledger entry names (kind and identity; ``None``: not an entry). ``entry``
+    is declared (the ledger's inputs) or summarised (its outputs: ``_summary``)."""
     if not isinstance(entry, Mapping) or str(entry.get("kind")) not in _SPEC_MODULES:
         return None
+    if "declared" not in entry and isinstance(entry.get("identity"), str):
+        return str(entry["identity"])
     declared = entry.get("declared") or {}
     return _stable([entry.get("kind"), spec_of(str(entry["kind"])).identity(declared)])
+
+
+def _scope_of(entry: Any) -> str | None:
+    """A digest of what decides which keys an entry captures (``PriorSpec.scope``), declared
+    or summarised as ``_identity_of``; ``None``: not an entry."""
+    if not isinstance(entry, Mapping) or str(entry.get("kind")) not in _SPEC_MODULES:
+        return None
+    if "declared" not in entry and isinstance(entry.get("scope"), str):
+        return str(entry["scope"])
+    scope = spec_of(str(entry["kind"])).scope(entry.get("declared") or {})
+    return hashlib.sha256(_stable(scope).encode()).hexdigest()
+
+
+def _summary(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """What the ledger's outputs keep of an entry: all that its diff and update compare (the
+    kind, the object, a digest of the scope), not the declared inputs — they stay in the
+    ledger's inputs (``repair`` reads them there). Every output value crosses the engine's
+    gRPC calls again: a ``FlakyTestStates``' 20,000 tests would be in the outputs twice."""
+    return {"kind": entry.get("kind"), "identity": _identity_of(entry), "scope": _scope_of(entry)}
 
 
 def _entry_stale(
@@ -299,10 +321,7 @@ def _entry_stale(
         return True
     if _found_nothing(captured) or _identity_of(old) != _identity_of(new):
         return True
-    spec = spec_of(str(new.get("kind")))
-    return _stable(spec.scope(old.get("declared") or {})) != _stable(
-        spec.scope(new.get("declared") or {})
-    )
+    return _scope_of(old) != _scope_of(new)
 
 
 def _ledger_changed(olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
@@ -385,7 +404,11 @@ def _ledger_outputs(news: Mapping[str, Any], olds: Mapping[str, Any]) -> dict[st
                 stale,
             )
             captures.update(zip(stale, found, strict=True))
-    return {"kind": LEDGER_KIND, "entries": entries, "captures": dict(sorted(captures.items()))}
+    return {
+        "kind": LEDGER_KIND,
+        "entries": {key: _summary(entry) for key, entry in entries.items()},
+        "captures": dict(sorted(captures.items())),
+    }
 
 
 def _is_plain(value: Any) -> bool:
