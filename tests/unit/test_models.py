@@ -446,3 +446,20 @@ def test_our_responses_parse_with_the_official_client() -> None:
         )
     )
     assert _client_parses(search, dd.SyntheticsSuiteSearchResponse).data.attributes.total == 1
+
+
+def test_a_brief_test_reads_as_a_flaky_test_of_its_own() -> None:
+    """``FlakyTestBrief.as_test`` (copies of a blank test): the brief's attributes, every other
+    one unset, and no two tests sharing their attributes."""
+    brief = m.FlakyTestBrief.model_validate(
+        {"id": "4eb1887a8adb1847", "attributes": {"flaky_state": "quarantined", "name": "t"}}
+    )
+    test, other = brief.as_test(), brief.as_test()
+    assert test.id == "4eb1887a8adb1847" and test.type == "flaky_test"
+    assert test.attributes == m.FlakyTestAttributes.model_construct(
+        flaky_state="quarantined", module=None, suite=None, name="t"
+    )
+    assert test.attributes.services is None and test.attributes.history is None
+    assert test.model_fields_set == {"id", "attributes"}
+    assert test.attributes.model_fields_set == {"flaky_state", "module", "suite", "name"}
+    assert test.attributes is not other.attributes
