@@ -14,7 +14,13 @@ from pulumi_datadog_testing.resources.flaky_test_states import (
     PRIOR_SPEC,
     FlakyTestStatesProvider,
 )
-from pulumi_datadog_testing.resources.prior_values import PRIORS_KEY, Captured
+from pulumi_datadog_testing.resources.prior_values import (
+    PACK_MIN,
+    PACKED,
+    PRIORS_KEY,
+    Captured,
+    pack_values,
+)
 from tests.support.results import inputs, outs
 from tests.unit._flaky_fake import REPO, FakeFlakyAPI, serving
 
@@ -208,6 +214,24 @@ def test_capture_keeps_a_bare_state_per_test(
     assert adopted[1]["previous_states"] == {a: "fixed", b: "active", c: "disabled"}
     provider.delete(result.id, outs(result))
     assert api.states([a, b, c]) == {a: "fixed", b: "active", c: "disabled"}
+
+
+def test_a_large_capture_is_stored_packed(
+    provider: FlakyTestStatesProvider, api: FakeFlakyAPI
+) -> None:
+    """A capture of ``PACK_MIN`` tests or more travels as one string (``pack_values``): the
+    create, a later check (which keeps the first values) and refresh read it as the map."""
+    ids = api.add(PACK_MIN + 50)
+    declared = {"repository_id": REPO, "states": dict.fromkeys(ids, "quarantined")}
+    stored = {"values": pack_values(PRIOR_SPEC.capture(declared, None).values), "existed": True}
+    assert list(stored["values"]) == [PACKED]
+    created = provider.create({**declared, PRIORS_KEY: stored})
+    assert outs(created)["previous_states"] == dict.fromkeys(ids, "active")
+    assert outs(created)[PRIORS_KEY]["values"] == {}  # each one is its previous state
+    late = {"values": pack_values(dict.fromkeys(ids, "quarantined")), "existed": True}
+    checked = provider.check({**declared, PRIORS_KEY: stored}, {**declared, PRIORS_KEY: late})
+    assert checked.inputs[PRIORS_KEY] == stored
+    assert inputs(provider.read(created.id, outs(created)))[PRIORS_KEY] == stored
 
 
 def test_create_of_500_tests_is_one_patch(

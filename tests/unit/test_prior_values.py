@@ -20,11 +20,15 @@ from pulumi_datadog_testing.errors import DatadogAPIError
 from pulumi_datadog_testing.resources.prior_values import (
     LEDGER_KIND,
     LEDGER_NAME,
+    PACK_MIN,
+    PACKED,
     PRIORS_KEY,
     Captured,
     PriorValuesProvider,
     entry_key,
+    pack_values,
     spec_of,
+    unpack_values,
 )
 from pulumi_datadog_testing.resources.service_settings import ServiceSettingsProvider
 from tests.unit.test_service_settings_api import IDENTITY, PROVIDER, SETTINGS_ID, FakeSettingsAPI
@@ -391,3 +395,18 @@ def test_stack_locks_reads_the_file_backend_lock(tmp_path: Any) -> None:
     assert (lock.pid, lock.user, lock.host) == (999999999, "ci", "elsewhere")
     assert lock.alive() is None  # another host: cannot tell
     assert stack_locks(f"file://{tmp_path}", "other", "test") == []
+
+
+def test_large_plain_captures_are_packed_into_one_string() -> None:
+    states = {f"{n:016x}": "active" if n % 2 else "quarantined" for n in range(PACK_MIN)}
+    packed = pack_values(states)
+    assert packed == {PACKED: ";".join(f"{k}={v}" for k, v in states.items())}
+    assert pack_values(dict(reversed(states.items()))) == packed  # sorted: one form per map
+    assert unpack_values(packed) == states
+    small = dict(list(states.items())[:3])
+    assert pack_values(small) == small == unpack_values(small)  # readable in state
+    mixed = {**states, "flag": True}  # not all plain strings: as it is
+    assert pack_values(mixed) == mixed
+    spaced = {**states, "00000000000000ff": "a b"}
+    assert pack_values(spaced) == spaced
+    assert unpack_values({}) == {}

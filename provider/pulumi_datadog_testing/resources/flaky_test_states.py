@@ -71,7 +71,9 @@ from .prior_values import (
     PriorSpec,
     captured_of,
     carry_priors,
+    pack_values,
     register_priors,
+    unpack_values,
     warn_overlap,
 )
 
@@ -388,11 +390,11 @@ def _stored_priors(props: Mapping[str, Any], outs: dict[str, Any]) -> dict[str, 
     raw = props.get(PRIORS_KEY)
     if not isinstance(raw, Mapping) or not isinstance(raw.get("values"), Mapping):
         return carry_priors(props, outs)
-    values: Mapping[str, Any] = raw["values"]
+    values = unpack_values(raw["values"])
     previous: Mapping[str, Any] = outs["previous_states"]
     outs[PRIORS_KEY] = {
         **{k: v for k, v in raw.items() if k != NOT_CAPTURED},
-        "values": {k: v for k, v in values.items() if previous.get(k) != v},
+        "values": pack_values({k: v for k, v in values.items() if previous.get(k) != v}),
         NOT_CAPTURED: sorted(k for k in previous if k not in values),
     }
     return outs
@@ -407,9 +409,9 @@ def _full_priors(props: Mapping[str, Any]) -> dict[str, Any]:
     skipped = set(raw.get(NOT_CAPTURED) or ())
     previous = _flaky.states_map(props.get("previous_states"))
     values = {k: v for k, v in previous.items() if k not in skipped}
-    values.update(raw.get("values") or {})
+    values.update(unpack_values(raw.get("values") or {}))
     whole = {k: v for k, v in raw.items() if k != NOT_CAPTURED}
-    return {**props, PRIORS_KEY: {**whole, "values": values}}
+    return {**props, PRIORS_KEY: {**whole, "values": pack_values(values)}}
 
 
 def _scoped(inputs: FlakyTestStatesInputs) -> str:

@@ -43,6 +43,7 @@ import hashlib
 import importlib
 import inspect
 import json
+import re
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -67,6 +68,8 @@ from ._props import PRIORS_KEY
 __all__ = [
     "LEDGER_KIND",
     "LEDGER_NAME",
+    "PACKED",
+    "PACK_MIN",
     "PRIORS_KEY",
     "PRIOR_VALUES",
     "Captured",
@@ -78,9 +81,11 @@ __all__ = [
     "carry_priors",
     "entry_key",
     "keep_captured",
+    "pack_values",
     "register_priors",
     "spec_of",
     "split_entry_key",
+    "unpack_values",
     "warn_overlap",
     "without_priors",
 ]
@@ -147,6 +152,36 @@ def spec_of(kind: str) -> PriorSpec:
     return spec
 
 
+PACKED: Final = "__packed__"
+"""The one key of captured values stored packed (``pack_values``)."""
+PACK_MIN: Final = 100
+"""Captures of fewer keys are stored as they are (readable in the state file)."""
+_PLAIN: Final = re.compile(r"[A-Za-z0-9_.\-]+")
+
+
+def pack_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Captured values as stored in state: ``PACK_MIN`` or more plain string values (a
+    ``FlakyTestStates``' test id → state) become one string ``{PACKED: "id=state;..."}``,
+    sorted by key — every value in state crosses the engine's gRPC calls (marshalled and
+    logged) several times per operation, 20,000 of them seconds' worth; others are kept as
+    they are."""
+    if len(values) >= PACK_MIN and all(
+        isinstance(v, str) and _PLAIN.fullmatch(k) and _PLAIN.fullmatch(v)
+        for k, v in values.items()
+    ):
+        return {PACKED: ";".join(f"{k}={v}" for k, v in sorted(values.items()))}
+    return dict(values)
+
+
+def unpack_values(stored: Mapping[str, Any]) -> dict[str, Any]:
+    """``pack_values`` reversed (values stored as they are are returned as they are)."""
+    packed = stored.get(PACKED)
+    if len(stored) != 1 or not isinstance(packed, str):
+        return dict(stored)
+    pairs = (item.partition("=") for item in packed.split(";") if item)
+    return {key: value for key, _, value in pairs}
+
+
 def captured_of(props: Mapping[str, Any]) -> Captured | None:
     """The ``__priors`` input of a resource's properties (``None``: absent or unknown)."""
     raw = props.get(PRIORS_KEY)
@@ -157,7 +192,7 @@ def captured_of(props: Mapping[str, Any]) -> Captured | None:
     ):
         return None
     existed = raw.get("existed")
-    return Captured(dict(raw["values"]), existed if isinstance(existed, bool) else None)
+    return Captured(unpack_values(raw["values"]), existed if isinstance(existed, bool) else None)
 
 
 def carry_priors(props: Mapping[str, Any], values: dict[str, Any]) -> dict[str, Any]:
@@ -193,7 +228,7 @@ def keep_captured(kind: str, olds: Mapping[str, Any], checked: dict[str, Any]) -
         return
     values = {key: old.values.get(key, value) for key, value in new.values.items()}
     existed = old.existed if old.existed is not None else new.existed
-    checked[PRIORS_KEY] = {"values": values, "existed": existed}
+    checked[PRIORS_KEY] = {"values": pack_values(values), "existed": existed}
 
 
 class PriorValuesProvider(DatadogResourceProvider):
@@ -239,7 +274,7 @@ class PriorValuesProvider(DatadogResourceProvider):
         if news.get("kind") == LEDGER_KIND:
             return UpdateResult(_ledger_outputs(news, olds))
         kind, declared = str(news["kind"]), dict(news.get("declared") or {})
-        known = Captured(dict(olds.get("values") or {}), olds.get("existed"))
+        known = Captured(unpack_values(olds.get("values") or {}), olds.get("existed"))
         return UpdateResult(self._capture(kind, declared, known))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -257,7 +292,7 @@ class PriorValuesProvider(DatadogResourceProvider):
         return {
             "kind": kind,
             "declared": declared,
-            "values": captured.values,
+            "values": pack_values(captured.values),
             "existed": captured.existed,
         }
 
@@ -344,7 +379,7 @@ def _capture_entry(
     spec = spec_of(kind)
     known: Captured | None = None
     if isinstance(captured, Mapping) and _identity_of(old) == _identity_of(entry):
-        known = Captured(dict(captured.get("values") or {}), captured.get("existed"))
+        known = Captured(unpack_values(captured.get("values") or {}), captured.get("existed"))
     try:
         found = spec.capture(declared, known)
     except DatadogError as error:
@@ -353,7 +388,7 @@ def _capture_entry(
             "create reads them itself"
         )
         return None
-    return {"values": found.values, "existed": found.existed}
+    return {"values": pack_values(found.values), "existed": found.existed}
 
 
 def _renamed(
