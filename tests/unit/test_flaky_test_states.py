@@ -223,8 +223,9 @@ def test_a_large_capture_is_stored_packed(
     create, a later check (which keeps the first values) and refresh read it as the map."""
     ids = api.add(PACK_MIN + 50)
     declared = {"repository_id": REPO, "states": dict.fromkeys(ids, "quarantined")}
-    stored = {"values": pack_values(PRIOR_SPEC.capture(declared, None).values), "existed": True}
-    assert list(stored["values"]) == [PACKED]
+    packed = pack_values(PRIOR_SPEC.capture(declared, None).values)
+    stored: dict[str, Any] = {"values": packed, "existed": True}
+    assert list(packed) == [PACKED]
     created = provider.create({**declared, PRIORS_KEY: stored})
     assert outs(created)["previous_states"] == dict.fromkeys(ids, "active")
     assert outs(created)[PRIORS_KEY]["values"] == {}  # each one is its previous state
