@@ -14,7 +14,12 @@ import pytest
 from pulumi import automation as auto
 
 from pulumi_datadog_testing.emulator import EmulatorServer
-from pulumi_datadog_testing.resources.prior_values import LEDGER_NAME, PRIORS_KEY, entry_key
+from pulumi_datadog_testing.resources.prior_values import (
+    LEDGER_NAME,
+    captured_of,
+    decoded,
+    entry_key,
+)
 from pulumi_datadog_testing.type_tokens import SERVICE_SETTINGS
 from tests.e2e.service_settings_support import identity, out_of_band_patch, server_settings
 from tests.support.emulator import emulator_stack
@@ -70,13 +75,13 @@ def test_renamed_and_moved_resources_keep_their_prior_values(
     assert set(state) >= {"b", "m", LEDGER_NAME} and "a" not in state
     captures = state[LEDGER_NAME]["outputs"]["captures"]
     # the rename carried the capture over; both resources keep what they first recorded
-    assert (
-        captures[entry_key("ServiceSettings", "b")]["values"]["code_coverage_enabled"] == ORIGINAL
-    )
+    captured = decoded(captures[entry_key("ServiceSettings", "b")]) or {}
+    assert captured["values"]["code_coverage_enabled"] == ORIGINAL
     for name in ("b", "m"):
         for part in ("inputs", "outputs"):
-            values = state[name][part][PRIORS_KEY]["values"]
-            assert values["code_coverage_enabled"] == ORIGINAL, (name, part)
+            recorded = captured_of(state[name][part])
+            assert recorded is not None, (name, part)
+            assert recorded.values["code_coverage_enabled"] == ORIGINAL, (name, part)
         assert state[name]["outputs"]["prior"]["code_coverage_enabled"] == ORIGINAL
     # "t" added and created alone with --target: the ledger is not updated, so "t" reads its
     # prior values itself and has no __priors; the next up captures it late, after Pulumi's

@@ -19,6 +19,7 @@ from pulumi_datadog_testing.resources.prior_values import (
     PACKED,
     PRIORS_KEY,
     Captured,
+    decoded,
     pack_values,
 )
 from tests.support.results import inputs, outs
@@ -231,7 +232,7 @@ def test_a_large_capture_is_stored_packed(
     assert outs(created)[PRIORS_KEY]["values"] == {}  # each one is its previous state
     late = {"values": pack_values(dict.fromkeys(ids, "quarantined")), "existed": True}
     checked = provider.check({**declared, PRIORS_KEY: stored}, {**declared, PRIORS_KEY: late})
-    assert checked.inputs[PRIORS_KEY] == stored
+    assert decoded(checked.inputs[PRIORS_KEY]) == stored  # one JSON text (priors_input)
     assert inputs(provider.read(created.id, outs(created)))[PRIORS_KEY] == stored
 
 

@@ -25,8 +25,12 @@ from pulumi_datadog_testing.resources.prior_values import (
     PRIORS_KEY,
     Captured,
     PriorValuesProvider,
+    captured_of,
+    decoded,
+    encoded,
     entry_key,
     pack_values,
+    priors_input,
     spec_of,
     unpack_values,
 )
@@ -95,7 +99,7 @@ def test_a_create_checks_values_captured_as_already_declared(
     created = settings.create(props)
     assert created.outs is not None
     assert created.outs["prior"] == ORIGINAL  # the server's auto_test_retries_enabled: True
-    assert created.outs[PRIORS_KEY]["values"] == ORIGINAL
+    assert captured_of(created.outs) == Captured(ORIGINAL, True)
     sent = api.sent()
     assert [method for method, _ in sent] == ["POST", "PATCH"]
     assert sent[1][1]["auto_test_retries_enabled"] is False
@@ -217,7 +221,11 @@ OTHER = {**DECLARED, "service_name": "payments"}
 
 
 def ledger_entries(**declared: dict[str, Any]) -> dict[str, Any]:
-    return {entry_key(KIND, name): {"kind": KIND, "declared": d} for name, d in declared.items()}
+    """The ledger's ``entries`` input as the program sends it (one JSON text per entry)."""
+    return {
+        entry_key(KIND, name): encoded({"kind": KIND, "declared": d})
+        for name, d in declared.items()
+    }
 
 
 def test_the_ledger_captures_each_entry_once_and_keeps_what_it_captured(
@@ -228,7 +236,7 @@ def test_the_ledger_captures_each_entry_once_and_keeps_what_it_captured(
     created = priors.create(news)
     assert created.outs is not None
     olds = created.outs
-    assert olds["captures"][entry_key(KIND, "a")]["values"] == ORIGINAL
+    assert decoded(olds["captures"][entry_key(KIND, "a")]) == {"values": ORIGINAL, "existed": True}
     assert [method for method, _ in api.sent()] == ["POST"]
     assert priors.diff("ledger", olds, news).changes is False  # a no-change preview
     api.set(code_coverage_enabled=True)  # Pulumi's own write
@@ -255,7 +263,7 @@ def test_the_ledger_outputs_summarise_its_entries(
     news = {**LEDGER, "entries": ledger_entries(a=DECLARED, b=OTHER)}
     created = priors.create(news)
     assert created.outs is not None
-    summary = created.outs["entries"][entry_key(KIND, "a")]
+    summary = decoded(created.outs["entries"][entry_key(KIND, "a")]) or {}
     assert set(summary) == {"kind", "identity", "scope"} and summary["kind"] == KIND
     legacy = {**created.outs, "entries": news["entries"]}
     narrower = {**DECLARED, "code_coverage_enabled": None}  # one setting fewer: another scope
@@ -271,6 +279,29 @@ def test_the_ledger_outputs_summarise_its_entries(
         assert (
             updated.outs["captures"][entry_key(KIND, "c")] == olds["captures"][entry_key(KIND, "a")]
         )
+
+
+def test_a_ledger_stored_as_mappings_before_the_text_form_is_not_captured_again(
+    providers: tuple[PriorValuesProvider, ServiceSettingsProvider], api: FakeSettingsAPI
+) -> None:
+    """States written before 2026-12-01 hold entries and captures as mappings: the program's
+    entries (text now) name the same objects, so nothing is read again and the captures
+    from before Pulumi's writes stay."""
+    priors, _ = providers
+    key = entry_key(KIND, "a")
+    olds = {
+        **LEDGER,
+        "entries": {key: {"kind": KIND, "declared": DECLARED}},
+        "captures": {key: {"values": ORIGINAL, "existed": True}},
+    }
+    news = {**LEDGER, "entries": ledger_entries(a=DECLARED)}
+    assert priors.diff("ledger", olds, news).changes is False
+    grown = {**LEDGER, "entries": ledger_entries(a=DECLARED, b=OTHER)}
+    updated = priors.update("ledger", olds, grown)
+    assert updated.outs is not None
+    assert [attributes["service_name"] for _, attributes in api.sent()] == ["payments"]
+    assert decoded(updated.outs["captures"][key]) == {"values": ORIGINAL, "existed": True}
+    assert all(isinstance(v, str) for v in updated.outs["captures"].values())
 
 
 def test_a_ledger_entry_whose_read_fails_is_left_to_its_resource(
@@ -304,7 +335,7 @@ def test_a_renamed_resource_keeps_the_ledger_capture_of_its_old_name(
     assert priors.diff("ledger", created.outs, renamed).changes is True
     updated = priors.update("ledger", created.outs, renamed)
     assert updated.outs is not None
-    assert updated.outs["captures"][entry_key(KIND, "c")]["values"] == ORIGINAL
+    assert (decoded(updated.outs["captures"][entry_key(KIND, "c")]) or {})["values"] == ORIGINAL
     assert entry_key(KIND, "a") not in updated.outs["captures"]
     assert api.sent() == []
     # another object under the new name is read (the old capture is not its prior)
@@ -328,17 +359,12 @@ def test_a_resource_keeps_the_prior_values_it_was_first_given(
     }
     olds = {**DECLARED, PRIORS_KEY: first}
     news = {**DECLARED, "early_flake_detection_enabled": True}
-    checked = settings.check(olds, {**news, PRIORS_KEY: {"values": written, "existed": True}})
-    assert checked.inputs[PRIORS_KEY] == {
-        "values": {
-            **ORIGINAL,
-            "early_flake_detection_enabled": written["early_flake_detection_enabled"],
-        },
-        "existed": True,
-    }
+    checked = settings.check(olds, {**news, PRIORS_KEY: priors_input(written, True)})
+    kept = {**ORIGINAL, "early_flake_detection_enabled": written["early_flake_detection_enabled"]}
+    assert checked.inputs[PRIORS_KEY] == priors_input(kept, True)
     # another object (a replace): the new capture is its own
     other = {**news, "env": "staging", PRIORS_KEY: {"values": written, "existed": False}}
-    assert settings.check(olds, other).inputs[PRIORS_KEY]["values"] == written
+    assert captured_of(settings.check(olds, other).inputs) == Captured(written, False)
     # a create, or a capture still unknown (preview): as given
     assert settings.check({}, {**news, PRIORS_KEY: first}).inputs[PRIORS_KEY] == first
     unknown = {**news, PRIORS_KEY: UNKNOWN}

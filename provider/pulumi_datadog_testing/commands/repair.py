@@ -346,7 +346,7 @@ def _captured_objects(
 ) -> list[tuple[str, str, dict[str, Any], dict[str, Any]]]:
     """``(owner urn, kind, declared inputs, captured __priors)`` of each object a
     ``PriorValues`` in state captured: one for a sibling, one per entry for the ledger."""
-    from ..resources.prior_values import LEDGER_KIND, split_entry_key
+    from ..resources.prior_values import LEDGER_KIND, decoded, split_entry_key
 
     urn = str(priors.get("urn"))
     inputs = priors.get("inputs") or {}
@@ -364,9 +364,9 @@ def _captured_objects(
     found = []
     # the declared inputs: the ledger's outputs keep a summary of each entry (older ones whole)
     entries = inputs.get("entries") or outputs.get("entries") or {}
-    for key, capture in (outputs.get("captures") or {}).items():
-        entry = entries.get(key)
-        if not isinstance(capture, Mapping) or not isinstance(entry, Mapping):
+    for key, stored in (outputs.get("captures") or {}).items():
+        capture, entry = decoded(stored), decoded(entries.get(key))
+        if capture is None or entry is None:
             continue
         kind, own_name = split_entry_key(str(key))
         captured = {"values": capture.get("values"), "existed": capture.get("existed")}

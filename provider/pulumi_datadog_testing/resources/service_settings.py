@@ -77,6 +77,7 @@ from .prior_values import (
     captured_of,
     carry_priors,
     keep_captured,
+    priors_input,
     register_priors,
     warn_overlap,
     without_priors,
@@ -275,7 +276,7 @@ class ServiceSettingsProvider(DatadogResourceProvider):
         if given is not None:
             prior = self._recheck_in_place(inputs, managed, prior)
             if _dump_prior(prior) != captured.values:
-                props = {**props, PRIORS_KEY: {**props[PRIORS_KEY], "values": _dump_prior(prior)}}
+                props = {**props, PRIORS_KEY: priors_input(_dump_prior(prior), given.existed)}
         send = {name: value for name, value in managed.items() if not _in_place(prior[name], value)}
         write_or_undo(
             lambda: self._patch(inputs, send),
