@@ -94,6 +94,23 @@ def test_search_follows_the_cursor_to_the_last_page(flaky_api: MakeAPI) -> None:
     assert {b["page"]["limit"] for b in bodies} == {1000}
 
 
+def test_search_states_makes_the_calls_of_search(flaky_api: MakeAPI) -> None:
+    api = FakeFlakyAPI(page_size=3)
+    quarantined = api.add(4, state="quarantined")
+    active = api.add(4)
+    query = f'@git.repository.id_v2:"{REPO}"'
+    states = _flaky.search_states(flaky_api(api), query, target=T)
+    assert states == {
+        **dict.fromkeys(quarantined, "quarantined"),
+        **dict.fromkeys(active, "active"),
+    }
+    sent = [r.body for r in api.calls("POST")]
+    assert len(sent) == 3  # 8 tests, pages of 3
+    api.requests.clear()
+    search(flaky_api(api), query, target=T)
+    assert [r.body for r in api.calls("POST")] == sent
+
+
 def test_brief_search_reads_only_state_and_name_parts(flaky_api: MakeAPI) -> None:
     api = FakeFlakyAPI(page_size=3)
     ids = api.add(7, state="quarantined")

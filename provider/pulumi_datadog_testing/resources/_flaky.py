@@ -70,6 +70,7 @@ __all__ = [
     "repository_clause",
     "repository_replace",
     "search",
+    "search_states",
     "state_of",
     "states_map",
 ]
@@ -133,6 +134,14 @@ def chunked(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
 def search(api: TestOptimizationAPI, query: str, *, target: str) -> list[FlakyTest]:
     """Every test matching ``query`` (the API layer follows the cursor to the last page)."""
     return list(api.search_flaky_tests(query, target=target))
+
+
+def search_states(api: TestOptimizationAPI, query: str, *, target: str) -> States:
+    """The state of every test matching ``query``: the same calls as ``search``, each page
+    read into brief models and kept as states (no model per test kept)."""
+    return {
+        test.id: state_of(test) for test in api.search_flaky_tests(query, target=target, brief=True)
+    }
 
 
 def batcher(api: TestOptimizationAPI) -> FlakyBatcher:

@@ -242,23 +242,20 @@ class FlakyTestStatesProvider(_flaky.FlakyProvider):
         inputs = _parse(props)
         old = _flaky.managed_of(props, "previous_states", "states")
         target = _target(inputs)
-        found: dict[str, FlakyTest] = {}
+        api = self.api.test_optimization
+        found: dict[str, FlakyState] = {}  # states only: no model per test (large sets)
         matched: set[str] = set()
         if inputs.query is not None:
-            hits = _flaky.search(self.api.test_optimization, _scoped(inputs), target=target)
-            matched = {t.id for t in hits}
-            found = {t.id: t for t in hits if t.id in old.previous}
+            hits = _flaky.search_states(api, _scoped(inputs), target=target)
+            matched = set(hits)
+            found = {i: s for i, s in hits.items() if i in old.previous}
         rest = [i for i in old.previous if i not in found]
         if rest:
-            found.update(
-                _flaky.read_tests(
-                    self.api.test_optimization, inputs.repository_id, rest, target=target
-                )
-            )
+            found.update(_flaky.read_states(api, inputs.repository_id, rest, target=target))
         # A test the search no longer returns cannot be restored: it leaves the managed set.
         managed = _flaky.Managed(
             previous={i: s for i, s in old.previous.items() if i in found},
-            current={i: _flaky.state_of(found[i]) for i in old.previous if i in found},
+            current={i: found[i] for i in old.previous if i in found},
         )
         outs = _outputs(inputs, managed, sorted(matched - managed.previous.keys()))
         if kept := {i: n for i, n in (props.get("test_notes") or {}).items() if i in found}:
@@ -315,8 +312,7 @@ def _capture(declared: Mapping[str, Any], known: Captured | None) -> Captured:
         missing = [i for i in wanted if i not in kept]
         found = _flaky.read_states(api, inputs.repository_id, missing, target=_target(inputs))
     else:
-        hits = _flaky.search(api, _scoped(inputs), target=_target(inputs))
-        found = {t.id: _flaky.state_of(t) for t in hits}
+        found = _flaky.search_states(api, _scoped(inputs), target=_target(inputs))
         wanted = sorted(found)
     # A bare state per test (``_flaky.captured_state``): the lightest value in state.
     values = {i: kept[i] if i in kept else found[i] for i in wanted if i in kept or i in found}
