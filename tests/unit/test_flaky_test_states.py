@@ -21,6 +21,7 @@ from pulumi_datadog_testing.resources.prior_values import (
     Captured,
     decoded,
     pack_values,
+    priors_input,
 )
 from tests.support.results import inputs, outs
 from tests.unit._flaky_fake import REPO, FakeFlakyAPI, serving
@@ -385,6 +386,22 @@ def test_priors_output_keeps_only_what_differs_from_previous_states(
     assert inputs(again)[PRIORS_KEY] == priors
     legacy = {**outs(created), PRIORS_KEY: priors}  # stored whole (before): read as it is
     assert inputs(provider.read(created.id, legacy))[PRIORS_KEY] == priors
+
+
+def test_priors_output_of_a_json_text_input_is_a_json_text(
+    provider: FlakyTestStatesProvider, api: FakeFlakyAPI
+) -> None:
+    """``__priors`` as the program passes it (one JSON text): the output is the text of what
+    differs from ``previous_states``, and refresh hands back the very text given."""
+    a, b, c = api.add(3)
+    given = priors_input({a: "active", b: "quarantined"}, True)  # b: read again, active
+    declared = {"repository_id": REPO, "states": dict.fromkeys([a, b, c], "quarantined")}
+    created = provider.create({**declared, PRIORS_KEY: given})
+    stored = outs(created)[PRIORS_KEY]
+    assert isinstance(stored, str)
+    assert outs(created)["previous_states"] == dict.fromkeys([a, b, c], "active")
+    assert decoded(stored) == {"values": {b: "quarantined"}, "existed": True, "not_captured": [c]}
+    assert inputs(provider.read(created.id, outs(created)))[PRIORS_KEY] == given
 
 
 def test_read_adopts_listed_tests_in_their_current_state(

@@ -71,6 +71,8 @@ from .prior_values import (
     PriorSpec,
     captured_of,
     carry_priors,
+    decoded,
+    encoded,
     pack_values,
     register_priors,
     unpack_values,
@@ -383,31 +385,35 @@ def _stored_priors(props: Mapping[str, Any], outs: dict[str, Any]) -> dict[str, 
     the captured values that differ from ``outs["previous_states"]``: a managed test's prior
     state is what was captured, so storing the capture whole would put the same 20,000 values
     into state, and through every gRPC call, twice. ``_full_priors`` reverses it."""
-    raw = props.get(PRIORS_KEY)
-    if not isinstance(raw, Mapping) or not isinstance(raw.get("values"), Mapping):
+    raw = decoded(props.get(PRIORS_KEY))
+    if raw is None or not isinstance(raw.get("values"), Mapping):
         return carry_priors(props, outs)
     values = unpack_values(raw["values"])
     previous: Mapping[str, Any] = outs["previous_states"]
-    outs[PRIORS_KEY] = {
+    stored = {
         **{k: v for k, v in raw.items() if k != NOT_CAPTURED},
         "values": pack_values({k: v for k, v in values.items() if previous.get(k) != v}),
         NOT_CAPTURED: sorted(k for k in previous if k not in values),
     }
+    # in the input's form: the JSON text (``encoded``), or the mapping of a state from before
+    outs[PRIORS_KEY] = encoded(stored) if isinstance(props.get(PRIORS_KEY), str) else stored
     return outs
 
 
 def _full_priors(props: Mapping[str, Any]) -> dict[str, Any]:
     """``props`` (outputs) with their ``__priors`` whole again (``_stored_priors`` reversed;
     outputs stored whole, as before, are returned as they are)."""
-    raw = props.get(PRIORS_KEY)
-    if not isinstance(raw, Mapping) or NOT_CAPTURED not in raw:
+    raw = decoded(props.get(PRIORS_KEY))
+    if raw is None or NOT_CAPTURED not in raw:
         return dict(props)
     skipped = set(raw.get(NOT_CAPTURED) or ())
     previous = _flaky.states_map(props.get("previous_states"))
     values = {k: v for k, v in previous.items() if k not in skipped}
     values.update(unpack_values(raw.get("values") or {}))
     whole = {k: v for k, v in raw.items() if k != NOT_CAPTURED}
-    return {**props, PRIORS_KEY: {**whole, "values": pack_values(values)}}
+    restored = {**whole, "values": pack_values(values)}
+    is_text = isinstance(props.get(PRIORS_KEY), str)  # stored as it came (_stored_priors)
+    return {**props, PRIORS_KEY: encoded(restored) if is_text else restored}
 
 
 def _scoped(inputs: FlakyTestStatesInputs) -> str:
