@@ -14,6 +14,7 @@ import os
 import resource
 import shutil
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -144,28 +145,35 @@ class Workspace:
         return self.timed([str(VENV_BIN / "python"), "-m", *args])
 
     def timed(self, command: Sequence[str]) -> Timed:
-        """Run ``command`` in the program directory: wall, CPU, exit code, output, RSS."""
+        """Run ``command`` in the program directory: wall, CPU, exit code, output, RSS.
+
+        Wall time ends when the command exits. Its output goes to a file, not a pipe: a plugin
+        the engine started may keep an inherited pipe open after ``pulumi`` has exited (a
+        language host did, for ~5 s, at times on 2026-12-01), and reading a pipe to its end
+        would count that wait, for the floor and ours alike."""
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        start = time.perf_counter()
-        process = subprocess.Popen(
-            command,
-            cwd=self.work_dir,
-            env=self.env(),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        with RssWatch(process.pid) as rss:
-            try:
-                output, _ = process.communicate(timeout=self.timeout_s)
-                code = process.returncode
-            except subprocess.TimeoutExpired:
-                process.kill()
-                output, _ = process.communicate()
-                code = -9
-                output = f"{output}\n[timed out after {self.timeout_s:.0f}s]"
-        wall = time.perf_counter() - start
+        with tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace") as out:
+            start = time.perf_counter()
+            process = subprocess.Popen(
+                command,
+                cwd=self.work_dir,
+                env=self.env(),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+            with RssWatch(process.pid) as rss:
+                try:
+                    code = process.wait(timeout=self.timeout_s)
+                    suffix = ""
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+                    code = -9
+                    suffix = f"\n[timed out after {self.timeout_s:.0f}s]"
+            wall = time.perf_counter() - start
+            out.seek(0)
+            output = out.read() + suffix
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         return Timed(wall, cpu, code, output, rss.peaks())
