@@ -18,8 +18,8 @@ inside the process:
 - **Writes** (``write``) of a few tests are coalesced: concurrent writes wait for the
   ``PATCH`` in flight, then for others to join — until every ``create``/``update``/``delete``
   this process is running is such a write (``writing_hooks``: no other write can join before
-  one of them returns), none joining for ``SETTLE_S`` (the engine sends its next hook a while
-  after one returns), or ``ENOUGH_WRITES`` are queued, at most ``WRITE_WINDOW_S`` — and go
+  one of them returns), none joining for a while (``SETTLE_S``: the engine sends its next hook
+  a while after one returns, at its own pace), or ``ENOUGH_WRITES`` are queued, at most ``WRITE_WINDOW_S`` — and go
   out together in one ``PATCH``; each
   caller gets back exactly its tests' results, so a failed test fails only the resource
   that manages it (a failed *call* fails every resource in it, as it would have alone).
@@ -43,7 +43,7 @@ from typing import Final
 
 from ..identity import FlakyState
 from ..models import FlakyTest, UpdateFlakyTestsResponse
-from ._writing_hooks import writing_hooks
+from ._writing_hooks import arrival_gap, writing_hooks
 
 __all__ = [
     "COALESCE_MAX",
@@ -79,10 +79,12 @@ ENOUGH_WRITES: Final = 6
 is a queued write fills a PATCH with as many as the engine's ``--parallel`` allows (8 on 2
 CPUs) but holds those slots while it fills: at N = 100 (50 ms latency, 2026-12-01) ``up`` took
 ~1 s and ``destroy`` ~0.8 s longer for 5 fewer calls than with 6."""
-SETTLE_S: Final = 0.03
-"""How long every running hook that may write must have been a queued write, none joining,
-before they go out: the engine sends its next hook a while after one returns (it saves its
-state first), and that hook may be one more write."""
+SETTLE_S: Final = (0.03, 0.25)
+"""How long (least, most) every running hook that may write must have been a queued write,
+none joining, before they go out: the engine sends its next hook a while after one returns (it
+saves its state first), and that hook may be one more write. Within these bounds, 2.5 times
+the recent gap between two such hooks starting (``arrival_gap``): at N = 500 the engine's
+pace was ~45 ms a flaky write, and a fixed 30 ms shared a PATCH between 2 of them."""
 _POLL_S: Final = 0.005
 """How often a waiting write looks at the hook count (nothing notifies its changes)."""
 COALESCE_MAX: Final = 50
@@ -138,9 +140,11 @@ class FlakyBatcher:
         page_size: int,
         clock: Callable[[], float] = time.monotonic,
         busy: Callable[[], int] = writing_hooks,
+        pace: Callable[[], float] = arrival_gap,
     ) -> None:
         self._queries = queries
         self._busy = busy
+        self._pace = pace
         self._repository_query = repository_query
         self._page_size = page_size
         self._clock = clock
@@ -373,6 +377,7 @@ class FlakyBatcher:
     def _wait_for_company(self) -> None:
         """Wait (holding ``_lock``) until no other write can join the queued ones soon."""
         start = time.monotonic()
+        settle = min(SETTLE_S[1], max(SETTLE_S[0], 2.5 * self._pace()))
         settled_at: float | None = None
         seen = 0
         while len(self._writes) < ENOUGH_WRITES:
@@ -383,7 +388,7 @@ class FlakyBatcher:
                 settled_at, seen = None, len(self._writes)  # a hook on its way, or one joined
             else:  # every running hook that may write is a queued write
                 settled_at = now if settled_at is None else settled_at
-                if now - settled_at >= SETTLE_S:
+                if now - settled_at >= settle:
                     return
             self._lock.wait(_POLL_S)
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import functools
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, Final, TypeVar
 
-__all__ = ["WRITING_HOOKS", "counted", "writing_hooks"]
+__all__ = ["WRITING_HOOKS", "arrival_gap", "counted", "writing_hooks"]
 
 WRITING_HOOKS: Final = ("create", "update", "delete")
 """The provider hooks that may write."""
@@ -22,14 +23,36 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 _running = 0
 _lock = threading.Lock()
+_last_start: float | None = None
+_gap = 0.0
+"""Moving average of the time between two such hooks starting (the engine's pace)."""
 _depth = threading.local()
 """Per thread: how deep in counted hooks (a hook calling another counts once)."""
+
+
+def arrival_gap() -> float:
+    """Recent time between two ``create``/``update``/``delete`` hooks starting, in seconds:
+    the engine sends them more slowly as its state grows (it saves the state after each
+    step), so how long a write waits for the next one to join follows it."""
+    with _lock:
+        return _gap
 
 
 def writing_hooks() -> int:
     """How many ``create``/``update``/``delete`` hooks run now in this process."""
     with _lock:
         return _running
+
+
+def _started() -> None:
+    global _running, _last_start, _gap
+    now = time.monotonic()
+    with _lock:
+        _running += 1
+        if _last_start is not None:
+            gap = min(now - _last_start, 1.0)  # a pause between operations is not the pace
+            _gap = gap if _gap == 0.0 else 0.8 * _gap + 0.2 * gap
+        _last_start = now
 
 
 def counted(hook: F) -> F:
@@ -41,8 +64,7 @@ def counted(hook: F) -> F:
         depth = getattr(_depth, "value", 0)
         _depth.value = depth + 1
         if depth == 0:
-            with _lock:
-                _running += 1
+            _started()
         try:
             return hook(*args, **kwargs)
         finally:
