@@ -326,7 +326,7 @@ def _scaling(rows: Sequence[Row]) -> list[str]:
         "",
         (
             "API activity of *ours* (emulator call log): time with a request open, most requests "
-            "open at once (the provider server's limit is 4)."
+            "open at once (at most the engine's --parallel: default 4 × CPUs)."
         ),
         "",
         "| N | phase | calls | API busy s | max in flight |",
