@@ -16,6 +16,7 @@ import datetime as dt
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 import tempfile
@@ -184,8 +185,20 @@ def _runner(
     return run
 
 
+def _interruptible_children() -> None:
+    """Give the commands the default SIGINT disposition when this process ignores it. A shell
+    starts a background job with SIGINT ignored, and children inherit that: the engine stops
+    each plugin with SIGINT and kills it 5 s later, so every command that runs the program
+    (its "language runtime metadata" step starts and stops a language host) took 5 s longer
+    when the benchmark ran in the background (2026-12-01, floor and ours alike). A Python
+    handler is not inherited across exec, so the children get the default back."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    _interruptible_children()
     from pulumi_datadog_testing.emulator import EmulatorServer
 
     bin_dir = engine_bin()

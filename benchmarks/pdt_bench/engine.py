@@ -147,10 +147,7 @@ class Workspace:
     def timed(self, command: Sequence[str]) -> Timed:
         """Run ``command`` in the program directory: wall, CPU, exit code, output, RSS.
 
-        Wall time ends when the command exits. Its output goes to a file, not a pipe: a plugin
-        the engine started may keep an inherited pipe open after ``pulumi`` has exited (a
-        language host did, for ~5 s, at times on 2026-12-01), and reading a pipe to its end
-        would count that wait, for the floor and ours alike."""
+        Wall time ends when the command exits (its output goes to a file)."""
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         with tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace") as out:
             start = time.perf_counter()
