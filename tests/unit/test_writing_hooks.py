@@ -7,17 +7,23 @@ import time
 from typing import Any
 
 from pulumi_datadog_testing.resources._base import DatadogResourceProvider
-from pulumi_datadog_testing.resources._writing_hooks import writing_hooks
+from pulumi_datadog_testing.resources._writing_hooks import counted, writing_hooks
 from pulumi_datadog_testing.resources.flaky_test_state import FlakyTestStateProvider
 
 
-class Probe(DatadogResourceProvider):
+class Probe:
+    """Hooks counted as the package's providers' are (``DatadogResourceProvider`` counts the
+    create/update/delete of its subclasses in this package)."""
+
+    @counted
     def create(self, props: Any) -> Any:
         return writing_hooks()
 
+    @counted
     def update(self, _id: Any, olds: Any, news: Any) -> Any:
         return writing_hooks()
 
+    @counted
     def delete(self, _id: Any, props: Any) -> Any:
         return writing_hooks()
 
@@ -26,6 +32,7 @@ class Probe(DatadogResourceProvider):
 
 
 class SubProbe(Probe):
+    @counted
     def delete(self, _id: Any, props: Any) -> Any:
         return super().delete(_id, props)  # a hook calling another: counted once
 
@@ -53,3 +60,19 @@ def test_the_pace_of_hooks_starting_is_followed() -> None:
         probe.delete("i", {})
         time.sleep(0.02)
     assert 0.0 < _writing_hooks.arrival_gap() <= 1.0
+
+
+def test_a_provider_class_of_a_program_is_not_wrapped_and_still_pickles() -> None:
+    """A ``DatadogResourceProvider`` subclass defined in a program's ``__main__`` is pickled
+    by value with its methods (the SDK's ``serialize_provider``): counting wrappers would
+    drag a lock into the pickle ("cannot pickle '_thread._local' object")."""
+    from pulumi.dynamic.dynamic import serialize_provider
+
+    def create(self: Any, props: Any) -> Any:
+        return None
+
+    program_class = type(
+        "ProgramProvider", (DatadogResourceProvider,), {"create": create, "__module__": "__main__"}
+    )
+    assert not getattr(program_class.__dict__["create"], "_counted", False)
+    assert serialize_provider(program_class())
