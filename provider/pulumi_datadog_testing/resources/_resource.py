@@ -31,6 +31,7 @@ from typing import Any, ClassVar, Final
 
 import pulumi
 import pulumi.dynamic
+from pulumi.output import UNKNOWN
 
 from ._props import PRIORS_KEY
 
@@ -92,9 +93,9 @@ class DatadogResource(pulumi.dynamic.Resource):
     ) -> None:
         unwrap_pickler()
         props = {**dict.fromkeys(self._ATTRIBUTES), **inputs}
-        if PRIORS_KEY in inputs and pulumi.runtime.is_dry_run():
-            # A preview's __priors is unknown (it does not wait for the capture); a resource
-            # in state keeps its own, so no diff lists it.
+        if inputs.get(PRIORS_KEY) is UNKNOWN:
+            # A preview's __priors (``register_priors``: it does not wait for the capture);
+            # a resource in state keeps its own, so no diff lists it.
             keep = pulumi.ResourceOptions(ignore_changes=[PRIORS_KEY])
             opts = pulumi.ResourceOptions.merge(opts, keep)
         super().__init__(provider, resource_name, props, opts)

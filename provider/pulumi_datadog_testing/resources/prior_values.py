@@ -423,7 +423,7 @@ def _capture_entry(entry_value: Any, old: Any, captured_value: Any) -> str | Non
             "create reads them itself"
         )
         return None
-    return encoded({"values": pack_values(found.values), "existed": found.existed})
+    return priors_input(found.values, found.existed)  # what the resource's __priors will be
 
 
 def _renamed(
@@ -689,9 +689,9 @@ def register_priors(
     Returns where to send the overlap warning (``warn_overlap``); nothing when the resource
     is read by id (it writes nothing).
 
-    A ledger entry costs the program one ``Output`` (the SDK's end-of-program wait grows with
-    the number of pending ``Output``\\ s): its slice of the ledger's captures, which also
-    reports the overlap."""
+    A ledger entry costs the program one ``Output`` at ``up`` (the SDK's end-of-program wait
+    grows with the number of pending ``Output``\\ s): its slice of the ledger's captures; in
+    a preview, none (``_UNKNOWN_IN_PREVIEW``)."""
     if opts is not None and opts.id is not None:
         return None
     declared = {k: v for k, v in props.items() if k not in outputs and v is not None}
