@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS: dict[str, str] = {
-    "ServiceSettings": "resources.service_settings",
-    "ServiceSettingsArgs": "resources.service_settings",
-    "FlakyTestState": "resources.flaky_test_state",
-    "FlakyTestStateArgs": "resources.flaky_test_state",
-    "FlakyTestStates": "resources.flaky_test_states",
-    "FlakyTestStatesArgs": "resources.flaky_test_states",
+    "ServiceSettings": "resources.service_settings_resource",
+    "ServiceSettingsArgs": "resources.service_settings_resource",
+    "FlakyTestState": "resources.flaky_test_state_resource",
+    "FlakyTestStateArgs": "resources.flaky_test_state_resource",
+    "FlakyTestStates": "resources.flaky_test_states_resource",
+    "FlakyTestStatesArgs": "resources.flaky_test_states_resource",
     "FlakyTestPolicies": "resources.flaky_test_policies",
     "FlakyTestPoliciesArgs": "resources.flaky_test_policies",
     "SyntheticsSuite": "resources.synthetics_suite",
@@ -32,7 +32,7 @@ _EXPORTS: dict[str, str] = {
     "AutoQuarantineRuleArgs": "resources.flaky_test_policies",
     "BranchRuleArgs": "resources.flaky_test_policies",
     "DisabledArgs": "resources.flaky_test_policies",
-    "FlakyTestEntryArgs": "resources.flaky_test_states",
+    "FlakyTestEntryArgs": "resources.flaky_test_states_resource",
     "FailureRateRuleArgs": "resources.flaky_test_policies",
     "QuarantinedArgs": "resources.flaky_test_policies",
     "SyntheticsSuiteOptionsArgs": "resources.synthetics_suite",
@@ -75,13 +75,13 @@ if TYPE_CHECKING:  # pragma: no cover - for IDEs and type checkers
         FlakyTestPoliciesArgs,
         QuarantinedArgs,
     )
-    from .resources.flaky_test_state import FlakyTestState, FlakyTestStateArgs
-    from .resources.flaky_test_states import (
+    from .resources.flaky_test_state_resource import FlakyTestState, FlakyTestStateArgs
+    from .resources.flaky_test_states_resource import (
         FlakyTestEntryArgs,
         FlakyTestStates,
         FlakyTestStatesArgs,
     )
-    from .resources.service_settings import ServiceSettings, ServiceSettingsArgs
+    from .resources.service_settings_resource import ServiceSettings, ServiceSettingsArgs
     from .resources.synthetics_suite import (
         SyntheticsSuite,
         SyntheticsSuiteArgs,

@@ -5,7 +5,7 @@ is always parsed the same way by another:
 
 - service settings: ``repository_id::service_name::env`` (``env`` defaults to ``none``);
 - a flaky test managed by ``FlakyTestState``: ``repository_id::test_id``;
-- the four flaky-test states, and a non-empty string;
+- the four flaky-test states, the six settings of a service, and a non-empty string;
 - a string literal in a Datadog search query (``"..."`` with ``\\`` and ``"`` escaped).
 
 A malformed id raises ``InvalidResourceIdError`` (see ``errors``), naming the expected form.
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Annotated, Final, Literal, get_args
 
-from pydantic import Field
+from annotated_types import MinLen
 
 from .errors import InvalidResourceIdError
 
@@ -23,8 +23,11 @@ __all__ = [
     "DEFAULT_ENV",
     "FLAKY_STATES",
     "ID_SEPARATOR",
+    "INHERITABLE_SETTINGS",
+    "SERVICE_SETTING_NAMES",
     "FlakyState",
     "NonEmptyStr",
+    "ServiceSettingName",
     "flaky_test_state_id",
     "parse_flaky_test_state_id",
     "parse_service_settings_id",
@@ -45,8 +48,26 @@ FlakyState = Literal["active", "quarantined", "disabled", "fixed"]
 FLAKY_STATES: Final[tuple[FlakyState, ...]] = get_args(FlakyState)
 """Every ``FlakyState``, in the API's order."""
 
-NonEmptyStr = Annotated[str, Field(min_length=1)]
-"""A string of at least one character (ids, names, queries)."""
+NonEmptyStr = Annotated[str, MinLen(1)]
+"""A string of at least one character (ids, names, queries). The constraint is pydantic's own
+``Field(min_length=1)`` as a plain ``annotated_types`` marker (same validation and error), so
+a program importing these constants loads no pydantic."""
+
+ServiceSettingName = Literal[
+    "auto_test_retries_enabled",
+    "code_coverage_enabled",
+    "early_flake_detection_enabled",
+    "failed_test_replay_enabled",
+    "pr_comments_enabled",
+    "test_impact_analysis_enabled",
+]
+"""The name of one of a service's Test Optimization feature flags."""
+
+SERVICE_SETTING_NAMES: Final[tuple[ServiceSettingName, ...]] = get_args(ServiceSettingName)
+"""The six Test Optimization feature flags of a service, in API order."""
+
+INHERITABLE_SETTINGS: Final = tuple(n for n in SERVICE_SETTING_NAMES if n != "pr_comments_enabled")
+"""Settings that can be re-inherited (``<name>_inherit``) and report ``<name>_is_overridden``."""
 
 
 def service_settings_id(repository_id: str, service_name: str, env: str | None) -> str:

@@ -25,7 +25,7 @@ Conventions:
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Final, Literal, get_args
+from typing import Annotated, Any, ClassVar, Final, Literal
 
 from pydantic import (
     BaseModel,
@@ -38,7 +38,13 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from .identity import FlakyState, NonEmptyStr
+from .identity import (
+    INHERITABLE_SETTINGS,
+    SERVICE_SETTING_NAMES,
+    FlakyState,
+    NonEmptyStr,
+    ServiceSettingName,
+)
 
 __all__ = [
     "FLAKY_SORT_KEYS",
@@ -188,22 +194,6 @@ StrList = Annotated[list[str], BeforeValidator(_listify)]
 
 
 # ------------------------------------------------------------ service settings
-
-ServiceSettingName = Literal[
-    "auto_test_retries_enabled",
-    "code_coverage_enabled",
-    "early_flake_detection_enabled",
-    "failed_test_replay_enabled",
-    "pr_comments_enabled",
-    "test_impact_analysis_enabled",
-]
-"""The name of one of a service's Test Optimization feature flags."""
-
-SERVICE_SETTING_NAMES: Final[tuple[ServiceSettingName, ...]] = get_args(ServiceSettingName)
-"""The six Test Optimization feature flags of a service, in API order."""
-
-INHERITABLE_SETTINGS: Final = tuple(n for n in SERVICE_SETTING_NAMES if n != "pr_comments_enabled")
-"""Settings that can be re-inherited (``<name>_inherit``) and report ``<name>_is_overridden``."""
 
 
 class ServiceSettingFlags(BaseModel):

@@ -11,37 +11,14 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 from pulumi.dynamic import CheckFailure, CheckResult
-from pulumi.output import Unknown
-from pulumi.runtime.rpc import UNKNOWN as WIRE_UNKNOWN
 from pydantic import BaseModel, ValidationError
 
 from ._process import config_failures
-from ._props import strip_provider
+from ._props import WIRE_UNKNOWN, has_unknowns, is_unknown, strip_provider
 
 __all__ = ["WIRE_UNKNOWN", "check_failures", "check_inputs", "has_unknowns", "is_unknown"]
 
 M = TypeVar("M", bound=BaseModel)
-
-
-def is_unknown(value: Any) -> bool:
-    """Whether ``value`` is not known yet (preview: it comes from an output of a resource that
-    is still to be created or updated).
-
-    The dynamic-provider server deserializes ``check``/``diff`` properties with
-    ``keep_unknowns=True``, so an unknown value — top level, a list item or a map value —
-    arrives as a ``pulumi.output.Unknown`` instance; the wire sentinel string ``WIRE_UNKNOWN``
-    is accepted too (raw properties, older SDKs).
-    """
-    return isinstance(value, Unknown) or (isinstance(value, str) and value == WIRE_UNKNOWN)
-
-
-def has_unknowns(value: Any) -> bool:
-    """Whether ``value`` or anything nested in it is unknown."""
-    if isinstance(value, Mapping):
-        return any(has_unknowns(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return any(has_unknowns(v) for v in value)
-    return is_unknown(value)
 
 
 def check_inputs(

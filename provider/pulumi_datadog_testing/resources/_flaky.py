@@ -28,7 +28,7 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeVar
 
 from pulumi.dynamic import CheckFailure, CheckResult, DiffResult
 from pydantic import BaseModel
@@ -44,6 +44,7 @@ from ..models import (
 )
 from ._base import DatadogResourceProvider, check_inputs, strip_provider
 from ._flaky_batch import COALESCE_MAX, PARALLEL_SEARCHES, FlakyBatcher, batcher_for
+from ._flaky_values import States, captured_state, states_map
 from .prior_values import PRIORS_KEY, keep_captured
 
 if TYPE_CHECKING:
@@ -87,7 +88,6 @@ MAX_QUERY_CHARS: Final = 8000
 ids) keeps well inside what log-search style query parsers accept."""
 
 T = TypeVar("T")
-States = dict[str, FlakyState]
 
 
 # ------------------------------------------------------------------------------ queries
@@ -206,15 +206,6 @@ def captured_value(test: FlakyTest, *, details: bool = False) -> dict[str, Any]:
             {k: getattr(attrs, k) for k in ("module", "suite", "name") if getattr(attrs, k)}
         )
     return value
-
-
-def captured_state(value: Any) -> FlakyState:
-    """The state in a captured value: a bare state (``FlakyTestStates``: one string per test
-    keeps a 20,000-test capture at 20,000 property values, each of which the engine marshals
-    and logs on every gRPC call) or ``{"state": ..., ...}`` (``captured_value``; also what
-    ``FlakyTestStates`` captured before)."""
-    state = value.get("state") if isinstance(value, Mapping) else value
-    return cast("FlakyState", state) if isinstance(state, str) and state else "active"
 
 
 def captured_test(test_id: str, value: Any) -> FlakyTest:
@@ -601,11 +592,6 @@ def repository_replace(olds: Mapping[str, Any], news: Mapping[str, Any]) -> Diff
 
 
 # ------------------------------------------------------------------------ outputs
-
-
-def states_map(raw: Any) -> States:
-    """A ``{test_id: state}`` output as a plain dict (empty when absent)."""
-    return {str(k): v for k, v in raw.items()} if isinstance(raw, Mapping) else {}
 
 
 def managed_of(outs: Mapping[str, Any], previous_key: str, current_key: str) -> Managed:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import date
-from typing import Annotated, Any, Final, NotRequired, TypedDict
+from typing import Annotated, Any, Final
 
 from pydantic import (
     AfterValidator,
@@ -29,6 +29,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from ..identity import FlakyState
+from ._flaky_values import FlakyTestEntryArgs
 
 __all__ = [
     "NOTE_KEYS",
@@ -105,19 +106,6 @@ def _entry(value: Any) -> FlakyState | FlakyTestEntry:
 
 StateEntry = Annotated[FlakyState | FlakyTestEntry, BeforeValidator(_entry)]
 """A map-form value: a state, or an object with the state and that test's notes."""
-
-
-class FlakyTestEntryArgs(TypedDict):
-    """A test's value in ``FlakyTestStates(states=...)`` with notes of its own."""
-
-    state: str
-    """``active``, ``quarantined``, ``disabled`` or ``fixed``."""
-    expires: NotRequired[str]
-    """ISO date (``YYYY-MM-DD``): the last day this test's quarantine is meant to last."""
-    owner: NotRequired[str]
-    """Who owns the fix (free text, e.g. ``@acme/payments``)."""
-    reason: NotRequired[str]
-    """Why (e.g. a ticket link)."""
 
 
 def entry_state(value: Any) -> Any:

@@ -1,4 +1,5 @@
-"""A resource's properties on the program side: what it registers with the engine."""
+"""A resource's properties on the program side: what it registers with the engine, and which
+values are not known yet (both sides ask). Imports nothing a program does not already load."""
 
 from __future__ import annotations
 
@@ -6,7 +7,19 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["PRIORS_KEY", "PROVIDER_KEY", "given_inputs", "input_names", "strip_provider"]
+from pulumi.output import Unknown
+from pulumi.runtime.rpc import UNKNOWN as WIRE_UNKNOWN
+
+__all__ = [
+    "PRIORS_KEY",
+    "PROVIDER_KEY",
+    "WIRE_UNKNOWN",
+    "given_inputs",
+    "has_unknowns",
+    "input_names",
+    "is_unknown",
+    "strip_provider",
+]
 
 PROVIDER_KEY = "__provider"
 """The property holding the pickled provider; never part of a resource's own inputs."""
@@ -44,3 +57,24 @@ def given_inputs(args: Any, overrides: Mapping[str, Any]) -> dict[str, Any]:
         raise TypeError(f"args must be an Args object or a mapping, got {type(args).__name__}")
     given.update((key, value) for key, value in overrides.items() if value is not None)
     return {key: value for key, value in given.items() if value is not None}
+
+
+def is_unknown(value: Any) -> bool:
+    """Whether ``value`` is not known yet (preview: it comes from an output of a resource that
+    is still to be created or updated).
+
+    The dynamic-provider server deserializes ``check``/``diff`` properties with
+    ``keep_unknowns=True``, so an unknown value — top level, a list item or a map value —
+    arrives as a ``pulumi.output.Unknown`` instance; the wire sentinel string ``WIRE_UNKNOWN``
+    is accepted too (raw properties, older SDKs).
+    """
+    return isinstance(value, Unknown) or (isinstance(value, str) and value == WIRE_UNKNOWN)
+
+
+def has_unknowns(value: Any) -> bool:
+    """Whether ``value`` or anything nested in it is unknown."""
+    if isinstance(value, Mapping):
+        return any(has_unknowns(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(has_unknowns(v) for v in value)
+    return is_unknown(value)

@@ -20,9 +20,8 @@ policy) are kept in Pulumi state only: never sent, and changing them makes no AP
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Final, TypedDict, Unpack
+from typing import Any, Final
 
-import pulumi
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
@@ -42,25 +41,26 @@ from ..identity import (
     quote_query_value,
 )
 from ..models import FlakyTest
-from ..type_tokens import MODULE, ResourceKind
+from ..type_tokens import ResourceKind
 from . import _flaky, _flaky_batch
-from ._base import given_inputs, has_unknowns
+from ._base import has_unknowns
 from ._flaky_notes import NOTE_KEYS, IsoDate
-from ._resource import DatadogResource, label
+from .flaky_test_state_resource import (  # the program side, re-exported here
+    OUTPUTS,
+    FlakyTestState,
+    FlakyTestStateArgs,
+    overlap,
+)
 from .prior_values import (
     Captured,
     PriorSpec,
     captured_of,
     carry_priors,
-    register_priors,
-    warn_overlap,
 )
 
 __all__ = ["FlakyTestState", "FlakyTestStateArgs", "FlakyTestStateInputs"]
 
 SELECTOR: Final = ("module", "suite", "name")
-OUTPUTS: Final = ("previous_state", "fqn", "test_module", "test_suite", "test_name")
-"""Properties the provider computes (``test_id`` is also an output: the resolved id)."""
 MAX_CANDIDATES_SHOWN: Final = 20
 
 
@@ -300,16 +300,6 @@ def _capture(declared: Mapping[str, Any], known: Captured | None) -> Captured:
     return Captured({test.id: _flaky.captured_value(test, details=True)}, True)
 
 
-def _overlap(declared: Mapping[str, Any], captured: Captured) -> list[str]:
-    """The test, if it was already in the declared (non-``active``) state."""
-    state = declared.get("state")
-    return [
-        test_id
-        for test_id, value in captured.values.items()
-        if state != "active" and isinstance(value, Mapping) and value.get("state") == state
-    ]
-
-
 def _adopt(declared: Mapping[str, Any], captured: Captured) -> tuple[str, dict[str, Any]] | None:
     inputs = _parse(declared)
     if len(captured.values) != 1:
@@ -324,7 +314,7 @@ PRIOR_SPEC: Final = PriorSpec(
     identity=lambda d: [d.get("repository_id")],
     scope=lambda d: [d.get(k) for k in ("test_id", *SELECTOR)],
     capture=_capture,
-    overlap=_overlap,
+    overlap=overlap,
     adopt=_adopt,
     provider=FlakyTestStateProvider,
     delete_before_replace=True,
@@ -385,85 +375,3 @@ def _outputs(
         if value is not None:
             outs[f"test_{key}"] = value
     return outs
-
-
-class FlakyTestStateArgs(TypedDict, total=False):
-    """Arguments of ``FlakyTestState``: ``test_id``, or ``module``/``suite``/``name``."""
-
-    repository_id: pulumi.Input[str]
-    """Repository of the test, e.g. ``github.com/acme/shop`` (scopes every search)."""
-    state: pulumi.Input[str]
-    """``active``, ``quarantined``, ``disabled`` or ``fixed``."""
-    test_id: pulumi.Input[str] | None
-    """The test's id (the ``id`` of the flaky tests search, e.g. ``4eb1887a8adb1847``)."""
-    module: pulumi.Input[str] | None
-    """Selector: the test's module (exact match)."""
-    suite: pulumi.Input[str] | None
-    """Selector: the test's suite (exact match)."""
-    name: pulumi.Input[str] | None
-    """Selector: the test's name (exact match)."""
-    reason: pulumi.Input[str] | None
-    """Why (e.g. a ticket link); kept in Pulumi state only."""
-    expires: pulumi.Input[str] | None
-    """ISO date (``YYYY-MM-DD``): the last day the quarantine is meant to last (the
-    ``flaky-quarantine-expiry`` policy fails preview after it); kept in Pulumi state only."""
-    owner: pulumi.Input[str] | None
-    """Who owns fixing the test (free text, e.g. ``@acme/payments``); kept in Pulumi state only."""
-
-
-class FlakyTestState(DatadogResource, module=MODULE, name=ResourceKind.FLAKY_TEST_STATE):
-    """The state of one flaky test.
-
-    ``FlakyTestState("t", repository_id="github.com/acme/shop", test_id="4eb1887a8adb1847",
-    state="quarantined")`` or, by what you know of it,
-    ``FlakyTestState("t", repository_id=..., suite="CartTest", name="test_checkout",
-    state="disabled", reason="JIRA-123")``. Destroying it puts the test back in the state it
-    had before Pulumi managed it.
-    """
-
-    repository_id: pulumi.Output[str]
-    test_id: pulumi.Output[str]
-    """The managed test's id (resolved from the selector in the selector form)."""
-    module: pulumi.Output[str | None]
-    suite: pulumi.Output[str | None]
-    name: pulumi.Output[str | None]
-    state: pulumi.Output[str]
-    """Last known state (``pulumi refresh`` updates it)."""
-    reason: pulumi.Output[str | None]
-    expires: pulumi.Output[str | None]
-    owner: pulumi.Output[str | None]
-    previous_state: pulumi.Output[str]
-    """The state before Pulumi managed the test (restored on delete)."""
-    fqn: pulumi.Output[str]
-    """``module.suite.name`` of the managed test."""
-    test_module: pulumi.Output[str | None]
-    test_suite: pulumi.Output[str | None]
-    test_name: pulumi.Output[str]
-
-    def __init__(
-        self,
-        resource_name: str,
-        args: FlakyTestStateArgs | Mapping[str, Any] | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-        **kwargs: Unpack[FlakyTestStateArgs],
-    ) -> None:
-        inputs = given_inputs(args, kwargs)
-        priors = register_priors(resource_name, ResourceKind.FLAKY_TEST_STATE, inputs, opts)
-        super().__init__(FlakyTestStateProvider(), resource_name, inputs, opts)
-        what = label("flaky test state of repository {0}", inputs.get("repository_id"))
-        warn_overlap(
-            priors,
-            self,
-            what,
-            pulumi.Output.all(self.test_id, self.previous_state),
-            lambda both: {both[0]: {"state": both[1]}} if all(both) else {},
-        )
-
-    @staticmethod
-    def get(
-        resource_name: str, id: pulumi.Input[str], opts: pulumi.ResourceOptions | None = None
-    ) -> FlakyTestState:
-        """Read an existing test's state by id ``<repository_id>::<test_id>`` (no change made)."""
-        return FlakyTestState(
-            resource_name, opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))
-        )

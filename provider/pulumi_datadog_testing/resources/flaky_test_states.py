@@ -37,9 +37,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from typing import Any, Final, TypedDict, Unpack
+from typing import Any, Final
 
-import pulumi
 from pulumi.dynamic import (
     CheckFailure,
     CreateResult,
@@ -52,9 +51,9 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from ..errors import InvalidResourceIdError
 from ..identity import FlakyState, NonEmptyStr
 from ..models import FlakyTest
-from ..type_tokens import MODULE, ResourceKind
+from ..type_tokens import ResourceKind
 from . import _flaky
-from ._base import given_inputs, has_unknowns
+from ._base import has_unknowns
 from ._flaky_notes import (
     NOTE_KEYS,
     FlakyTestEntryArgs,
@@ -64,7 +63,12 @@ from ._flaky_notes import (
     notes_map,
     plain_states,
 )
-from ._resource import DatadogResource, label
+from .flaky_test_states_resource import (  # the program side, re-exported here
+    OUTPUTS,
+    FlakyTestStates,
+    FlakyTestStatesArgs,
+    overlap,
+)
 from .prior_values import (
     PRIORS_KEY,
     Captured,
@@ -74,15 +78,10 @@ from .prior_values import (
     decoded,
     encoded,
     pack_values,
-    register_priors,
     unpack_values,
-    warn_overlap,
 )
 
 __all__ = ["FlakyTestEntryArgs", "FlakyTestStates", "FlakyTestStatesArgs", "FlakyTestStatesInputs"]
-
-OUTPUTS: Final = ("previous_states", "test_ids", "pending_test_ids", "test_notes")
-"""Properties the provider computes (``states`` is also an output: the last known states)."""
 
 
 class FlakyTestStatesInputs(BaseModel):
@@ -321,22 +320,6 @@ def _capture(declared: Mapping[str, Any], known: Captured | None) -> Captured:
     return Captured(values, True)
 
 
-def _overlap(declared: Mapping[str, Any], captured: Captured) -> list[str]:
-    """Tests already in their declared (non-``active``) state."""
-    states = declared.get("states")
-    wanted = (
-        plain_states(states)
-        if isinstance(states, Mapping)
-        else dict.fromkeys(captured.values, declared.get("state"))
-    )
-    return sorted(
-        test_id
-        for test_id, value in captured.values.items()
-        if wanted.get(test_id) not in (None, "active")
-        and _flaky.captured_state(value) == wanted.get(test_id)
-    )
-
-
 def _scope(declared: Mapping[str, Any]) -> Any:
     states = declared.get("states")
     return sorted(states) if isinstance(states, Mapping) else [declared.get("query")]
@@ -360,7 +343,7 @@ PRIOR_SPEC: Final = PriorSpec(
     identity=lambda d: [d.get("repository_id")],
     scope=_scope,
     capture=_capture,
-    overlap=_overlap,
+    overlap=overlap,
     adopt=_adopt,
     provider=FlakyTestStatesProvider,
     delete_before_replace=True,
@@ -443,74 +426,3 @@ def _outputs(
     if inputs.query is not None:
         outs["pending_test_ids"] = pending or []
     return outs
-
-
-class FlakyTestStatesArgs(TypedDict, total=False):
-    """Arguments of ``FlakyTestStates``: ``states``, or ``query`` + ``state``."""
-
-    repository_id: pulumi.Input[str]
-    """Repository the tests belong to, e.g. ``github.com/acme/shop`` (scopes every search)."""
-    states: pulumi.Input[Mapping[str, pulumi.Input[str | FlakyTestEntryArgs]]] | None
-    """Test id → ``active``, ``quarantined``, ``disabled`` or ``fixed``, or an object
-    ``{"state": ..., "expires": ..., "owner": ..., "reason": ...}`` with that test's notes."""
-    query: pulumi.Input[str] | None
-    """A flaky tests search query (e.g. ``@test.service:checkout flaky_test_state:active``);
-    every matching test of the repository gets ``state``."""
-    state: pulumi.Input[str] | None
-    """With ``query``: the state every matching test gets."""
-    reason: pulumi.Input[str] | None
-    """Why (e.g. a ticket link); kept in Pulumi state only."""
-    expires: pulumi.Input[str] | None
-    """ISO date (``YYYY-MM-DD``): the last day the quarantine is meant to last (the
-    ``flaky-quarantine-expiry`` policy fails preview after it); kept in Pulumi state only."""
-    owner: pulumi.Input[str] | None
-    """Who owns fixing the tests (free text, e.g. ``@acme/payments``); kept in Pulumi state only."""
-
-
-class FlakyTestStates(DatadogResource, module=MODULE, name=ResourceKind.FLAKY_TEST_STATES):
-    """The states of many flaky tests of one repository, applied with as few bulk calls as possible.
-
-    ``FlakyTestStates("q", repository_id="github.com/acme/shop",
-    states={"4eb1887a8adb1847": "quarantined"}, reason="JIRA-123")`` or
-    ``FlakyTestStates("q", repository_id=..., query="@test.service:checkout",
-    state="quarantined")``.
-    Destroying it puts every test Pulumi changed back in the state it had before.
-    """
-
-    repository_id: pulumi.Output[str]
-    states: pulumi.Output[dict[str, Any]]
-    """Last known state of every managed test (``pulumi refresh`` updates it). While a change
-    is previewed it holds the declared values, which may be objects (``{"state": ...}``)."""
-    query: pulumi.Output[str | None]
-    state: pulumi.Output[str | None]
-    reason: pulumi.Output[str | None]
-    expires: pulumi.Output[str | None]
-    owner: pulumi.Output[str | None]
-    test_notes: pulumi.Output[dict[str, dict[str, str]] | None]
-    """Map form: the notes (expires/owner/reason) of each test that has its own."""
-    previous_states: pulumi.Output[dict[str, str]]
-    """Each managed test's state before Pulumi managed it (restored on delete)."""
-    test_ids: pulumi.Output[list[str]]
-    """The managed test ids, sorted."""
-    pending_test_ids: pulumi.Output[list[str] | None]
-    """Query form: tests the last ``pulumi refresh`` found matching that the next
-    ``pulumi up`` will add (empty after create/update)."""
-
-    def __init__(
-        self,
-        resource_name: str,
-        args: FlakyTestStatesArgs | Mapping[str, Any] | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-        **kwargs: Unpack[FlakyTestStatesArgs],
-    ) -> None:
-        inputs = given_inputs(args, kwargs)
-        priors = register_priors(resource_name, ResourceKind.FLAKY_TEST_STATES, inputs, opts)
-        super().__init__(FlakyTestStatesProvider(), resource_name, inputs, opts)
-        what = label("flaky tests of repository {0}", inputs.get("repository_id"))
-        warn_overlap(
-            priors,
-            self,
-            what,
-            self.previous_states,
-            lambda previous: {k: {"state": v} for k, v in _flaky.states_map(previous).items()},
-        )

@@ -38,9 +38,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Annotated, Any, Final, TypedDict, Unpack
+from typing import Annotated, Any, Final
 
-import pulumi
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
@@ -59,17 +58,15 @@ from ..models import (
     ServiceSettingsUpdate,
 )
 from ..models import ServiceSettingsAttributes as WireSettings
-from ..type_tokens import MODULE, ResourceKind
+from ..type_tokens import ResourceKind
 from ._base import (
     DatadogResourceProvider,
     check_failures,
     check_inputs,
-    given_inputs,
     is_unknown,
     strip_provider,
     write_or_undo,
 )
-from ._resource import DatadogResource, label
 from .prior_values import (
     PRIORS_KEY,
     Captured,
@@ -78,15 +75,22 @@ from .prior_values import (
     carry_priors,
     keep_captured,
     priors_input,
-    register_priors,
-    warn_overlap,
     without_priors,
+)
+from .service_settings_resource import (  # the program side, re-exported here
+    OUTPUTS,
+    PR_COMMENTS,
+    PR_COMMENTS_WARNING,
+    ServiceSettings,
+    ServiceSettingsArgs,
+    overlap,
 )
 
 __all__ = [
     "IDENTITY_FIELDS",
     "OUTPUTS",
     "PR_COMMENTS",
+    "PR_COMMENTS_WARNING",
     "PriorValue",
     "ServiceSettings",
     "ServiceSettingsArgs",
@@ -97,15 +101,7 @@ __all__ = [
 ]
 
 IDENTITY_FIELDS: Final = ("repository_id", "service_name", "env")
-PR_COMMENTS: Final = "pr_comments_enabled"
-_PRIOR: Final = "prior"
-_PRIOR_EXISTED: Final = "prior_existed"
-OUTPUTS: Final = (_PRIOR, _PRIOR_EXISTED)
-"""The computed outputs (every other output attribute is an input)."""
-PR_COMMENTS_WARNING: Final = (
-    "pr_comments_enabled is sent to Datadog, but the current API ignores PR Comments at the "
-    "service level (set them for the repository instead); Pulumi never reports it as drift"
-)
+_PRIOR, _PRIOR_EXISTED = OUTPUTS
 
 
 def _no_separator(value: str) -> str:
@@ -431,18 +427,6 @@ def _capture_declared(declared: Mapping[str, Any], known: Captured | None) -> Ca
     return _capture(ServiceSettingsProvider(), _inputs_of(declared, outputs=False), known)
 
 
-def _overlap(declared: Mapping[str, Any], captured: Captured) -> list[str]:
-    """Settings that were already overridden to the declared value."""
-    prior = _prior_of({_PRIOR: captured.values})
-    return [
-        name
-        for name in SERVICE_SETTING_NAMES
-        if name in prior
-        and prior[name].is_overridden is True
-        and prior[name].value == declared.get(name)
-    ]
-
-
 def _adopt(declared: Mapping[str, Any], captured: Captured) -> tuple[str, dict[str, Any]] | None:
     inputs = _inputs_of(declared, outputs=False)
     managed = inputs.managed()
@@ -457,7 +441,7 @@ PRIOR_SPEC: Final = PriorSpec(
     identity=lambda d: [d.get("repository_id"), d.get("service_name"), d.get("env", DEFAULT_ENV)],
     scope=lambda d: sorted(n for n in SERVICE_SETTING_NAMES if d.get(n) is not None),
     capture=_capture_declared,
-    overlap=_overlap,
+    overlap=overlap,
     adopt=_adopt,
     provider=ServiceSettingsProvider,
 )
@@ -497,102 +481,3 @@ def _server_values(
 def _as_inputs(inputs: ServiceSettingsInputs, managed: Mapping[str, bool]) -> dict[str, Any]:
     identity = {name: getattr(inputs, name) for name in IDENTITY_FIELDS}
     return {**identity, **{n: managed[n] for n in SERVICE_SETTING_NAMES if n in managed}}
-
-
-# --------------------------------------------------------------------------- public API
-
-
-class ServiceSettingsArgs(TypedDict, total=False):
-    """Inputs of ``ServiceSettings``, declared once: they type ``args=ServiceSettingsArgs(...)``
-    and the keyword arguments alike. ``repository_id`` and ``service_name`` are required
-    (``check`` names a missing one); unset booleans are not managed (never sent or diffed)."""
-
-    repository_id: pulumi.Input[str]
-    """Repository identifier, e.g. ``github.com/acme/shop``."""
-    service_name: pulumi.Input[str]
-    """The service's name."""
-    env: pulumi.Input[str] | None
-    """Environment (default ``none``)."""
-    auto_test_retries_enabled: pulumi.Input[bool] | None
-    """Auto Test Retries."""
-    code_coverage_enabled: pulumi.Input[bool] | None
-    """Code Coverage."""
-    early_flake_detection_enabled: pulumi.Input[bool] | None
-    """Early Flake Detection."""
-    failed_test_replay_enabled: pulumi.Input[bool] | None
-    """Failed Test Replay."""
-    pr_comments_enabled: pulumi.Input[bool] | None
-    """PR Comments. The current API ignores it at service level (a warning says so)."""
-    test_impact_analysis_enabled: pulumi.Input[bool] | None
-    """Test Impact Analysis."""
-
-
-class ServiceSettings(DatadogResource, module=MODULE, name=ResourceKind.SERVICE_SETTINGS):
-    """Test Optimization settings of one service in one environment.
-
-    ``ServiceSettings("checkout-prod", repository_id="github.com/acme/shop",
-    service_name="checkout", env="prod", early_flake_detection_enabled=True)`` or
-    ``ServiceSettings("checkout-prod", args=ServiceSettingsArgs(...))``. ``args`` may also be a
-    plain mapping (e.g. from stack config): unknown keys then fail ``check`` with a hint.
-
-    Destroying the resource restores every managed setting to what it was before (output
-    ``prior``): inherited ones re-inherit, overridden ones get their old value back.
-    """
-
-    repository_id: pulumi.Output[str]
-    service_name: pulumi.Output[str]
-    env: pulumi.Output[str]
-    auto_test_retries_enabled: pulumi.Output[bool | None]
-    code_coverage_enabled: pulumi.Output[bool | None]
-    early_flake_detection_enabled: pulumi.Output[bool | None]
-    failed_test_replay_enabled: pulumi.Output[bool | None]
-    pr_comments_enabled: pulumi.Output[bool | None]
-    test_impact_analysis_enabled: pulumi.Output[bool | None]
-    prior: pulumi.Output[dict[str, Any]]
-    """Per managed setting, what it was before Pulumi managed it: ``{"value": bool,
-    "is_overridden": bool}`` (what ``destroy`` restores)."""
-    prior_existed: pulumi.Output[bool]
-    """Whether the service had settings in Datadog before this resource was created."""
-
-    def __init__(
-        self,
-        resource_name: str,
-        args: ServiceSettingsArgs | Mapping[str, Any] | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-        **kwargs: Unpack[ServiceSettingsArgs],
-    ) -> None:
-        """Declare the settings; keyword arguments override the fields of ``args``."""
-        inputs = given_inputs(args, kwargs)
-        priors = register_priors(resource_name, ResourceKind.SERVICE_SETTINGS, inputs, opts)
-        super().__init__(ServiceSettingsProvider(), resource_name, inputs, opts)
-        _warn_if_pr_comments(self, inputs.get(PR_COMMENTS))
-        what = label(
-            "service settings {0}::{1}::{2}",
-            inputs.get("repository_id"),
-            inputs.get("service_name"),
-            inputs.get("env") or DEFAULT_ENV,
-        )
-        warn_overlap(priors, self, what, self.prior)
-
-    @staticmethod
-    def get(
-        resource_name: str, id: pulumi.Input[str], opts: pulumi.ResourceOptions | None = None
-    ) -> ServiceSettings:
-        """Read existing settings (``repository_id::service_name::env``) without managing them;
-        all six settings are reported."""
-        return ServiceSettings(
-            resource_name, opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))
-        )
-
-
-def _warn_if_pr_comments(resource: ServiceSettings, value: Any) -> None:
-    def warn(resolved: Any) -> None:
-        if resolved is not None:
-            pulumi.log.warn(PR_COMMENTS_WARNING, resource=resource)
-
-    if value is None:
-        return
-    if isinstance(value, bool):
-        warn(value)
-    else:
-        pulumi.Output.from_input(value).apply(warn)

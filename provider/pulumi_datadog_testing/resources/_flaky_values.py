@@ -1,0 +1,40 @@
+"""Flaky-test values both sides read, without pydantic: the program's overlap warnings use
+them as the provider does (``_flaky`` and ``_flaky_notes`` re-export them)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, NotRequired, TypedDict, cast
+
+from ..identity import FlakyState
+
+__all__ = ["FlakyTestEntryArgs", "States", "captured_state", "states_map"]
+
+States = dict[str, FlakyState]
+
+
+class FlakyTestEntryArgs(TypedDict):
+    """A test's value in ``FlakyTestStates(states=...)`` with notes of its own."""
+
+    state: str
+    """``active``, ``quarantined``, ``disabled`` or ``fixed``."""
+    expires: NotRequired[str]
+    """ISO date (``YYYY-MM-DD``): the last day this test's quarantine is meant to last."""
+    owner: NotRequired[str]
+    """Who owns the fix (free text, e.g. ``@acme/payments``)."""
+    reason: NotRequired[str]
+    """Why (e.g. a ticket link)."""
+
+
+def captured_state(value: Any) -> FlakyState:
+    """The state in a captured value: a bare state (``FlakyTestStates``: one string per test
+    keeps a 20,000-test capture at 20,000 property values, each of which the engine marshals
+    and logs on every gRPC call) or ``{"state": ..., ...}`` (``captured_value``; also what
+    ``FlakyTestStates`` captured before)."""
+    state = value.get("state") if isinstance(value, Mapping) else value
+    return cast("FlakyState", state) if isinstance(state, str) and state else "active"
+
+
+def states_map(raw: Any) -> States:
+    """A ``{test_id: state}`` output as a plain dict (empty when absent)."""
+    return {str(k): v for k, v in raw.items()} if isinstance(raw, Mapping) else {}
