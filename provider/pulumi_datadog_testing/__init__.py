@@ -22,21 +22,21 @@ _EXPORTS: dict[str, str] = {
     "FlakyTestStateArgs": "resources.flaky_test_state_resource",
     "FlakyTestStates": "resources.flaky_test_states_resource",
     "FlakyTestStatesArgs": "resources.flaky_test_states_resource",
-    "FlakyTestPolicies": "resources.flaky_test_policies",
-    "FlakyTestPoliciesArgs": "resources.flaky_test_policies",
-    "SyntheticsSuite": "resources.synthetics_suite",
-    "SyntheticsSuiteArgs": "resources.synthetics_suite",
+    "FlakyTestPolicies": "resources.flaky_test_policies_resource",
+    "FlakyTestPoliciesArgs": "resources.flaky_test_policies_resource",
+    "SyntheticsSuite": "resources.synthetics_suite_resource",
+    "SyntheticsSuiteArgs": "resources.synthetics_suite_resource",
     # Typed shapes of nested arguments (TypedDicts: plain dicts at run time).
-    "AttemptToFixArgs": "resources.flaky_test_policies",
-    "AutoDisableRuleArgs": "resources.flaky_test_policies",
-    "AutoQuarantineRuleArgs": "resources.flaky_test_policies",
-    "BranchRuleArgs": "resources.flaky_test_policies",
-    "DisabledArgs": "resources.flaky_test_policies",
+    "AttemptToFixArgs": "resources.flaky_test_policies_resource",
+    "AutoDisableRuleArgs": "resources.flaky_test_policies_resource",
+    "AutoQuarantineRuleArgs": "resources.flaky_test_policies_resource",
+    "BranchRuleArgs": "resources.flaky_test_policies_resource",
+    "DisabledArgs": "resources.flaky_test_policies_resource",
     "FlakyTestEntryArgs": "resources.flaky_test_states_resource",
-    "FailureRateRuleArgs": "resources.flaky_test_policies",
-    "QuarantinedArgs": "resources.flaky_test_policies",
-    "SyntheticsSuiteOptionsArgs": "resources.synthetics_suite",
-    "SyntheticsSuiteTestArgs": "resources.synthetics_suite",
+    "FailureRateRuleArgs": "resources.flaky_test_policies_resource",
+    "QuarantinedArgs": "resources.flaky_test_policies_resource",
+    "SyntheticsSuiteOptionsArgs": "resources.synthetics_suite_resource",
+    "SyntheticsSuiteTestArgs": "resources.synthetics_suite_resource",
 }
 
 __all__ = [
@@ -64,7 +64,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - for IDEs and type checkers
-    from .resources.flaky_test_policies import (
+    from .resources.flaky_test_policies_resource import (
         AttemptToFixArgs,
         AutoDisableRuleArgs,
         AutoQuarantineRuleArgs,
@@ -82,7 +82,7 @@ if TYPE_CHECKING:  # pragma: no cover - for IDEs and type checkers
         FlakyTestStatesArgs,
     )
     from .resources.service_settings_resource import ServiceSettings, ServiceSettingsArgs
-    from .resources.synthetics_suite import (
+    from .resources.synthetics_suite_resource import (
         SyntheticsSuite,
         SyntheticsSuiteArgs,
         SyntheticsSuiteOptionsArgs,

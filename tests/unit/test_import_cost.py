@@ -15,6 +15,20 @@ RESOURCE_MODULES = [
 HTTP_STACK = ("httpx", "tenacity", "pulumi_datadog_testing.client")
 PROVIDER_ONLY = ("jsonpatch", "jsonpointer")
 """Loaded by the provider hooks that need them, never by the program process."""
+PROVIDER_SIDE = (
+    "pydantic",
+    "pydantic_core",
+    "pulumi_datadog_testing.models",
+    "pulumi_datadog_testing.config",
+    "pulumi_datadog_testing.resources._base",
+    "pulumi_datadog_testing.resources._flaky",
+    "pulumi_datadog_testing.resources._flaky_batch",
+    *RESOURCE_MODULES,
+    "pulumi_datadog_testing.resources.prior_values",
+)
+"""What only the dynamic-provider process needs: the provider classes (every resource
+module above holds one), their pydantic models and configuration. A program declares its
+resources from the light ``*_resource`` modules and hands the SDK a ``ProviderRef``."""
 
 
 def test_importing_every_resource_leaves_the_http_stack_unloaded() -> None:
@@ -85,6 +99,21 @@ def declared():
 
 declared()
 """
-    code += f"print(sorted(m for m in {(*PROVIDER_ONLY, *HTTP_STACK)!r} if m in sys.modules))\n"
+    heavy = (*PROVIDER_ONLY, *HTTP_STACK, *PROVIDER_SIDE)
+    code += f"print(sorted(m for m in {heavy!r} if m in sys.modules))\n"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout + done.stderr
+
+
+def test_the_program_side_loads_no_provider_code() -> None:
+    """Every public name of the package (each resource class, its Args and nested shapes)
+    without pydantic, the wire models or a provider class: what the program process of
+    every ``pulumi preview``/``up`` pays for (see docs/performance.md, "The program side")."""
+    code = (
+        "import sys\n"
+        "import pulumi_datadog_testing as dt\n"
+        "_ = [getattr(dt, name) for name in dt.__all__]\n"
+        f"print(sorted(m for m in {PROVIDER_SIDE!r} if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr

@@ -5,6 +5,7 @@ provider process must get the real provider from it."""
 from __future__ import annotations
 
 import base64
+import importlib
 import pickle
 import subprocess
 import sys
@@ -71,21 +72,8 @@ def test_a_provider_pickled_by_an_earlier_version_still_unpickles() -> None:
 def test_the_resource_classes_hand_the_sdk_references() -> None:
     """Each resource module's provider reference names a provider class of this package
     (a typo would only show in the provider process)."""
-    from pulumi_datadog_testing.resources import (
-        flaky_test_state_resource,
-        flaky_test_states_resource,
-        prior_values_resource,
-        service_settings_resource,
-    )
-
-    modules = [
-        service_settings_resource,
-        flaky_test_state_resource,
-        flaky_test_states_resource,
-        prior_values_resource,
-    ]
-    for module in modules:
-        ref = module._PROVIDER
+    for module, _ in PROVIDERS:
+        ref = importlib.import_module(f"{PACKAGE}.{module}_resource")._PROVIDER
         assert isinstance(ref, ProviderRef)
         assert isinstance(load_provider(ref.module, ref.name), DatadogResourceProvider)
 

@@ -12,6 +12,7 @@ import pytest
 from pulumi_datadog_testing.client import DatadogClient
 from pulumi_datadog_testing.errors import DatadogError
 from pulumi_datadog_testing.resources._base import WIRE_UNKNOWN
+from pulumi_datadog_testing.resources._provider_ref import load_provider
 from pulumi_datadog_testing.resources.synthetics_suite import (
     SyntheticsSuite,
     SyntheticsSuiteArgs,
@@ -287,7 +288,7 @@ def registered(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     seen: list[dict[str, Any]] = []
 
     def capture(self: Any, provider: Any, name: str, props: dict[str, Any], opts: Any) -> None:
-        assert isinstance(provider, SyntheticsSuiteProvider)
+        assert isinstance(load_provider(provider.module, provider.name), SyntheticsSuiteProvider)
         seen.append(props)
 
     monkeypatch.setattr(pulumi.dynamic.Resource, "__init__", capture)

@@ -19,9 +19,8 @@ sent, never reported as drift). Lists (``branches``...) are one leaf each.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any, Final, TypedDict, Unpack
+from typing import Annotated, Any, Final
 
-import pulumi
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -37,16 +36,26 @@ from ..models import (
     PoliciesQuarantined,
     PoliciesQuarantinedFailureRateRule,
 )
-from ..type_tokens import MODULE, ResourceKind
+from ..type_tokens import ResourceKind
 from ._base import (
     DatadogResourceProvider,
     check_inputs,
-    given_inputs,
     has_unknowns,
     strip_provider,
     write_or_undo,
 )
-from ._resource import DatadogResource
+from .flaky_test_policies_resource import (  # the program side, re-exported here
+    OUTPUTS,
+    AttemptToFixArgs,
+    AutoDisableRuleArgs,
+    AutoQuarantineRuleArgs,
+    BranchRuleArgs,
+    DisabledArgs,
+    FailureRateRuleArgs,
+    FlakyTestPolicies,
+    FlakyTestPoliciesArgs,
+    QuarantinedArgs,
+)
 from .prior_values import (
     PRIORS_KEY,
     Captured,
@@ -54,14 +63,25 @@ from .prior_values import (
     captured_of,
     carry_priors,
     keep_captured,
-    register_priors,
     without_priors,
 )
 
-__all__ = ["FlakyTestPolicies", "FlakyTestPoliciesArgs", "FlakyTestPoliciesInputs"]
+__all__ = [
+    "OUTPUTS",
+    "AttemptToFixArgs",
+    "AutoDisableRuleArgs",
+    "AutoQuarantineRuleArgs",
+    "BranchRuleArgs",
+    "DisabledArgs",
+    "FailureRateRuleArgs",
+    "FlakyTestPolicies",
+    "FlakyTestPoliciesArgs",
+    "FlakyTestPoliciesInputs",
+    "FlakyTestPoliciesProvider",
+    "QuarantinedArgs",
+]
 
 SECTIONS: Final = ("attempt_to_fix", "quarantined", "disabled")
-OUTPUTS: Final = ("previous_policies",)
 
 Leaf = tuple[str, ...]
 Leaves = dict[Leaf, Any]
@@ -374,99 +394,3 @@ def _outputs(repository_id: str, leaves: Leaves, previous: Leaves) -> dict[str, 
         **unflatten(leaves),
         "previous_policies": unflatten(previous),
     }
-
-
-# ---------------------------------------------------------------------- public API
-
-
-class AttemptToFixArgs(TypedDict, total=False):
-    retries: pulumi.Input[int]
-    """Retries when attempting to fix a flaky test (> 0)."""
-
-
-class AutoQuarantineRuleArgs(TypedDict, total=False):
-    enabled: pulumi.Input[bool]
-    window_seconds: pulumi.Input[int]
-
-
-class AutoDisableRuleArgs(TypedDict, total=False):
-    enabled: pulumi.Input[bool]
-    status: pulumi.Input[str]
-    """``active`` or ``quarantined``."""
-    window_seconds: pulumi.Input[int]
-
-
-class BranchRuleArgs(TypedDict, total=False):
-    enabled: pulumi.Input[bool]
-    branches: pulumi.Input[list[str]]
-    excluded_branches: pulumi.Input[list[str]]
-    excluded_test_services: pulumi.Input[list[str]]
-
-
-class FailureRateRuleArgs(TypedDict, total=False):
-    enabled: pulumi.Input[bool]
-    branches: pulumi.Input[list[str]]
-    min_runs: pulumi.Input[int]
-    threshold: pulumi.Input[float]
-    """0..1."""
-    status: pulumi.Input[str]
-    """``disabled.failure_rate_rule`` only: ``active`` or ``quarantined``."""
-
-
-class QuarantinedArgs(TypedDict, total=False):
-    enabled: pulumi.Input[bool]
-    auto_quarantine_rule: pulumi.Input[AutoQuarantineRuleArgs]
-    branch_rule: pulumi.Input[BranchRuleArgs]
-    failure_rate_rule: pulumi.Input[FailureRateRuleArgs]
-
-
-class DisabledArgs(TypedDict, total=False):
-    enabled: pulumi.Input[bool]
-    auto_disable_rule: pulumi.Input[AutoDisableRuleArgs]
-    branch_rule: pulumi.Input[BranchRuleArgs]
-    failure_rate_rule: pulumi.Input[FailureRateRuleArgs]
-
-
-class FlakyTestPoliciesArgs(TypedDict, total=False):
-    """Arguments of ``FlakyTestPolicies``; unset leaves are not managed."""
-
-    repository_id: pulumi.Input[str]
-    attempt_to_fix: pulumi.Input[AttemptToFixArgs] | None
-    quarantined: pulumi.Input[QuarantinedArgs] | None
-    disabled: pulumi.Input[DisabledArgs] | None
-
-
-class FlakyTestPolicies(DatadogResource, module=MODULE, name=ResourceKind.FLAKY_TEST_POLICIES):
-    """A repository's Flaky Tests Management policies (only the leaves you set are managed).
-
-    ``FlakyTestPolicies("p", repository_id="github.com/acme/shop",
-    attempt_to_fix={"retries": 3}, quarantined={"auto_quarantine_rule": {"enabled": True}})``.
-    Destroying it sets the leaves Pulumi changed back to their values from before.
-    """
-
-    repository_id: pulumi.Output[str]
-    attempt_to_fix: pulumi.Output[dict[str, Any] | None]
-    quarantined: pulumi.Output[dict[str, Any] | None]
-    disabled: pulumi.Output[dict[str, Any] | None]
-    previous_policies: pulumi.Output[dict[str, Any]]
-    """The managed leaves' values before Pulumi managed them (restored on delete)."""
-
-    def __init__(
-        self,
-        resource_name: str,
-        args: FlakyTestPoliciesArgs | Mapping[str, Any] | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-        **kwargs: Unpack[FlakyTestPoliciesArgs],
-    ) -> None:
-        inputs = given_inputs(args, kwargs)
-        register_priors(resource_name, ResourceKind.FLAKY_TEST_POLICIES, inputs, opts)
-        super().__init__(FlakyTestPoliciesProvider(), resource_name, inputs, opts)
-
-    @staticmethod
-    def get(
-        resource_name: str, id: pulumi.Input[str], opts: pulumi.ResourceOptions | None = None
-    ) -> FlakyTestPolicies:
-        """Read a repository's policies by repository id (then every leaf is managed)."""
-        return FlakyTestPolicies(
-            resource_name, opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))
-        )

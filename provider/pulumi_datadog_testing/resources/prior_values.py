@@ -60,6 +60,7 @@ from ._base import DatadogResourceProvider, has_unknowns, strip_provider
 from .prior_values_resource import (
     LEDGER_KIND,
     LEDGER_NAME,
+    OVERLAP_WARNING,
     PACK_MIN,
     PACKED,
     PRIOR_VALUES,
@@ -85,6 +86,7 @@ from .prior_values_resource import (
 __all__ = [
     "LEDGER_KIND",
     "LEDGER_NAME",
+    "OVERLAP_WARNING",
     "PACKED",
     "PACK_MIN",
     "PRIORS_KEY",
