@@ -1,11 +1,12 @@
 """How Datadog objects are named: the one home of every identity constant and id format.
+Plain Python (no pydantic): a program imports it to declare resources.
 
 Resources, wire models, policies and the emulator all import these, so an id written by one
 is always parsed the same way by another:
 
 - service settings: ``repository_id::service_name::env`` (``env`` defaults to ``none``);
 - a flaky test managed by ``FlakyTestState``: ``repository_id::test_id``;
-- the four flaky-test states, the six settings of a service, and a non-empty string;
+- the four flaky-test states and the six settings of a service;
 - a string literal in a Datadog search query (``"..."`` with ``\\`` and ``"`` escaped).
 
 A malformed id raises ``InvalidResourceIdError`` (see ``errors``), naming the expected form.
@@ -13,9 +14,7 @@ A malformed id raises ``InvalidResourceIdError`` (see ``errors``), naming the ex
 
 from __future__ import annotations
 
-from typing import Annotated, Final, Literal, get_args
-
-from annotated_types import MinLen
+from typing import Final, Literal, get_args
 
 from .errors import InvalidResourceIdError
 
@@ -26,7 +25,6 @@ __all__ = [
     "INHERITABLE_SETTINGS",
     "SERVICE_SETTING_NAMES",
     "FlakyState",
-    "NonEmptyStr",
     "ServiceSettingName",
     "flaky_test_state_id",
     "parse_flaky_test_state_id",
@@ -47,11 +45,6 @@ FlakyState = Literal["active", "quarantined", "disabled", "fixed"]
 
 FLAKY_STATES: Final[tuple[FlakyState, ...]] = get_args(FlakyState)
 """Every ``FlakyState``, in the API's order."""
-
-NonEmptyStr = Annotated[str, MinLen(1)]
-"""A string of at least one character (ids, names, queries). The constraint is pydantic's own
-``Field(min_length=1)`` as a plain ``annotated_types`` marker (same validation and error), so
-a program importing these constants loads no pydantic."""
 
 ServiceSettingName = Literal[
     "auto_test_retries_enabled",

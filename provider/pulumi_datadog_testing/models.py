@@ -42,7 +42,6 @@ from .identity import (
     INHERITABLE_SETTINGS,
     SERVICE_SETTING_NAMES,
     FlakyState,
-    NonEmptyStr,
     ServiceSettingName,
 )
 
@@ -86,6 +85,7 @@ __all__ = [
     "FlakyTestsSearchRequestData",
     "FlakyTestsSearchResponse",
     "JsonPatchOperation",
+    "NonEmptyStr",
     "PoliciesAttemptToFix",
     "PoliciesAutoDisableRule",
     "PoliciesAutoQuarantineRule",
@@ -129,6 +129,9 @@ __all__ = [
     "UpdateFlakyTestsResponseData",
     "WireModel",
 ]
+
+NonEmptyStr = Annotated[str, Field(min_length=1)]
+"""A string of at least one character (ids, names, queries)."""
 
 WIRE_CONTEXT: Final = {"wire": True}
 """Validation context for bodies received over the wire: enforces ``WIRE_REQUIRED`` fields."""

@@ -35,12 +35,11 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from ..errors import FlakyTestSelectorError, FlakyTestsNotFoundError
 from ..identity import (
     FlakyState,
-    NonEmptyStr,
     flaky_test_state_id,
     parse_flaky_test_state_id,
     quote_query_value,
 )
-from ..models import FlakyTest
+from ..models import FlakyTest, NonEmptyStr
 from ..type_tokens import ResourceKind
 from . import _flaky, _flaky_batch
 from ._base import has_unknowns

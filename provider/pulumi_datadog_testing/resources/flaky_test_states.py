@@ -49,8 +49,8 @@ from pulumi.dynamic import (
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from ..errors import InvalidResourceIdError
-from ..identity import FlakyState, NonEmptyStr
-from ..models import FlakyTest
+from ..identity import FlakyState
+from ..models import FlakyTest, NonEmptyStr
 from ..type_tokens import ResourceKind
 from . import _flaky
 from ._base import has_unknowns
