@@ -25,7 +25,8 @@ program_sides = [
 if config.get_bool("earlier"):
     for program_side in program_sides:
         ref = program_side._PROVIDER
-        program_side._PROVIDER = getattr(importlib.import_module(ref.module), ref.name)()
+        provider = getattr(importlib.import_module(ref.module), ref.name)()
+        setattr(program_side, "_PROVIDER", provider)  # noqa: B010
 pulumi.export("providers", sorted({type(side._PROVIDER).__name__ for side in program_sides}))
 
 repo = config.require("repository")
