@@ -34,6 +34,10 @@ the number of calls is unchanged; the ledger reads for new resources up to 8 at 
 ``preview``, ``refresh`` and ``destroy`` of a ``PriorValues`` make no API call. In a preview
 (``pulumi.runtime.is_dry_run()``) the resources do not wait for their ``PriorValues``: their
 ``__priors`` is a value computed later, as a preview never writes.
+
+This module is the provider half (``PriorValuesProvider``, the ledger's captures, ``PriorSpec``
+per kind); the program half — the ``PriorValues`` class, the ledger, ``register_priors``,
+``warn_overlap`` — is ``prior_values_resource`` (no pydantic), re-exported here.
 """
 
 from __future__ import annotations
