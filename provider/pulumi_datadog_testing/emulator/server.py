@@ -31,6 +31,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..heap import settle_garbage_collector
 from .admin_models import EmulatorConfigPatch, RateLimitConfig
 from .guard import DEFAULT_MAX_BODY_BYTES, is_loopback
 from .store import MEMORY, StoreError
@@ -228,6 +229,7 @@ def serve(
     except BaseException:
         sock.close()
         raise
+    settle_garbage_collector()  # modules and the loaded state: out of every later GC pass
     bound = sock.getsockname()[1]
     if port_file is not None:
         tmp = port_file.with_suffix(port_file.suffix + ".tmp")

@@ -16,9 +16,12 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, Final
 
-__all__ = ["MEMORY", "Store", "StoreError"]
+__all__ = ["MEMORY", "Store", "StoreError", "compact_json"]
 
 MEMORY: Final = ":memory:"
+
+compact_json: Final = json.JSONEncoder(separators=(",", ":")).encode
+"""``json.dumps(value, separators=(",", ":"))``: documents and answers without spaces."""
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -27,9 +30,18 @@ CREATE TABLE IF NOT EXISTS policies (repository_id TEXT PRIMARY KEY, doc TEXT NO
 CREATE TABLE IF NOT EXISTS flaky_tests (
     id TEXT PRIMARY KEY, repository_id TEXT NOT NULL, doc TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS flaky_test_states (
+    id TEXT PRIMARY KEY, flaky_state TEXT NOT NULL, history TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS suites (public_id TEXT PRIMARY KEY, doc TEXT NOT NULL);
 """
-_DATA_TABLES: Final = ("service_settings", "policies", "flaky_tests", "suites")
+_DATA_TABLES: Final = (
+    "service_settings",
+    "policies",
+    "flaky_tests",
+    "flaky_test_states",
+    "suites",
+)
 
 
 class StoreError(RuntimeError):
@@ -153,7 +165,9 @@ class Store:
 
     # ------------------------------------------------------------------ flaky tests
     def put_flaky_tests(self, docs: Iterable[dict[str, Any]]) -> None:
-        rows = [(d["id"], d["repository_id"], json.dumps(d)) for d in docs]
+        """Insert or replace whole flaky-test documents (their state and history included:
+        an overlay written before is dropped)."""
+        rows = [(d["id"], d["repository_id"], compact_json(d)) for d in docs]
         with self.transaction() as db:
             db.executemany(
                 "INSERT INTO flaky_tests (id, repository_id, doc) VALUES (?, ?, ?) "
@@ -161,6 +175,34 @@ class Store:
                 "doc = excluded.doc",
                 rows,
             )
+            db.executemany("DELETE FROM flaky_test_states WHERE id = ?", [r[:1] for r in rows])
+
+    def put_flaky_states(self, states: Iterable[tuple[str, str, list[Any]]]) -> None:
+        """Record the new ``(id, flaky_state, history)`` of tests whose documents are stored."""
+        rows = [(test_id, state, compact_json(history)) for test_id, state, history in states]
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT INTO flaky_test_states (id, flaky_state, history) VALUES (?, ?, ?) "
+                "ON CONFLICT DO UPDATE SET flaky_state = excluded.flaky_state, "
+                "history = excluded.history",
+                rows,
+            )
+
+    def flaky_tests(self) -> list[dict[str, Any]]:
+        """Every flaky-test document, with its latest state and history."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT t.doc, s.flaky_state, s.history FROM flaky_tests t "
+                "LEFT JOIN flaky_test_states s ON s.id = t.id"
+            ).fetchall()
+        docs: list[dict[str, Any]] = []
+        for doc_text, state, history in rows:
+            doc = json.loads(doc_text)
+            if state is not None:
+                doc["flaky_state"] = state
+                doc["history"] = json.loads(history)
+            docs.append(doc)
+        return docs
 
     # ------------------------------------------------------------------------- meta
     def get_meta(self, key: str) -> Any:
