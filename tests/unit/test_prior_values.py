@@ -18,6 +18,7 @@ from pulumi_datadog_testing.client import DatadogClient
 from pulumi_datadog_testing.commands.repair import plan_repair, stack_locks
 from pulumi_datadog_testing.errors import DatadogAPIError
 from pulumi_datadog_testing.resources.prior_values import (
+    KIND_MODULES,
     LEDGER_KIND,
     LEDGER_NAME,
     PACK_MIN,
@@ -34,6 +35,7 @@ from pulumi_datadog_testing.resources.prior_values import (
     spec_of,
     unpack_values,
 )
+from pulumi_datadog_testing.resources.prior_values_resource import overlap_of
 from pulumi_datadog_testing.resources.service_settings import ServiceSettingsProvider
 from tests.unit.test_service_settings_api import IDENTITY, PROVIDER, SETTINGS_ID, FakeSettingsAPI
 
@@ -162,6 +164,17 @@ def test_overlap_names_settings_already_overridden_to_the_declared_value(
     assert overlap(declared, Captured(capture(priors, declared)["values"])) == [
         "auto_test_retries_enabled"
     ]
+
+
+@pytest.mark.parametrize("kind", sorted(KIND_MODULES))
+def test_the_program_warns_of_the_overlap_the_provider_spec_names(kind: str) -> None:
+    """The program's overlap warnings (``overlap_of``, plain-dict code in the light module)
+    and the kind's ``PriorSpec`` use one function; a kind without one finds none."""
+    spec_overlap = spec_of(kind).overlap
+    if kind == "FlakyTestPolicies":
+        assert overlap_of(kind)({}, Captured({"x": 1})) == spec_overlap({}, Captured({})) == []
+    else:
+        assert overlap_of(kind) is spec_overlap
 
 
 PREFIX = "pulumi-python:dynamic/datadog-testing:"

@@ -62,6 +62,7 @@ from pulumi.dynamic import (
 from ..errors import DatadogError
 from ._base import DatadogResourceProvider, has_unknowns, strip_provider
 from .prior_values_resource import (
+    KIND_MODULES,
     LEDGER_KIND,
     LEDGER_NAME,
     OVERLAP_WARNING,
@@ -88,6 +89,7 @@ from .prior_values_resource import (
 )
 
 __all__ = [
+    "KIND_MODULES",
     "LEDGER_KIND",
     "LEDGER_NAME",
     "OVERLAP_WARNING",
@@ -119,13 +121,8 @@ __all__ = [
 _LEDGER_WORKERS: Final = 8
 """Captures the ledger runs at once (reads of different objects; flaky reads are batched)."""
 
-_SPEC_MODULES: Final = {
-    "ServiceSettings": "service_settings",
-    "FlakyTestState": "flaky_test_state",
-    "FlakyTestStates": "flaky_test_states",
-    "FlakyTestPolicies": "flaky_test_policies",
-}
-"""Kind → module (under ``resources``) defining ``PRIOR_SPEC``."""
+_SPEC_MODULES: Final = KIND_MODULES
+"""Kind → module (under ``resources``) defining ``PRIOR_SPEC`` (the provider side)."""
 
 
 @dataclass(frozen=True)

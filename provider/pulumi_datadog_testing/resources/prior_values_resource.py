@@ -26,6 +26,7 @@ from ._props import PRIORS_KEY, has_unknowns, is_unknown
 from ._provider_ref import ProviderRef
 
 __all__ = [
+    "KIND_MODULES",
     "LEDGER_KIND",
     "LEDGER_NAME",
     "OVERLAP_WARNING",
@@ -69,26 +70,27 @@ class Captured:
     existed: bool | None = None
 
 
-_RESOURCE_MODULES: Final = {
-    "ServiceSettings": "service_settings_resource",
-    "FlakyTestState": "flaky_test_state_resource",
-    "FlakyTestStates": "flaky_test_states_resource",
+KIND_MODULES: Final = {
+    "ServiceSettings": "service_settings",
+    "FlakyTestState": "flaky_test_state",
+    "FlakyTestStates": "flaky_test_states",
+    "FlakyTestPolicies": "flaky_test_policies",
 }
-"""Kind → module (under ``resources``, program side) defining ``overlap`` (the kinds whose
-resources warn of an overlap)."""
+"""The kinds whose prior values are captured → their module under ``resources``: ``<module>``
+is the provider side (``PRIOR_SPEC``), ``<module>_resource`` the program side (``overlap``,
+for the kinds that warn of one)."""
 
 
 def overlap_of(kind: str) -> Callable[[Mapping[str, Any], Captured], list[str]]:
     """The ``overlap(declared, captured)`` of a kind: keys whose prior value already looks
     like another stack's write (declared value, explicitly set); plain-dict code, as the
     program calls it."""
-    module = _RESOURCE_MODULES.get(kind)
-    if module is None:
-        return lambda _declared, _captured: []
-    overlap: Callable[[Mapping[str, Any], Captured], list[str]] = importlib.import_module(
-        f"{__package__}.{module}"
-    ).overlap
-    return overlap
+    module = KIND_MODULES.get(kind)
+    program_side = importlib.import_module(f"{__package__}.{module}_resource") if module else None
+    overlap: Callable[[Mapping[str, Any], Captured], list[str]] | None = getattr(
+        program_side, "overlap", None
+    )
+    return overlap if overlap is not None else lambda _declared, _captured: []
 
 
 PACKED: Final = "__packed__"
