@@ -6,6 +6,7 @@ import json
 import logging
 import pickle
 import re
+import ssl
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -28,7 +29,7 @@ from pulumi_datadog_testing.errors import (
 )
 from pulumi_datadog_testing.models import DeleteSuitesRequest, WireModel
 from tests.support.clock import FakeClock
-from tests.unit.conftest import API_KEY, APP_KEY
+from tests.unit.conftest import API_KEY, APP_KEY, make_settings
 
 SUITES = catalog.CREATE_SUITE.path
 MakeClient = Callable[..., DatadogClient]
@@ -484,3 +485,26 @@ def test_wire_models_are_sent_as_their_to_body(make_client: MakeClient) -> None:
     assert json.loads(script.requests[0].content) == patch.to_body()
     ops = json.loads(script.requests[0].content)["data"]["attributes"]["json_patch"]
     assert ops[0] == {"op": "replace", "path": "/message", "value": None}
+
+
+@pytest.mark.parametrize(
+    ("api_url", "verified"),
+    [
+        ("https://api.datadoghq.com", True),
+        ("HTTPS://api.datadoghq.eu", True),
+        ("https://proxy.example.com/datadog", True),
+        ("http://127.0.0.1:8126", False),
+        ("HTTP://localhost:8126", False),
+    ],
+)
+def test_tls_certificates_are_verified_for_every_https_api(api_url: str, verified: bool) -> None:
+    """An https API is always verified; a plain-http one (the local emulator) gets no TLS
+    context at all: loading the CA bundle cost every provider process 0.1-0.25 s of CPU.
+    (httpx keeps the context on its connection pool.)"""
+    client = DatadogClient(make_settings(api_url=api_url))
+    try:
+        context = client._http._transport._pool._ssl_context  # type: ignore[attr-defined]
+        assert context.verify_mode == (ssl.CERT_REQUIRED if verified else ssl.CERT_NONE)
+        assert context.check_hostname is verified
+    finally:
+        client.close()

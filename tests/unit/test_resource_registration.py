@@ -163,13 +163,13 @@ def test_every_annotated_attribute_is_an_output_with_the_reported_value(
 ) -> Any:
     resources = declare_all()
     for resource in resources.values():
-        for name in type(resource).__annotations__:
+        for name in type(resource).OUTPUT_TYPES:
             assert isinstance(getattr(resource, name), pulumi.Output), (resource, name)
 
     values = {
         (kind, name): getattr(resource, name)
         for kind, resource in resources.items()
-        for name in type(resource).__annotations__
+        for name in type(resource).OUTPUT_TYPES
     }
 
     def verify(resolved: list[Any]) -> None:
@@ -325,7 +325,7 @@ def test_output_attributes_are_not_among_the_outputs_the_program_waits_for(
     prior = settings.prior
     derived = prior.apply(len)
     for resource in resources.values():
-        for name in type(resource).__annotations__:
+        for name in type(resource).OUTPUT_TYPES:
             assert getattr(resource, name)._data not in SETTINGS.outputs, name
     assert derived._data in SETTINGS.outputs
     return pulumi.Output.all(derived, *(r.urn for r in resources.values())).apply(

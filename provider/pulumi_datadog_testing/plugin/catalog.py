@@ -16,6 +16,7 @@ from typing import Final
 from pulumi.dynamic import ResourceProvider
 from pydantic import BaseModel
 
+from ..resources._resource import DatadogResource
 from ..type_tokens import ResourceKind, native_type_token
 
 __all__ = ["RESOURCES", "Entry", "entry_for"]
@@ -50,9 +51,9 @@ class Entry:
         return model
 
     @property
-    def resource_class(self) -> type:
-        """The dynamic ``Resource`` class (its ``pulumi.Output`` annotations list the outputs)."""
-        cls: type = getattr(self._module, self.kind.value)
+    def resource_class(self) -> type[DatadogResource]:
+        """The dynamic ``Resource`` class (its ``OUTPUT_TYPES`` list the outputs)."""
+        cls: type[DatadogResource] = getattr(self._module, self.kind.value)
         return cls
 
     @property

@@ -263,17 +263,16 @@ def _resource(entry: Entry, converter: _Converter) -> dict[str, Any]:
     node = model.model_json_schema()
     converter.defs = node.get("$defs", {})
     converter.models = _nested_models(model)
-    module = inspect.getmodule(entry.resource_class)
+    resource_class: type = entry.resource_class
+    module = inspect.getmodule(resource_class)
     args_class = getattr(module, f"{entry.kind.value}Args", None)
     docs = {
-        **(_attribute_docs(entry.resource_class)),
+        **(_attribute_docs(resource_class)),
         **(_attribute_docs(args_class) if isinstance(args_class, type) else {}),
     }
     inputs, required = converter.properties(node, docs)
     outputs = dict(inputs)
-    for name, raw in vars(entry.resource_class).get("__annotations__", {}).items():
-        # The class's own annotations only (its pulumi bases annotate internals).
-        annotation = eval(raw, vars(module)) if isinstance(raw, str) else raw
+    for name, annotation in entry.resource_class.OUTPUT_TYPES.items():
         if typing.get_origin(annotation) is pulumi.Output and name not in outputs:
             spec = _output_spec(annotation)
             if name in docs:
