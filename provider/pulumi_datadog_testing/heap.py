@@ -42,8 +42,15 @@ YOUNG_THRESHOLD: Final = 20_000
 """Net container allocations between two young collections (CPython's default: 700)."""
 ARENA_MAX: Final = 2
 """Most glibc malloc arenas (glibc's default: 8 per CPU)."""
+MMAP_THRESHOLD: Final = 128 * 1024
+"""Blocks of this many bytes or more get their own mapping, returned to the system when
+freed (glibc's default starts here but rises to the largest block freed so far, up to 32 MB,
+so after the first large free every later search page or serialized message came from the
+heap, where what it leaves behind is not returned)."""
 _M_ARENA_MAX: Final = -8
 """``M_ARENA_MAX`` of glibc's ``<malloc.h>``."""
+_M_MMAP_THRESHOLD: Final = -3
+"""``M_MMAP_THRESHOLD`` of glibc's ``<malloc.h>`` (setting it disables the rising threshold)."""
 _lock = threading.Lock()
 _arenas_limited = False
 
@@ -74,9 +81,12 @@ def glibc_version() -> str | None:
     return found.split(" ", 1)[1]
 
 
-def limit_malloc_arenas(arenas: int = ARENA_MAX) -> bool:
-    """Cap glibc's malloc arenas at ``arenas`` for the rest of this process (arenas that
-    already exist stay); ``False`` where there is no glibc or ``mallopt`` refused."""
+def limit_malloc_arenas(
+    arenas: int = ARENA_MAX, mmap_threshold: int | None = MMAP_THRESHOLD
+) -> bool:
+    """Cap glibc's malloc arenas at ``arenas`` and fix its mmap threshold at
+    ``mmap_threshold`` bytes (``None``: leave it) for the rest of this process (arenas
+    that already exist stay); ``False`` where there is no glibc or ``mallopt`` refused."""
     global _arenas_limited
     if arenas < 1:
         raise ValueError(f"arenas must be at least 1, got {arenas}")
@@ -92,5 +102,8 @@ def limit_malloc_arenas(arenas: int = ARENA_MAX) -> bool:
             return False
         mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
         mallopt.restype = ctypes.c_int
-        _arenas_limited = bool(mallopt(_M_ARENA_MAX, arenas) == 1)  # 1: success, 0: refused
+        done = mallopt(_M_ARENA_MAX, arenas) == 1  # 1: success, 0: refused
+        if mmap_threshold is not None:
+            done = mallopt(_M_MMAP_THRESHOLD, mmap_threshold) == 1 and done
+        _arenas_limited = bool(done)
         return _arenas_limited

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import pickle
 import re
 import ssl
+import weakref
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -124,6 +126,30 @@ def test_call_takes_method_path_and_model_from_the_catalog(make_client: MakeClie
     assert found.data.attributes.public_id == "abc-def-ghi"
     request = script.requests[0]
     assert (request.method, request.url.path) == ("GET", f"{SUITES}/abc-def-ghi")
+
+
+def test_an_answer_is_freed_when_parsed_without_the_garbage_collector(
+    make_client: MakeClient,
+) -> None:
+    """httpx keeps a response and its bound stream in a reference cycle; the client breaks
+    it, so a large body (a 1,000-test search page) goes as soon as it is parsed instead of
+    waiting, promoted by the parsing, for a full collection."""
+    answers: list[weakref.ref[httpx.Response]] = []
+
+    def answer(_request: httpx.Request) -> httpx.Response:
+        response = ok()
+        answers.append(weakref.ref(response))
+        return response
+
+    client = make_client(answer)
+    gc.collect()
+    gc.disable()
+    try:
+        created = client.call(catalog.CREATE_SUITE, body=create_body(), target="suite")
+        assert created is not None
+        assert len(answers) == 1 and answers[0]() is None
+    finally:
+        gc.enable()
 
 
 def test_a_403_from_call_names_the_endpoints_permission(make_client: MakeClient) -> None:

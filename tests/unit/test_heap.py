@@ -72,6 +72,7 @@ def test_arena_limit_is_a_no_op_without_glibc(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_arena_limit_needs_a_positive_count() -> None:
+
     with pytest.raises(ValueError, match="at least 1, got 0"):
         heap.limit_malloc_arenas(0)
 
