@@ -17,8 +17,11 @@ states) and allocate as many more per bulk request, which costs them twice:
   (up to 8 per CPU) and rarely returns their memory: the provider server's worker threads,
   each decoding pages of 1,000 tests, left ~17 MB of peak RSS in extra arenas.
   ``limit_malloc_arenas`` caps them (``mallopt(M_ARENA_MAX)``, as ``MALLOC_ARENA_MAX=2``
-  would, but a process started by the engine cannot choose its environment). Only on
-  glibc; elsewhere (macOS, musl) nothing is done.
+  would, but a process started by the engine cannot choose its environment), and fixes the
+  mmap threshold so large short-lived blocks are returned to the system when freed;
+  ``release_free_memory`` (``malloc_trim``) gives back what a large request's working data
+  left free in the heap, before the next peak builds on it. Only on glibc; elsewhere (macOS,
+  musl) nothing is done.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ __all__ = [
     "YOUNG_THRESHOLD",
     "glibc_version",
     "limit_malloc_arenas",
+    "release_free_memory",
     "settle_garbage_collector",
 ]
 
@@ -107,3 +111,18 @@ def limit_malloc_arenas(
             done = mallopt(_M_MMAP_THRESHOLD, mmap_threshold) == 1 and done
         _arenas_limited = bool(done)
         return _arenas_limited
+
+
+def release_free_memory() -> bool:
+    """Give the memory glibc's heap holds free back to the system (``malloc_trim``), e.g.
+    what parsing a large request left behind; ``False`` without glibc."""
+    if glibc_version() is None:
+        return False
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return False
+    trim.argtypes = (ctypes.c_size_t,)
+    trim.restype = ctypes.c_int
+    trim(0)
+    return True

@@ -246,6 +246,29 @@ def test_create_of_500_tests_is_one_patch(
     assert len(api.calls("POST")) == 2  # 500 ids need two queries of at most 8,000 characters
 
 
+def test_hooks_of_a_large_set_give_free_memory_back(
+    provider: FlakyTestStatesProvider, api: FakeFlakyAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pulumi_datadog_testing.resources import flaky_test_states
+
+    released: list[str] = []
+    monkeypatch.setattr(flaky_test_states, "RELEASE_FROM", 50)
+    monkeypatch.setattr(flaky_test_states, "release_free_memory", lambda: released.append("x"))
+    ids = api.add(63)
+    few = {"repository_id": REPO, "states": dict.fromkeys(ids[:3], "quarantined")}
+    small = provider.create(few)
+    provider.read(small.id, outs(small))
+    assert released == []
+    many = {"repository_id": REPO, "states": dict.fromkeys(ids[3:], "quarantined")}
+    created = provider.create(many)
+    assert released == ["x"]
+    provider.update(
+        created.id, outs(created), {**many, "states": dict.fromkeys(ids[3:], "disabled")}
+    )
+    provider.read(created.id, outs(created))
+    assert len(released) == 3
+
+
 def test_create_with_an_unknown_id_changes_nothing(
     provider: FlakyTestStatesProvider, api: FakeFlakyAPI
 ) -> None:

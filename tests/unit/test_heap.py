@@ -65,10 +65,11 @@ def test_glibc_version_only_on_linux_with_glibc(
     assert heap.glibc_version() == expected
 
 
-def test_arena_limit_is_a_no_op_without_glibc(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_malloc_settings_are_a_no_op_without_glibc(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(heap, "glibc_version", lambda: None)
     monkeypatch.setattr(heap, "_arenas_limited", False)
     assert heap.limit_malloc_arenas() is False
+    assert heap.release_free_memory() is False
 
 
 def test_arena_limit_needs_a_positive_count() -> None:
@@ -83,3 +84,10 @@ def test_arena_limit_is_accepted_by_glibc(monkeypatch: pytest.MonkeyPatch) -> No
     assert os.confstr("CS_GNU_LIBC_VERSION")
     assert heap.limit_malloc_arenas() is True
     assert heap.limit_malloc_arenas() is True  # once per process; later calls report it
+
+
+@pytest.mark.skipif(heap.glibc_version() is None, reason="glibc only")
+def test_free_memory_is_given_back_on_glibc() -> None:
+    blocks = [bytearray(64 * 1024) for _ in range(200)]  # below the mmap threshold: heap
+    del blocks
+    assert heap.release_free_memory() is True

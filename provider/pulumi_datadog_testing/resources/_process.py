@@ -39,7 +39,7 @@ from ..config import (
 )
 from ..engine_watch import exit_when_engine_exits, is_dynamic_provider_process
 from ..errors import DatadogConfigError, MissingCredentialsError
-from ..heap import limit_malloc_arenas, settle_garbage_collector
+from ..heap import limit_malloc_arenas, release_free_memory, settle_garbage_collector
 from ._server_pool import widen_server_pool
 
 if TYPE_CHECKING:
@@ -123,6 +123,7 @@ def _tune_heap_once() -> None:
     _heap_tuned = True
     limit_malloc_arenas()
     settle_garbage_collector()
+    release_free_memory()  # what deserializing the first request's properties left
 
 
 def config_failures() -> list[CheckFailure]:
