@@ -29,7 +29,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from ..identity import FlakyState
-from ._flaky_values import FlakyTestEntryArgs
+from ._flaky_values import FlakyTestEntryArgs, entry_state, plain_states
 
 __all__ = [
     "NOTE_KEYS",
@@ -108,15 +108,6 @@ StateEntry = Annotated[FlakyState | FlakyTestEntry, BeforeValidator(_entry)]
 """A map-form value: a state, or an object with the state and that test's notes."""
 
 
-def entry_state(value: Any) -> Any:
-    """The state of a map-form value (a state string, or an object's ``state``)."""
-    if isinstance(value, FlakyTestEntry):
-        return value.state
-    if isinstance(value, Mapping):
-        return value.get("state")
-    return value
-
-
 def entry_notes(value: Any) -> dict[str, Any]:
     """The notes an object value carries (``{}`` for a plain state)."""
     if isinstance(value, FlakyTestEntry):
@@ -124,13 +115,6 @@ def entry_notes(value: Any) -> dict[str, Any]:
     if not isinstance(value, Mapping):
         return {}
     return {k: value[k] for k in NOTE_KEYS if value.get(k) is not None}
-
-
-def plain_states(raw: Any) -> dict[str, Any]:
-    """``{test_id: state}`` from a map whose values may be objects (empty when absent)."""
-    if not isinstance(raw, Mapping):
-        return {}
-    return {str(k): entry_state(v) for k, v in raw.items()}
 
 
 def notes_map(raw: Any) -> dict[str, dict[str, Any]]:

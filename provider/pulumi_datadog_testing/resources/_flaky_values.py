@@ -8,7 +8,14 @@ from typing import Any, NotRequired, TypedDict, cast
 
 from ..identity import FlakyState
 
-__all__ = ["FlakyTestEntryArgs", "States", "captured_state", "states_map"]
+__all__ = [
+    "FlakyTestEntryArgs",
+    "States",
+    "captured_state",
+    "entry_state",
+    "plain_states",
+    "states_map",
+]
 
 States = dict[str, FlakyState]
 
@@ -38,3 +45,18 @@ def captured_state(value: Any) -> FlakyState:
 def states_map(raw: Any) -> States:
     """A ``{test_id: state}`` output as a plain dict (empty when absent)."""
     return {str(k): v for k, v in raw.items()} if isinstance(raw, Mapping) else {}
+
+
+def entry_state(value: Any) -> Any:
+    """The state of a map-form value: a state string, an object's ``state``, or the ``state``
+    of a validated entry (``_flaky_notes.FlakyTestEntry``)."""
+    if isinstance(value, Mapping):
+        return value.get("state")
+    return value if isinstance(value, str) else getattr(value, "state", value)
+
+
+def plain_states(raw: Any) -> dict[str, Any]:
+    """``{test_id: state}`` from a map whose values may be objects (empty when absent)."""
+    if not isinstance(raw, Mapping):
+        return {}
+    return {str(k): entry_state(v) for k, v in raw.items()}

@@ -13,7 +13,7 @@ from typing import Any, Final, TypedDict, Unpack
 import pulumi
 
 from ..type_tokens import MODULE, ResourceKind
-from ._flaky_values import FlakyTestEntryArgs, captured_state, states_map
+from ._flaky_values import FlakyTestEntryArgs, captured_state, plain_states, states_map
 from ._props import given_inputs
 from ._provider_ref import ProviderRef
 from ._resource import DatadogResource, label
@@ -26,16 +26,11 @@ OUTPUTS: Final = ("previous_states", "test_ids", "pending_test_ids", "test_notes
 _PROVIDER: Final = ProviderRef(f"{__package__}.flaky_test_states", "FlakyTestStatesProvider")
 
 
-def _declared_state(value: Any) -> Any:
-    """The state of a declared ``states`` value (a state, or an object's ``state``)."""
-    return value.get("state") if isinstance(value, Mapping) else value
-
-
 def overlap(declared: Mapping[str, Any], captured: Captured) -> list[str]:
     """Tests already in their declared (non-``active``) state."""
     states = declared.get("states")
     wanted = (
-        {str(k): _declared_state(v) for k, v in states.items()}
+        plain_states(states)
         if isinstance(states, Mapping)
         else dict.fromkeys(captured.values, declared.get("state"))
     )
