@@ -72,13 +72,18 @@ comes with the second lookup): the scan costs at most one search per ``SCAN_EVER
 lookups beyond the first page."""
 MAX_AGE_S: Final = 60.0
 """A cached test older than this is read again."""
-WRITE_WINDOW_S: Final = 0.5
-"""The longest a write waits for others to join it."""
-ENOUGH_WRITES: Final = 6
-"""Writes that go out together without waiting for more. Waiting until every hook in flight
-is a queued write fills a PATCH with as many as the engine's ``--parallel`` allows (8 on 2
-CPUs) but holds those slots while it fills: at N = 100 (50 ms latency, 2026-12-01) ``up`` took
-~1 s and ``destroy`` ~0.8 s longer for 5 fewer calls than with 6."""
+WRITE_WINDOW_S: Final = 0.8
+"""The longest a write waits for others to join it. When the engine is slow to send hooks (a
+large stack: it saves the whole state after each step), a flaky-test write arrives about every
+80-100 ms while the resources between them (service settings) keep a hook in flight: 0.5 s
+gathered ~6 writes a PATCH, 0.8 s ~7 (N = 500, destroy 305-316 calls against 288-290, and no
+slower: fewer calls are less work for the engine and the API; 2026-12-01, a loaded machine)."""
+ENOUGH_WRITES: Final = 8
+"""Writes that go out together without waiting for more: the engine's default ``--parallel``
+on 2 CPUs. Fewer (6) made each PATCH shorter to gather but left ``destroy`` at N = 100 with
+9-10 PATCHes for 49 tests (60-61 calls, 1.15-1.17x the hand-written script's batched
+minimum), where 8 make 7 (58 calls); the slots held while a batch fills cost ``up`` and
+``destroy`` ~0.4 s there (2026-12-01, 50 ms latency)."""
 SETTLE_S: Final = (0.03, 0.25)
 """How long (least, most) every running hook that may write must have been a queued write,
 none joining, before they go out: the engine sends its next hook a while after one returns (it
