@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pulumi_datadog_testing.emulator.admin_models import SeedFlakyTestsRequest
-from pulumi_datadog_testing.emulator.flaky_tests import FlakyTests, search_values
+from pulumi_datadog_testing.emulator.flaky_tests import FlakyRecord, FlakyTests, search_values
 from pulumi_datadog_testing.emulator.seed import generate
 from pulumi_datadog_testing.emulator.store import Store
 from pulumi_datadog_testing.identity import FlakyState
@@ -175,3 +175,50 @@ def test_a_database_from_before_the_state_overlay_reads_as_before(tmp_path: Path
         assert (FlakyTests(store).get(old["id"]) or {})["flaky_state"] == "active"
     finally:
         store.close()
+
+
+def _reference_answer(record: FlakyRecord, include_history: bool) -> bytes:
+    """A search answer's test, encoded whole (what every answer was before templates)."""
+    return json.dumps(record.wire(include_history), separators=(",", ":")).encode()
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        *copy.deepcopy(DOCS[:4]),
+        # keys in another order, no history, a nested value holding the state's own text
+        {"name": "t", "id": "00000000000000a1", "flaky_state": "active", "repository_id": REPO},
+        {
+            "id": "00000000000000a2",
+            "repository_id": REPO,
+            "name": "t",
+            "flaky_state": "quarantined",
+            "test_run_metadata": {"flaky_state": "quarantined", "note": '"flaky_state":"x"'},
+            "history": [],
+        },
+        {"id": "00000000000000a3", "repository_id": REPO, "name": "t", "flaky_state": "fixed"},
+    ],
+)
+def test_answers_from_templates_are_the_whole_encoding_byte_for_byte(doc: dict[str, Any]) -> None:
+    record, text = FlakyRecord.stored(copy.deepcopy(doc))
+    assert json.loads(text) == doc  # the stored row reads back as the document
+    chain = [record, FlakyRecord.of(copy.deepcopy(doc))]  # template from upsert / lazily
+    for state in ("disabled", "fixed", "active", "active"):
+        chain.append(chain[-2].with_state(state, NOW_MS))
+        chain.append(chain[-2].with_state(state, NOW_MS))
+    for item in chain:
+        for include_history in (False, True):
+            assert item.wire_json(include_history) == _reference_answer(item, include_history)
+
+
+def test_a_state_seen_twice_in_the_attributes_is_encoded_whole() -> None:
+    doc = {
+        "id": "00000000000000b1",
+        "repository_id": REPO,
+        "name": "t",
+        "flaky_state": "active",
+        "test_run_metadata": {"flaky_state": "active"},
+    }
+    record, _ = FlakyRecord.stored(doc)
+    assert record.template == (b"", b"")
+    assert record.wire_json(False) == _reference_answer(record, False)

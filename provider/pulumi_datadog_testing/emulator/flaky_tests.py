@@ -81,48 +81,106 @@ def search_values(doc: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
 
 @dataclass(slots=True)
 class FlakyRecord:
-    """One test: its stored document, its search values and (cached) its encoded answer.
+    """One test: its stored document, its search values and its encoded answer.
 
-    Records are never changed in place: a write replaces the record, so the cache of the
-    encoded search answer stays valid for the record's lifetime.
+    Records are never changed in place: a write replaces the record. The answer is kept as a
+    *template*, the JSON of ``wire()`` split around the state's value, which a state change
+    does not touch: the record after a bulk ``PATCH`` answers searches without encoding its
+    document again, and one built by ``upsert`` gets it from the encoding its SQLite row
+    needs anyway (``stored``), so even the first search after seeding encodes nothing.
     """
 
     doc: dict[str, Any]
     search_values: dict[str, tuple[str, ...]]
     encoded: dict[bool, bytes] = field(default_factory=dict)
+    """Whole answers, for a record whose template could not be derived."""
+    template: tuple[bytes, bytes] | None = None
+    """(before, after) the state's JSON value in ``wire(False)``'s JSON; ``None``: not
+    derived yet; ``_NO_TEMPLATE`` (empty): cannot be."""
 
     @classmethod
     def of(cls, doc: dict[str, Any]) -> FlakyRecord:
         return cls(doc=doc, search_values=search_values(doc))
 
+    @classmethod
+    def stored(cls, doc: dict[str, Any]) -> tuple[FlakyRecord, str]:
+        """A new record and its document's JSON for the store, both from one encoding of the
+        test's attributes (``id`` and ``repository_id`` first, ``history`` last in the
+        stored text: the order seeded and added tests have)."""
+        attributes = compact_json(_attributes(doc))
+        head = [f'"id":{compact_json(doc["id"])}']
+        if "repository_id" in doc:
+            head.append(f'"repository_id":{compact_json(doc["repository_id"])}')
+        items = [*head, attributes[1:-1]] if len(attributes) > 2 else head
+        if _HISTORY in doc:
+            items.append(f'"{_HISTORY}":{compact_json(doc[_HISTORY])}')
+        record = cls.of(doc)
+        record.template = _template(doc, attributes)
+        return record, "{" + ",".join(items) + "}"
+
     def with_state(self, state: FlakyState, now_ms: int) -> FlakyRecord:
         """The record after a state change (``self`` when the state is already ``state``):
         a copy of the document with the new state and history entry, and the same search
-        values but the state's (the only ones a state change moves) — what
-        ``FlakyRecord.of`` would compute, without re-deriving every key (bulk updates of
-        1,000 tests)."""
+        values but the state's (the only ones a state change moves) and the same answer
+        template — what ``FlakyRecord.of`` would compute, without re-deriving every key
+        (bulk updates of 1,000 tests)."""
         if self.doc.get("flaky_state") == state:
             return self
         doc = dict(self.doc)
         _set_state(doc, state, now_ms)
         values = dict(self.search_values)
         values[_STATE_KEY] = (state,)
-        return FlakyRecord(doc=doc, search_values=values)
+        return FlakyRecord(doc=doc, search_values=values, template=self.template)
 
     def wire(self, include_history: bool) -> dict[str, Any]:
         """The test as the search endpoint returns it."""
-        attributes = {k: v for k, v in self.doc.items() if k not in _INTERNAL}
+        attributes = _attributes(self.doc)
         if include_history:
             attributes[_HISTORY] = self.doc.get(_HISTORY, [])
         return {"id": self.doc["id"], "type": "flaky_test", "attributes": attributes}
 
     def wire_json(self, include_history: bool) -> bytes:
-        """``wire()`` encoded as JSON (computed once per record and flavour)."""
+        """``wire()`` encoded as JSON: the template filled in, or (no template) encoded once
+        per record and flavour."""
+        if self.template is None:
+            self.template = _template(self.doc, compact_json(_attributes(self.doc)))
+        if self.template[0]:  # derived (``_NO_TEMPLATE`` is empty)
+            before, after = self.template
+            state = compact_json(self.doc["flaky_state"]).encode()
+            if not include_history:
+                return before + state + after
+            history = compact_json(self.doc.get(_HISTORY, [])).encode()
+            return before + state + after[:-2] + b',"' + _HISTORY.encode() + b'":' + history + b"}}"
         cached = self.encoded.get(include_history)
         if cached is None:
             cached = compact_json(self.wire(include_history)).encode()
             self.encoded[include_history] = cached
         return cached
+
+
+_NO_TEMPLATE: Final[tuple[bytes, bytes]] = (b"", b"")
+
+
+def _attributes(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """A document's attributes in the search answer (without the history)."""
+    return {k: v for k, v in doc.items() if k not in _INTERNAL}
+
+
+def _template(doc: Mapping[str, Any], attributes: str) -> tuple[bytes, bytes]:
+    """``wire(False)``'s JSON split around the state's value, given the JSON of the test's
+    attributes; ``_NO_TEMPLATE`` unless the state's item occurs in it exactly once (a nested
+    value could hold the same text: then the answer is encoded whole)."""
+    state = doc.get("flaky_state")
+    if not isinstance(state, str):
+        return _NO_TEMPLATE
+    item = f'"flaky_state":{compact_json(state)}'
+    at = attributes.find(item)
+    if at < 0 or attributes.find(item, at + 1) >= 0:
+        return _NO_TEMPLATE
+    cut = at + len('"flaky_state":')
+    head = f'{{"id":{compact_json(doc["id"])},"type":"flaky_test","attributes":'
+    end = cut + len(compact_json(state))
+    return (head + attributes[:cut]).encode(), (attributes[end:] + "}").encode()
 
 
 def _sort_key(name: str) -> Callable[[FlakyRecord], SortKey]:
@@ -208,9 +266,10 @@ class FlakyTests:
         docs = list(docs)
         with self._lock:
             created = sum(1 for d in docs if d["id"] not in self._by_id)
-            self._store.put_flaky_tests(docs)
-            for doc in docs:
-                self._put(FlakyRecord.of(doc))
+            stored = [FlakyRecord.stored(doc) for doc in docs]
+            self._store.put_flaky_tests(docs, [text for _, text in stored])
+            for record, _ in stored:
+                self._put(record)
             self._orders.clear()  # new tests or new sort values
         return created, len(docs) - created
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Final
 
@@ -164,10 +164,14 @@ class Store:
         return int(n)
 
     # ------------------------------------------------------------------ flaky tests
-    def put_flaky_tests(self, docs: Iterable[dict[str, Any]]) -> None:
+    def put_flaky_tests(
+        self, docs: Iterable[dict[str, Any]], texts: Sequence[str] | None = None
+    ) -> None:
         """Insert or replace whole flaky-test documents (their state and history included:
-        an overlay written before is dropped)."""
-        rows = [(d["id"], d["repository_id"], compact_json(d)) for d in docs]
+        an overlay written before is dropped); ``texts``: their JSON, already encoded."""
+        docs = list(docs)
+        encoded = texts if texts is not None else [compact_json(d) for d in docs]
+        rows = [(d["id"], d["repository_id"], t) for d, t in zip(docs, encoded, strict=True)]
         with self.transaction() as db:
             db.executemany(
                 "INSERT INTO flaky_tests (id, repository_id, doc) VALUES (?, ?, ?) "
