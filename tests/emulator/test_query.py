@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pulumi_datadog_testing.emulator import query as query_module
 from pulumi_datadog_testing.emulator.flaky_tests import FlakyRecord
 from pulumi_datadog_testing.emulator.query import (
     SEARCH_KEYS,
@@ -277,3 +278,54 @@ def test_exact_group_fast_path_matches_the_general_parse(group: str) -> None:
     for services in (["a"], ["b"], ["bx"], ["a", "b"], ["x y"], ["OR"], ["c"]):
         record = FlakyRecord.of(_doc("00000000000000ee", services=services))
         assert compiled.matches(record) == _GROUPS[group](services), (group, services)
+
+
+_IDS = " OR ".join(record.search_values["fingerprint_fqn"][0] for record in TESTS.values())
+_DEEP = "(" * 31 + "fingerprint_fqn:(00000000000000aa OR 00000000000000bb)" + ")" * 31
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        f"fingerprint_fqn:({_IDS})",
+        f'@git.repository.id_v2:"{REPO}" fingerprint_fqn:({_IDS})',
+        f"fingerprint_fqn:( {_IDS} ) flaky_test_state:(active OR fixed)",
+        "fingerprint_fqn:(00000000000000aa OR 00000000000000bb)c",
+        "fingerprint_fqn:(00000000000000aa OR 00000000000000bb):x",
+        "@test.service:(web OR checkout) -env:(ci)",
+        "fingerprint_fqn:(a-b OR .c OR 00000000000000cc)",
+        # not plain: read token by token, as before
+        "fingerprint_fqn:(00000000000000aa OR -00000000000000bb)",
+        "fingerprint_fqn:(00000000000000a* OR 00000000000000bb)",
+        'fingerprint_fqn:(00000000000000aa OR "00000000000000bb")',
+        "fingerprint_fqn:(00000000000000aa OR AND)",
+        "fingerprint_fqn:(00000000000000aa OR OR)",
+        "fingerprint_fqn:(00000000000000aa AND 00000000000000bb)",
+        "fingerprint_fqn:(a:b OR c)",
+        # errors, which must not change
+        _DEEP,
+        "(" + _DEEP + ")",
+        f"unknown_key:({_IDS})",
+        "fingerprint_fqn:(00000000000000aa OR 00000000000000bb",
+        "fingerprint_fqn:()",
+        "fingerprint_fqn:(00000000000000aa OR )",
+        " ".join(f"env:(e{i} OR f{i})" for i in range(600)),
+    ],
+)
+def test_plain_value_groups_read_whole_compile_as_token_by_token(
+    query: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lexer reads ``key:(v1 OR v2 …)`` of plain words as one token: the same query,
+    candidates and errors as reading it word by word (the provider's 390-id lookups)."""
+
+    def outcome() -> tuple[Any, ...]:
+        try:
+            compiled = compile_query(query)
+        except QuerySyntaxError as exc:
+            return ("error", type(exc), str(exc), exc.position)
+        found = {name for name, record in TESTS.items() if compiled.matches(record)}
+        return ("ok", found, compiled.candidate_ids)
+
+    fast = outcome()
+    monkeypatch.setattr(query_module, "_plain_group", lambda _text, _start: None)
+    assert fast == outcome()

@@ -197,12 +197,33 @@ class _Expr(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class _Token:
-    kind: str  # "(", ")", "OR", "AND", "NOT", "-", "KEY", "WORD", "QUOTED", "END"
+    kind: str  # "(", ")", "OR", "AND", "NOT", "-", "KEY", "WORD", "QUOTED", "VALUES", "END"
     text: str
     pos: int
+    values: frozenset[str] = frozenset()
+    """``VALUES``: the words of a group ``(v1 OR v2 …)`` right after a key (``_plain_group``)."""
 
 
 _KEY_RE: Final = re.compile(r"[@A-Za-z_][A-Za-z0-9_.@-]*:")
+_PLAIN_GROUP_RE: Final = re.compile(
+    r"\(\s*([A-Za-z0-9_.][A-Za-z0-9_.-]*(?:\s+OR\s+[A-Za-z0-9_.][A-Za-z0-9_.-]*)*)\s*\)"
+)
+"""A key's value group of plain words joined by ``OR`` (``fingerprint_fqn:(id1 OR id2 …)``,
+the provider's id lookups): no quotes, wildcards, escapes, colons or leading ``-``."""
+_KEYWORDS: Final = frozenset({"OR", "AND", "NOT"})
+
+
+def _plain_group(text: str, start: int) -> tuple[frozenset[str], int] | None:
+    """The values of a plain group at ``start`` and where it ends, else ``None``: one token
+    for what the parser's exact-group path (``_Parser.exact_group``) would read from ~800
+    tokens, with the same values, so a 390-id lookup is not tokenized word by word."""
+    match = _PLAIN_GROUP_RE.match(text, start)
+    if match is None:
+        return None
+    words = match.group(1).split()[::2]  # value, "OR", value, …
+    if _KEYWORDS.intersection(words):
+        return None
+    return frozenset(words), match.end()
 
 
 def _tokenize(text: str) -> list[_Token]:
@@ -238,6 +259,9 @@ def _tokenize(text: str) -> list[_Token]:
             i = key.end()
             if i >= n or text[i].isspace() or text[i] == ")":
                 raise QuerySyntaxError(f"missing value after '{key.group()}'", i)
+            if text[i] == "(" and (group := _plain_group(text, i)) is not None:
+                tokens.append(_Token("VALUES", "(", i, group[0]))
+                i = group[1]
             continue
         word, end = _read_word(text, i)
         kind = word if word in ("OR", "AND", "NOT") else "WORD"
@@ -437,6 +461,11 @@ class _Parser:
                 key_token.pos,
             )
         token = self.peek()
+        if token.kind == "VALUES":  # a plain group, read whole by the lexer
+            self.take()
+            self.nested(token)
+            self.depth -= 1
+            return _Expr(_membership(key, token.values), _KeyIn(key, token.values))
         if token.kind == "(":
             opening = self.take()
             if self.peek().kind == ")":
