@@ -100,6 +100,7 @@ def configure_process(
         # once instead of the SDK's 4 (see _server_pool).
         exit_when_engine_exits()
         widen_server_pool(settings.max_concurrency if settings else DEFAULT_MAX_CONCURRENCY)
+        # After the pool scan: gc.get_objects() no longer lists what the heap tuning freezes.
         _tune_heap_once()
     with _STATE.lock:
         if _STATE.client is not None and settings != _STATE.settings:
