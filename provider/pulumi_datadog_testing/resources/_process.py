@@ -39,7 +39,6 @@ from ..config import (
 )
 from ..engine_watch import exit_when_engine_exits, is_dynamic_provider_process
 from ..errors import DatadogConfigError, MissingCredentialsError
-from ..heap import limit_malloc_arenas, release_free_memory, settle_garbage_collector
 from ._server_pool import widen_server_pool
 
 if TYPE_CHECKING:
@@ -100,31 +99,12 @@ def configure_process(
         # once instead of the SDK's 4 (see _server_pool).
         exit_when_engine_exits()
         widen_server_pool(settings.max_concurrency if settings else DEFAULT_MAX_CONCURRENCY)
-        # After the pool scan: gc.get_objects() no longer lists what the heap tuning freezes.
-        _tune_heap_once()
     with _STATE.lock:
         if _STATE.client is not None and settings != _STATE.settings:
             _STATE.client.close()
             _STATE.client = None
         _STATE.settings, _STATE.error, _STATE.configured = settings, error, True
         _STATE.blocking = blocking
-
-
-_heap_tuned = False
-
-
-def _tune_heap_once() -> None:
-    """Cap glibc's malloc arenas and settle the garbage collector (see ``heap``), once per
-    provider process, before the first create/read/delete: its worker threads decode pages
-    of 1,000 flaky tests at once, and the SDK, grpc and pydantic modules loaded by now need
-    no more scanning by the cyclic collector."""
-    global _heap_tuned
-    if _heap_tuned:
-        return
-    _heap_tuned = True
-    limit_malloc_arenas()
-    settle_garbage_collector()
-    release_free_memory()  # what deserializing the first request's properties left
 
 
 def config_failures() -> list[CheckFailure]:
