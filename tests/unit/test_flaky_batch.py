@@ -350,3 +350,44 @@ def test_writes_do_not_wait_for_ever_for_a_hook_that_does_not_write(api: FakeApi
         )
     assert sorted(k for p in api.patches for k in p) == ids
     assert all(isinstance(r, UpdateFlakyTestsResponse) for r in results)
+
+
+def test_a_destroys_writes_wait_for_one_more_than_other_writes() -> None:
+    """A batch fills to ``ENOUGH_WRITES`` — one slot of the engine's default 8 left to the
+    other resources — unless every queued write is a ``delete``'s (a destroy): then to
+    ``ENOUGH_RELEASES``."""
+    batcher = FlakyBatcher(id_queries, repository_query=repository_clause, page_size=1000)
+
+    def queued(*releasing: bool) -> int:
+        batcher._writes = [
+            _flaky_batch._Write({f"t{i}": "active"}, "t", lambda c, t: None, releasing=r)  # type: ignore[arg-type,return-value]
+            for i, r in enumerate(releasing)
+        ]
+        return batcher._enough()
+
+    assert _flaky_batch.ENOUGH_RELEASES == _flaky_batch.ENOUGH_WRITES + 1
+    assert queued(True, True) == _flaky_batch.ENOUGH_RELEASES
+    assert queued(True, False) == _flaky_batch.ENOUGH_WRITES
+    assert queued(False) == _flaky_batch.ENOUGH_WRITES
+
+
+def test_concurrent_deletes_share_a_patch_of_enough_releases(api: FakeApi) -> None:
+    """``ENOUGH_RELEASES`` deletes running at once (other hooks keep the process busy, so
+    only the count closes the batch): one PATCH holding all of them."""
+    from pulumi_datadog_testing.resources._writing_hooks import counted
+
+    batcher = FlakyBatcher(
+        id_queries, repository_query=repository_clause, page_size=1000, busy=lambda: 20
+    )
+
+    class Releaser:
+        @counted
+        def delete(self, test_id: str) -> object:
+            return write(batcher, api, {test_id: "active"})
+
+    ids = _ids(_flaky_batch.ENOUGH_RELEASES)
+    releaser = Releaser()
+    with ThreadPoolExecutor(max_workers=len(ids)) as pool:
+        results = list(pool.map(releaser.delete, ids))
+    assert [set(p) for p in api.patches] == [set(ids)]
+    assert all(isinstance(r, UpdateFlakyTestsResponse) for r in results)

@@ -76,3 +76,21 @@ def test_a_provider_class_of_a_program_is_not_wrapped_and_still_pickles() -> Non
     )
     assert not getattr(program_class.__dict__["create"], "_counted", False)
     assert serialize_provider(program_class())
+
+
+def test_the_running_hook_is_the_outermost_counted_one_of_the_thread() -> None:
+    from pulumi_datadog_testing.resources._writing_hooks import running_hook
+
+    class Named:
+        @counted
+        def delete(self) -> Any:
+            return running_hook(), self.create()
+
+        @counted
+        def create(self) -> Any:
+            return running_hook()
+
+    assert running_hook() is None
+    assert Named().delete() == ("delete", "delete")
+    assert Named().create() == "create"
+    assert running_hook() is None

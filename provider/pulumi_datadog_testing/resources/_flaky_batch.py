@@ -19,8 +19,9 @@ inside the process:
   ``PATCH`` in flight, then for others to join — until every ``create``/``update``/``delete``
   this process is running is such a write (``writing_hooks``: no other write can join before
   one of them returns), none joining for a while (``SETTLE_S``: the engine sends its next hook
-  a while after one returns, at its own pace), or ``ENOUGH_WRITES`` are queued, at most
-  ``WRITE_WINDOW_S`` — and go out together in one ``PATCH``; each caller gets back exactly
+  a while after one returns, at its own pace), or ``ENOUGH_WRITES`` are queued
+  (``ENOUGH_RELEASES`` when they all come from ``delete`` hooks), at most ``WRITE_WINDOW_S``
+  — and go out together in one ``PATCH``; each caller gets back exactly
   its tests' results, so a failed test fails only the resource that manages it (a failed
   *call* fails every resource in it, as it would have alone).
   Writes of ``COALESCE_MAX`` tests or more (bulk chunks) are sent as they are.
@@ -43,10 +44,11 @@ from typing import Final
 
 from ..identity import FlakyState
 from ..models import FlakyTest, UpdateFlakyTestsResponse
-from ._writing_hooks import arrival_gap, writing_hooks
+from ._writing_hooks import arrival_gap, running_hook, writing_hooks
 
 __all__ = [
     "COALESCE_MAX",
+    "ENOUGH_RELEASES",
     "ENOUGH_WRITES",
     "MAX_AGE_S",
     "PARALLEL_SEARCHES",
@@ -78,12 +80,18 @@ large stack: it saves the whole state after each step), a flaky-test write arriv
 80-100 ms while the resources between them (service settings) keep a hook in flight: 0.5 s
 gathered ~6 writes a PATCH, 0.8 s ~7 (N = 500, destroy 305-316 calls against 288-290, and no
 slower: fewer calls are less work for the engine and the API; 2026-12-01, a loaded machine)."""
-ENOUGH_WRITES: Final = 8
-"""Writes that go out together without waiting for more: the engine's default ``--parallel``
-on 2 CPUs. Fewer (6) made each PATCH shorter to gather but left ``destroy`` at N = 100 with
-9-10 PATCHes for 49 tests (60-61 calls, 1.15-1.17x the hand-written script's batched
-minimum), where 8 make 7 (58 calls); the slots held while a batch fills cost ``up`` and
-``destroy`` ~0.4 s there (2026-12-01, 50 ms latency)."""
+ENOUGH_WRITES: Final = 7
+"""Writes that go out together without waiting for more: one less than the engine's default
+``--parallel`` on 2 CPUs (8), so one slot keeps the other resources moving while a batch
+fills. Waiting for all 8 stalls every slot until the last write arrives: ``up`` at N = 100
+took 4.23 s against 3.48 s with 7 (3.43 s with 6) for the same 110 calls (2026-12-01,
+quiet machine, 50 ms latency)."""
+ENOUGH_RELEASES: Final = 8
+"""As ``ENOUGH_WRITES`` when every queued write comes from a ``delete`` (a destroy), which
+waits for the 8th: ``destroy`` at N = 100 made 58 calls (7 PATCHes for 49 tests) against
+59-60 with 7 and 60-61 with 6 (the hand-written script's batched minimum: 52), and at
+N = 500 284-287 against 298-299 with 7 (minimum 252), for ~0.5 s (N = 100) and ~1.2 s
+(N = 500) more."""
 SETTLE_S: Final = (0.03, 0.25)
 """How long (least, most) every running hook that may write must have been a queued write,
 none joining, before they go out: the engine sends its next hook a while after one returns (it
@@ -128,6 +136,8 @@ class _Write:
     changes: dict[str, FlakyState]
     target: str
     patch: Patch
+    releasing: bool = False
+    """Made by a ``delete`` hook (see ``ENOUGH_RELEASES``)."""
     done: bool = False
     response: UpdateFlakyTestsResponse | None = None
     error: BaseException | None = None
@@ -324,7 +334,8 @@ class FlakyBatcher:
         try:
             if len(changes) >= COALESCE_MAX:
                 return patch(dict(changes), target)
-            return self._coalesced(_Write(dict(changes), target, patch))
+            releasing = running_hook() == "delete"
+            return self._coalesced(_Write(dict(changes), target, patch, releasing=releasing))
         finally:
             self.forget(None, changes)
 
@@ -379,13 +390,19 @@ class FlakyBatcher:
                 self._sending = False
                 self._lock.notify_all()
 
+    def _enough(self) -> int:
+        """How many queued writes go out without waiting for more (holding ``_lock``)."""
+        if all(w.releasing for w in self._writes):
+            return ENOUGH_RELEASES
+        return ENOUGH_WRITES
+
     def _wait_for_company(self) -> None:
         """Wait (holding ``_lock``) until no other write can join the queued ones soon."""
         start = time.monotonic()
         settle = min(SETTLE_S[1], max(SETTLE_S[0], 2.5 * self._pace()))
         settled_at: float | None = None
         seen = 0
-        while len(self._writes) < ENOUGH_WRITES:
+        while len(self._writes) < self._enough():
             now = time.monotonic()
             if now - start >= WRITE_WINDOW_S:
                 return

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Final, TypeVar
 
-__all__ = ["WRITING_HOOKS", "arrival_gap", "counted", "writing_hooks"]
+__all__ = ["WRITING_HOOKS", "arrival_gap", "counted", "running_hook", "writing_hooks"]
 
 WRITING_HOOKS: Final = ("create", "update", "delete")
 """The provider hooks that may write."""
@@ -27,7 +27,8 @@ _last_start: float | None = None
 _gap = 0.0
 """Moving average of the time between two such hooks starting (the engine's pace)."""
 _depth = threading.local()
-"""Per thread: how deep in counted hooks (a hook calling another counts once)."""
+"""Per thread: how deep in counted hooks (a hook calling another counts once), and the name
+of the outermost one (``hook``)."""
 
 
 def arrival_gap() -> float:
@@ -36,6 +37,13 @@ def arrival_gap() -> float:
     step), so how long a write waits for the next one to join follows it."""
     with _lock:
         return _gap
+
+
+def running_hook() -> str | None:
+    """The counted hook this thread runs (the outermost: ``create``, ``update`` or
+    ``delete``), ``None`` outside one."""
+    name: str | None = getattr(_depth, "hook", None)
+    return name
 
 
 def writing_hooks() -> int:
@@ -64,12 +72,14 @@ def counted(hook: F) -> F:
         depth = getattr(_depth, "value", 0)
         _depth.value = depth + 1
         if depth == 0:
+            _depth.hook = hook.__name__
             _started()
         try:
             return hook(*args, **kwargs)
         finally:
             _depth.value = depth
             if depth == 0:
+                _depth.hook = None
                 with _lock:
                     _running -= 1
 
