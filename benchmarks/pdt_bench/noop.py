@@ -9,8 +9,9 @@ the dynamic-provider server, (un)pickling the provider and the gRPC traffic — 
 Python dynamic resource pays.
 
 With ``PDT_BENCH_SIM_LATENCY_MS`` set in the provider's environment, each hook sleeps that
-long per call the real resource must make at minimum (``minimums.hook_calls``): the floor
-plus the unavoidable API latency, under the same 4-call limit of the provider server.
+long per call a resource must make at minimum on its own (``minimums.hook_calls``): the floor
+plus the API latency of an unbatched provider on the SDK's server, which runs 4 hooks at a
+time (the real provider widens it and batches across resources, see docs/performance.md).
 
 The provider class lives in this importable module (not in the program's ``__main__``), so
 dill pickles it by reference, exactly like the real providers.

@@ -6,8 +6,8 @@
 latency installed, flaky tests seeded in state ``active``) and a new workspace.
 
 Configurations: ``ours`` (our resources, the emulator), ``floor`` (the no-op provider:
-the engine alone), ``floor+latency`` (the no-op provider sleeping the minimum calls'
-latency: the best any implementation could do against an API with that latency), ``hand``
+the engine alone), ``floor+latency`` (the no-op provider sleeping the per-resource minimum calls'
+latency, 4 hooks at a time: the best an unbatched provider on the SDK's own server could do), ``hand``
 and ``hand4`` (the hand-written ``datadog-api-client`` script of ``hand.py`` against the
 emulator, sequential and 4 threads: no Pulumi at all).
 """
