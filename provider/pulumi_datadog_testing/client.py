@@ -127,7 +127,7 @@ class DatadogClient:
             # 0.1-0.25 s of CPU in every provider process that makes a call (2026-12-01), which
             # a plain-http API (the local emulator) never uses; redirects are not followed, so
             # no request of this client can reach an https URL.
-            verify=urlsplit(settings.api_url).scheme.lower() != "http",
+            verify=urlsplit(settings.api_url).scheme != "http",  # urlsplit lowercases it
             headers={
                 "Accept": "application/json",
                 "User-Agent": user_agent(),

@@ -7,18 +7,18 @@ states) and allocate as many more per bulk request, which costs them twice:
 - **Cyclic garbage collection.** CPython starts a collection every 700 net allocations of
   containers and a full one whenever the long-lived objects grew by a quarter: with a
   200,000-object heap (a seeded emulator) each full pass takes ~0.1-0.2 s, and a 1,000-test
-  bulk ``PATCH`` allocates enough for one every few requests — a third of the emulator's CPU for such a ``PATCH``
-  (2026-12-01). ``settle_garbage_collector`` collects once, moves what survived (modules,
-  loaded state) out of the collector's sight (``gc.freeze``; objects there are still
-  freed by reference counting) and raises the young-generation threshold, so a pass is
-  rarer and looks at recent objects only. Call it again after loading much long-lived data.
+  bulk ``PATCH`` allocates enough for one every few requests — a third of the emulator's CPU
+  for such a ``PATCH`` (2026-12-01). The emulator server calls ``settle_garbage_collector``:
+  it collects once, moves what survived (modules, loaded state) out of the collector's sight
+  (``gc.freeze``; objects there are still freed by reference counting) and raises the
+  young-generation threshold, so a pass is rarer and looks at recent objects only. Call it again after loading much long-lived data.
 - **glibc malloc arenas.** glibc gives each thread that meets lock contention its own arena
   (up to 8 per CPU) and rarely returns their memory: the provider server's worker threads,
   each decoding pages of 1,000 tests, left ~17 MB of peak RSS in extra arenas.
   ``limit_malloc_arenas`` caps them (``mallopt(M_ARENA_MAX)``, as ``MALLOC_ARENA_MAX=2``
   would, but a process started by the engine cannot choose its environment; the provider
-  applies it when it meets a large ``FlakyTestStates``), and fixes the
-  mmap threshold so large short-lived blocks are returned to the system when freed;
+  applies it when it meets a large ``FlakyTestStates``), and fixes the mmap threshold so
+  large short-lived blocks are returned to the system when freed;
   ``release_free_memory`` (``malloc_trim``) gives back what a large request's working data
   left free in the heap, before the next peak builds on it. Only on glibc; elsewhere (macOS,
   musl) nothing is done.
