@@ -31,7 +31,8 @@ the environment of the ``pulumi`` command, then the default:
   emulator's default maximum).
 - ``datadog-testing:maxConcurrency``: most API calls one provider process has in flight
   (default 64): the HTTP connection pool's size, the native plugin's worker threads, and the
-  dynamic-provider server's (raised from the SDK's 4; see ``resources/_server_pool``). The
+  dynamic-provider server's (raised from the SDK's 4; see ``resources/_server_pool``); a
+  quarter of it (at most 16) for the gets a refresh runs ahead (``resources/_read_ahead``). The
   engine's ``--parallel`` decides how many resources it works on at once; this only caps it.
 
 Rules:

@@ -44,6 +44,7 @@ from ._base import (
     strip_provider,
     write_or_undo,
 )
+from ._read_ahead import read_ahead
 from .flaky_test_policies_resource import (  # the program side, re-exported here
     OUTPUTS,
     AttemptToFixArgs,
@@ -278,7 +279,7 @@ class FlakyTestPoliciesProvider(DatadogResourceProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         try:
-            server = self._get(id_)
+            server = self._get(id_, ahead=True)
         except NotFoundError:
             return ReadResult("", {})
         managed = _section_leaves(props)
@@ -291,9 +292,17 @@ class FlakyTestPoliciesProvider(DatadogResourceProvider):
         inputs = {"repository_id": id_, **unflatten(leaves)}
         return ReadResult(id_, carry_priors(props, outs), carry_priors(props, inputs))
 
-    def _get(self, repository_id: str) -> Leaves:
-        attrs = self.api.test_optimization.get_flaky_tests_policies(
-            repository_id, target=_target(repository_id)
+    def _get(self, repository_id: str, *, ahead: bool = False) -> Leaves:
+        """The repository's policies as leaves; ``ahead``: a refresh's read, which takes the
+        answer of a get run ahead (``_read_ahead``) if there is one."""
+        get = self.api.test_optimization.get_flaky_tests_policies
+
+        def fetch(identity: tuple[str]) -> FlakyTestsManagementPolicies:  # any repository
+            return get(identity[0], target=_target(identity[0]))
+
+        key = (repository_id,)
+        attrs = (
+            read_ahead().take(ResourceKind.FLAKY_TEST_POLICIES, key, fetch) if ahead else fetch(key)
         )
         return flatten(attrs.model_dump(exclude_none=True, include=set(SECTIONS)))
 
@@ -301,6 +310,7 @@ class FlakyTestPoliciesProvider(DatadogResourceProvider):
         """One PATCH carrying exactly ``leaves`` (none: no call)."""
         if not leaves:
             return
+        read_ahead().forget(ResourceKind.FLAKY_TEST_POLICIES, (repository_id,))
         attributes = FlakyTestsManagementPolicies.model_validate(
             {"repository_id": repository_id, **unflatten(integral(leaves))}
         )

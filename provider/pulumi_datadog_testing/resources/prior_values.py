@@ -31,7 +31,8 @@ already captured is never read again (so Pulumi's own writes are never taken for
 
 Costs: one read per new resource at ``up`` (the resource's own create no longer reads, so
 the number of calls is unchanged; the ledger reads for new resources up to 8 at a time);
-``preview``, ``refresh`` and ``destroy`` of a ``PriorValues`` make no API call. In a preview
+``preview``, ``refresh`` and ``destroy`` of a ``PriorValues`` make no API call (a refresh
+of the ledger lets the resources' own gets start early: ``_read_ahead``). In a preview
 (``pulumi.runtime.is_dry_run()``) the resources do not wait for their ``PriorValues``: their
 ``__priors`` is a value computed later, as a preview never writes.
 
@@ -44,7 +45,8 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-from collections.abc import Callable, Mapping
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Final
@@ -60,6 +62,7 @@ from pulumi.dynamic import (
 )
 
 from ..errors import DatadogError
+from . import _read_ahead
 from ._base import DatadogResourceProvider, has_unknowns, strip_provider
 from .prior_values_resource import (
     KIND_MODULES,
@@ -226,7 +229,10 @@ class PriorValuesProvider(DatadogResourceProvider):
         return UpdateResult(self._capture(kind, declared, known))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        # Never re-read: the server may by now hold Pulumi's own writes.
+        # Never re-read: the server may by now hold Pulumi's own writes. The ledger names
+        # every object of the stack: the refresh's gets of them can start now (_read_ahead).
+        if props.get("kind") == LEDGER_KIND and isinstance(props.get("entries"), Mapping):
+            _read_ahead.learn(_objects(props["entries"].values()))
         return ReadResult(id_, strip_provider(props))
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
@@ -265,6 +271,22 @@ def _identity_of(value: Any) -> str | None:
         return str(entry["identity"])
     declared = entry.get("declared") or {}
     return stable([entry.get("kind"), spec_of(str(entry["kind"])).identity(declared)])
+
+
+def _objects(entries: Iterable[Any]) -> Iterator[tuple[str, tuple[Any, ...]]]:
+    """``(kind, identity)`` of every object the ledger's entries name (the identity as
+    ``PriorSpec.identity`` gives it, as a tuple)."""
+    for value in entries:
+        named = _identity_of(value)
+        if named is None:
+            continue
+        try:
+            kind, identity = json.loads(named)
+            found = (str(kind), tuple(identity))
+            hash(found)
+        except (TypeError, ValueError):
+            continue
+        yield found
 
 
 def _scope_of(value: Any) -> str | None:

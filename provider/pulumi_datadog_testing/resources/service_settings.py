@@ -67,6 +67,7 @@ from ._base import (
     strip_provider,
     write_or_undo,
 )
+from ._read_ahead import read_ahead
 from .prior_values import (
     PRIORS_KEY,
     Captured,
@@ -336,7 +337,7 @@ class ServiceSettingsProvider(DatadogResourceProvider):
     def _refresh(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """``pulumi refresh`` of a managed resource: server values of the managed settings."""
         inputs = _inputs_of(props)
-        current = self._get(inputs)
+        current = self._get(inputs, ahead=True)
         if current is None:  # deleted outside Pulumi: gone from state
             return ReadResult("", {})
         prior = _prior_of(props)
@@ -368,13 +369,26 @@ class ServiceSettingsProvider(DatadogResourceProvider):
         prior = record_prior(current, managed)
         return ReadResult(id_, self._outputs(inputs, managed, prior, True))
 
-    def _get(self, inputs: ServiceSettingsInputs) -> WireSettings | None:
-        """The service's settings, or ``None`` if it has none (404)."""
+    def _get(self, inputs: ServiceSettingsInputs, *, ahead: bool = False) -> WireSettings | None:
+        """The service's settings, or ``None`` if it has none (404); ``ahead``: a refresh's
+        read, which takes the answer of a get run ahead (``_read_ahead``) if there is one."""
+        get = self.api.test_optimization.get_service_settings
+
+        def fetch(identity: tuple[str, str, str]) -> WireSettings:  # any service: run ahead
+            repository_id, service_name, env = identity
+            target = _target(service_settings_id(repository_id, service_name, env))
+            wanted = ServiceSettingsIdentity(
+                repository_id=repository_id, service_name=service_name, env=env
+            )
+            with _naming(target):
+                return get(wanted, target=target)
+
+        key = (inputs.repository_id, inputs.service_name, inputs.env)
         try:
-            with _naming(inputs):
-                return self.api.test_optimization.get_service_settings(
-                    inputs.identity(), target=_target(inputs)
-                )
+            if ahead:
+                found: WireSettings = read_ahead().take(ResourceKind.SERVICE_SETTINGS, key, fetch)
+                return found
+            return fetch(key)
         except NotFoundError:
             return None
 
@@ -382,11 +396,14 @@ class ServiceSettingsProvider(DatadogResourceProvider):
         """One ``PATCH`` with exactly ``attributes`` (no call when there is nothing to send)."""
         if not attributes:
             return
+        read_ahead().forget(
+            ResourceKind.SERVICE_SETTINGS, (inputs.repository_id, inputs.service_name, inputs.env)
+        )
         update = ServiceSettingsUpdate.model_validate(
             {**inputs.identity().model_dump(), **attributes}
         )
-        with _naming(inputs):
-            self.api.test_optimization.update_service_settings(update, target=_target(inputs))
+        with _naming(_target(inputs.id)):
+            self.api.test_optimization.update_service_settings(update, target=_target(inputs.id))
 
     @staticmethod
     def _outputs(
@@ -399,8 +416,9 @@ class ServiceSettingsProvider(DatadogResourceProvider):
         }
 
 
-def _target(inputs: ServiceSettingsInputs) -> str:
-    return f"service settings {inputs.id!r}"
+def _target(settings_id: str) -> str:
+    """How an API error names the settings (``repository_id::service_name::env``)."""
+    return f"service settings {settings_id!r}"
 
 
 def _capture(
@@ -449,10 +467,9 @@ PRIOR_SPEC: Final = PriorSpec(
 
 
 @contextmanager
-def _naming(inputs: ServiceSettingsInputs) -> Iterator[None]:
-    """Prefix an API error with the settings id (the engine only names the Pulumi resource),
-    unless its message already names them (a 409's hint does)."""
-    target = _target(inputs)
+def _naming(target: str) -> Iterator[None]:
+    """Prefix an API error with ``target``, the settings id (the engine only names the Pulumi
+    resource), unless its message already names them (a 409's hint does)."""
     try:
         yield
     except NotFoundError:
