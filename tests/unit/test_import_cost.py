@@ -117,3 +117,70 @@ def test_the_program_side_loads_no_provider_code() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]", done.stdout + done.stderr
+
+
+NO_CHANGE_PREVIEW = """
+import sys
+from pulumi.dynamic import Config, ConfigureRequest
+from pulumi_datadog_testing.resources._provider_ref import load_provider
+from pulumi_datadog_testing.resources.prior_values import _summary, encoded, priors_input
+
+PACKAGE = "pulumi_datadog_testing.resources"
+config = ConfigureRequest(Config({"datadog:apiKey": "k" * 32, "datadog:appKey": "a" * 40,
+                                  "datadog:apiUrl": "http://127.0.0.1:9"}, "project"))
+repo, test_id = "github.com/acme/shop", "4eb1887a8adb1847"
+settings = {"repository_id": repo, "service_name": "svc", "code_coverage_enabled": True}
+settings_in = {**settings, "env": "none",
+               "__priors": priors_input({"code_coverage_enabled": {"is_overridden": False}}, False)}
+settings_out = {**settings_in, "prior": {"code_coverage_enabled": {"is_overridden": False}},
+                "prior_existed": False}
+state = {"repository_id": repo, "test_id": test_id, "state": "quarantined", "reason": "BUG-1",
+         "__priors": priors_input({test_id: {"state": "active", "module": "shop"}}, True)}
+state_out = {**state, "previous_state": "active", "fqn": "shop", "test_module": "shop"}
+suite = {"name": "n", "tests": [{"public_id": "abc-def-ghi", "alerting_criticality": "critical"}],
+         "tags": ["b", "a"], "options": {"alerting_threshold": 0.5}}
+suite_in = {**suite, "tags": ["a", "b"]}
+suite_out = {**suite_in, "message": None, "public_id": "xyz-xyz-xyz", "monitor_id": 1.0,
+             "managed_paths": ["name", "tags", "tests", "options",
+                               "tests/abc-def-ghi/alerting_criticality",
+                               "options/alerting_threshold"]}
+entries = {
+    "ServiceSettings::s": encoded({"kind": "ServiceSettings", "declared": settings}),
+    "FlakyTestState::t": encoded({"kind": "FlakyTestState",
+                                  "declared": {k: v for k, v in state.items() if k[0] != "_"}}),
+}
+ledger = {"kind": "ledger", "entries": entries}
+ledger_out = {"kind": "ledger", "entries": {k: _summary(v) for k, v in entries.items()},
+              "captures": {"ServiceSettings::s": settings_in["__priors"],
+                           "FlakyTestState::t": state["__priors"]}}
+cases = [
+    ("service_settings", "ServiceSettingsProvider", settings_in, settings, settings_out),
+    ("flaky_test_state", "FlakyTestStateProvider", state, state, state_out),
+    ("synthetics_suite", "SyntheticsSuiteProvider", suite_in, suite, suite_out),
+    ("prior_values", "PriorValuesProvider", ledger, ledger, ledger_out),
+]
+provider_key = {"__provider": "<pickled>"}
+for module, name, olds, news, outs in cases:
+    provider = load_provider(f"{PACKAGE}.{module}", name)  # what unpickling __provider does
+    provider.configure(config)
+    news = {**news, **{k: v for k, v in olds.items() if k == "__priors"}}
+    result = provider.check({**olds, **provider_key}, {**news, **provider_key})
+    assert result.failures == [] and result.inputs == olds, (name, result.inputs)
+    diff = provider.diff("id", {**outs, **provider_key}, {**result.inputs, **provider_key})
+    assert not diff.changes, (name, diff.changes, diff.replaces)
+print(sorted(m for m in sys.modules if m.partition(".")[0] in ("pydantic", "pydantic_core")
+             or m in ("pulumi_datadog_testing.models", "difflib")))
+"""
+
+
+def test_a_no_change_preview_loads_no_pydantic_in_the_provider_process() -> None:
+    """What the provider process of a no-change ``pulumi preview`` runs — each provider
+    loaded as unpickling its ``__provider`` does, configured, then ``check`` of unchanged
+    inputs and ``diff`` — without pydantic, the wire models or difflib (~0.1 s of CPU per
+    preview; see docs/performance.md). The checks return the inputs in state, unvalidated
+    (``_check.unchanged``), and no diff finds a change."""
+    done = subprocess.run(
+        [sys.executable, "-c", NO_CHANGE_PREVIEW], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr

@@ -14,11 +14,18 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pulumi.dynamic import ConfigureRequest, ResourceProvider
-from pydantic import SecretStr
 
-from ..config import Settings
+from ..config_values import ResolvedSettings
 from ..errors import DatadogAPIError, DatadogError
-from ._check import WIRE_UNKNOWN, check_failures, check_inputs, has_unknowns, is_unknown
+from ._check import (
+    WIRE_UNKNOWN,
+    check_failures,
+    check_inputs,
+    has_unknowns,
+    identical,
+    is_unknown,
+    unchanged,
+)
 from ._process import (
     config_failures,
     configure_process,
@@ -34,6 +41,7 @@ from ._writing_hooks import WRITING_HOOKS, counted
 if TYPE_CHECKING:
     from ..api import DatadogAPI
     from ..client import DatadogClient
+    from ..config import Settings
 
 __all__ = [
     "PROVIDER_KEY",
@@ -45,6 +53,7 @@ __all__ = [
     "configure_process",
     "given_inputs",
     "has_unknowns",
+    "identical",
     "input_names",
     "is_unknown",
     "reset_process",
@@ -52,6 +61,7 @@ __all__ = [
     "shared_client",
     "shared_settings",
     "strip_provider",
+    "unchanged",
     "use_client",
     "write_or_undo",
 ]
@@ -76,12 +86,16 @@ def write_or_undo(write: Callable[[], None], undo: Callable[[], None], *, what: 
         raise error.with_message(f"{error.message}; {outcome}") from error
 
 
+_ROOT = __package__.rpartition(".")[0]
+
+
 def _unpicklable_types() -> tuple[type, ...]:
-    """Types a provider must not hold. The client classes count only once their modules are
-    loaded (nothing can be an instance before), so pickling never imports the HTTP stack."""
-    found: list[type] = [Settings, SecretStr]
-    for module, name in ((f"{__package__.rpartition('.')[0]}.client", "DatadogClient"),
-                         ("httpx", "Client")):  # fmt: skip
+    """Types a provider must not hold. The others count only once their modules are loaded
+    (nothing can be an instance before), so pickling never imports pydantic or the HTTP
+    stack."""
+    found: list[type] = [ResolvedSettings]
+    for module, name in ((f"{_ROOT}.config", "Settings"), ("pydantic", "SecretStr"),
+                         (f"{_ROOT}.client", "DatadogClient"), ("httpx", "Client")):  # fmt: skip
         loaded = sys.modules.get(module)
         if loaded is not None:
             found.append(getattr(loaded, name))

@@ -1,24 +1,63 @@
 """Validating resource inputs in ``check``: the configuration error if any, then one
 ``CheckFailure`` per problem, with property paths and "did you mean" hints; values unknown
-during preview are never judged."""
+during preview are never judged.
+
+Inputs that did not change since check accepted them are not validated again (``unchanged``):
+a no-change preview then loads no pydantic in the provider process (docs/performance.md)."""
 
 from __future__ import annotations
 
-import difflib
 import types
 import typing
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pulumi.dynamic import CheckFailure, CheckResult
-from pydantic import BaseModel, ValidationError
 
 from ._process import config_failures
 from ._props import WIRE_UNKNOWN, has_unknowns, is_unknown, strip_provider
 
-__all__ = ["WIRE_UNKNOWN", "check_failures", "check_inputs", "has_unknowns", "is_unknown"]
+if TYPE_CHECKING:
+    from pydantic import BaseModel, ValidationError
 
-M = TypeVar("M", bound=BaseModel)
+__all__ = [
+    "WIRE_UNKNOWN",
+    "check_failures",
+    "check_inputs",
+    "has_unknowns",
+    "identical",
+    "is_unknown",
+    "unchanged",
+]
+
+M = TypeVar("M", bound="BaseModel")
+
+
+def unchanged(old: Mapping[str, Any], new: Mapping[str, Any]) -> CheckResult | None:
+    """``check``'s result for inputs ``new`` that are ``old``, inputs check accepted before
+    (the engine's ``olds``: the checked inputs in state), without validating them again:
+    ``CheckResult(old, [])``. ``None`` (validate them) when anything differs, types included
+    (``True`` is not ``1.0``), something is unknown, or configuration has a problem (check
+    reports it on every resource).
+
+    Sound because each resource's check is idempotent on its own output, and the callers
+    normalize ``new`` only as check would (a default filled in, a set sorted): tests prove
+    both per resource kind."""
+    if not new or not identical(old, new) or has_unknowns(new) or config_failures():
+        return None
+    return CheckResult(dict(old), [])
+
+
+def identical(a: Any, b: Any) -> bool:
+    """``a == b`` with the same types all the way down (``True == 1.0`` is not identical:
+    strict validation accepts only one of them)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(identical(v, b[k]) for k, v in a.items())
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(identical(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
 
 
 def check_inputs(
@@ -32,6 +71,8 @@ def check_inputs(
     invalid. Failures caused only by preview unknowns are not reported; a configuration
     error found by ``configure`` is (``config_failures``).
     """
+    from pydantic import ValidationError  # loaded by the first validation only
+
     props = {k: v for k, v in strip_provider(news).items() if k not in ignore}
     failures = config_failures()
     try:
@@ -63,6 +104,8 @@ def _reason(err: Mapping[str, Any], model: type[BaseModel], loc: tuple[Any, ...]
     if kind == "extra_forbidden":
         name = str(loc[-1])
         known = _field_names(model, loc[:-1])
+        import difflib  # only a misspelt name needs it
+
         close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
         if close:
             return f"unknown property {name!r}; did you mean {close[0]!r}?"
@@ -113,6 +156,8 @@ def _field_names(model: type[BaseModel], loc: Sequence[Any]) -> list[str]:
 
 
 def _is_model(annotation: Any) -> bool:
+    from pydantic import BaseModel
+
     return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 

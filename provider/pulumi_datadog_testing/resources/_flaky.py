@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeVar
 
 from pulumi.dynamic import CheckFailure, CheckResult, DiffResult
-from pydantic import BaseModel
 
 from ..errors import (
     DatadogAPIError,
@@ -39,16 +38,16 @@ from ..errors import (
     FlakyUpdateError,
 )
 from ..identity import FlakyState, quote_query_value
-from ..models import (
-    FlakyTest,
-)
 from ._base import DatadogResourceProvider, check_inputs, strip_provider
 from ._flaky_batch import COALESCE_MAX, PARALLEL_SEARCHES, FlakyBatcher, batcher_for
 from ._flaky_values import States, captured_state, states_map
 from .prior_values import PRIORS_KEY, keep_captured
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from ..api import TestOptimizationAPI
+    from ..models import FlakyTest
 
 __all__ = [
     "MAX_QUERY_CHARS",
@@ -210,6 +209,8 @@ def captured_value(test: FlakyTest, *, details: bool = False) -> dict[str, Any]:
 
 def captured_test(test_id: str, value: Any) -> FlakyTest:
     """A test as captured (``captured_value`` or a bare state: ``captured_state``)."""
+    from ..models import FlakyTest
+
     details = value if isinstance(value, Mapping) else {}
     attributes = {k: details.get(k) for k in ("module", "suite", "name") if details.get(k)}
     return FlakyTest.model_validate(
@@ -554,8 +555,26 @@ class FlakyProvider(DatadogResourceProvider):
         """Rules across properties (which of the alternative forms is used)."""
         return []
 
+    def inputs_model(self) -> type[BaseModel]:
+        """The model ``check`` validates with (``INPUTS``)."""
+        return self.INPUTS
+
+    def unchanged(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> CheckResult | None:
+        """``check``'s result for inputs that did not change, without validating them again
+        (``_check.unchanged``; ``olds``/``news`` without outputs and ``__priors``); ``None``
+        (validate) unless a provider's tests prove its check idempotent and it overrides
+        this."""
+        return None
+
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        _, result = check_inputs(self.INPUTS, news, ignore=(*self.OUTPUTS, PRIORS_KEY))
+        ignore = (*self.OUTPUTS, PRIORS_KEY)
+        result = (
+            self.unchanged(
+                {k: v for k, v in strip_provider(olds).items() if k not in ignore},
+                {k: v for k, v in strip_provider(news).items() if k not in ignore},
+            )
+            or check_inputs(self.inputs_model(), news, ignore=ignore)[1]
+        )
         result.failures.extend(self.form_failures(result.inputs))
         if PRIORS_KEY in news:
             result.inputs[PRIORS_KEY] = news[PRIORS_KEY]

@@ -40,11 +40,13 @@ import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from ..identity import FlakyState
-from ..models import FlakyTest, UpdateFlakyTestsResponse
 from ._writing_hooks import arrival_gap, running_hook, writing_hooks
+
+if TYPE_CHECKING:  # only the API's answers are models (no pydantic until the first call)
+    from ..models import FlakyTest, UpdateFlakyTestsResponse
 
 __all__ = [
     "COALESCE_MAX",
@@ -103,9 +105,9 @@ _POLL_S: Final = 0.005
 COALESCE_MAX: Final = 50
 """Writes of fewer tests than this are coalesced; larger ones are sent as they are."""
 
-Search = Callable[[str, str], Iterator[FlakyTest]]
+Search = Callable[[str, str], Iterator["FlakyTest"]]
 """``(query, target)`` → the matching tests, page after page, fetched as they are consumed."""
-Patch = Callable[[Mapping[str, FlakyState], str], UpdateFlakyTestsResponse]
+Patch = Callable[[Mapping[str, FlakyState], str], "UpdateFlakyTestsResponse"]
 """``(changes, target)`` → Datadog's answer to one bulk state PATCH."""
 Queries = Callable[[str, Sequence[str]], list[str]]
 """``(repository, ids)`` → search queries selecting those ids (each within the query cap)."""

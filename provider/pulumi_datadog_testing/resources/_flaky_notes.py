@@ -29,7 +29,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from ..identity import FlakyState
-from ._flaky_values import FlakyTestEntryArgs, entry_state, plain_states
+from ._flaky_values import NOTE_KEYS, FlakyTestEntryArgs, entry_state, plain_states
 
 __all__ = [
     "NOTE_KEYS",
@@ -43,9 +43,6 @@ __all__ = [
     "parse_iso_date",
     "plain_states",
 ]
-
-NOTE_KEYS: Final = ("expires", "owner", "reason")
-"""The notes a state may carry (never sent to the API)."""
 
 _ISO_DATE: Final = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 

@@ -4,11 +4,12 @@ them as the provider does (``_flaky`` and ``_flaky_notes`` re-export them)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NotRequired, TypedDict, cast
+from typing import Any, Final, NotRequired, TypedDict, cast
 
 from ..identity import FlakyState
 
 __all__ = [
+    "NOTE_KEYS",
     "FlakyTestEntryArgs",
     "States",
     "captured_state",
@@ -18,6 +19,9 @@ __all__ = [
 ]
 
 States = dict[str, FlakyState]
+
+NOTE_KEYS: Final = ("expires", "owner", "reason")
+"""The notes a state may carry (never sent to the API; see ``_flaky_notes``)."""
 
 
 class FlakyTestEntryArgs(TypedDict):

@@ -9,10 +9,11 @@ How credentials reach a provider without entering Pulumi state:
   with their namespace, secrets decrypted (SDK 3.259 ``pulumi/dynamic/__main__.py`` unwraps
   them; the engine's ``Target.GetPackageConfig`` passes everything for ``pulumi-python``).
   The SDK then calls ``provider.configure(req)`` once per distinct provider it unpickles.
-- ``DatadogResourceProvider.configure`` resolves ``Settings`` (stack config, then the
-  process environment) into a process-level holder in this module, and the single pooled
-  ``DatadogClient`` is built from it on first use. If ``configure`` never ran (older engines,
-  direct calls in tests), settings come from the environment alone.
+- ``DatadogResourceProvider.configure`` resolves the settings (stack config, then the
+  process environment; ``config_values``, plain Python) into a process-level holder in this
+  module; ``Settings`` (pydantic) and the single pooled ``DatadogClient`` are built from them
+  on first use, so a preview that makes no API call loads neither. If ``configure`` never
+  ran (older engines, direct calls in tests), settings come from the environment alone.
 - A configuration error found by ``configure`` (unknown site, ``http://`` to a non-loopback
   host, malformed URL, missing credentials, bad numbers) is reported by every ``check`` as a
   failure of the resource, so ``pulumi preview`` fails with the one-line message before any
@@ -30,11 +31,11 @@ from typing import TYPE_CHECKING, Any
 
 from pulumi.dynamic import CheckFailure
 
-from ..config import (
+from ..config_values import (
     DEFAULT_MAX_CONCURRENCY,
     ConfigSource,
-    Settings,
-    load_settings,
+    ResolvedSettings,
+    resolve_settings,
     validation_enabled,
 )
 from ..engine_watch import exit_when_engine_exits, is_dynamic_provider_process
@@ -44,6 +45,7 @@ from ._server_pool import widen_server_pool
 if TYPE_CHECKING:
     from ..api import DatadogAPI
     from ..client import DatadogClient
+    from ..config import Settings
 
 __all__ = [
     "config_failures",
@@ -62,7 +64,9 @@ class _ProcessState:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.configured = False
+        self.resolved: ResolvedSettings | None = None
         self.settings: Settings | None = None
+        """Built from ``resolved`` on first use."""
         self.error: DatadogConfigError | None = None
         self.blocking: DatadogConfigError | None = None
         self.client: DatadogClient | None = None
@@ -82,10 +86,11 @@ def configure_process(
     ``config_failures`` (so ``check`` fails the preview).
     """
     blocking: DatadogConfigError | None = None
+    resolved: ResolvedSettings | None
     try:
-        settings, error = load_settings(config, env), None
+        resolved, error = resolve_settings(config, env), None
     except DatadogConfigError as exc:
-        settings, error = None, exc
+        resolved, error = None, exc
         blocking = exc
     try:
         validate = validation_enabled(config)
@@ -98,13 +103,26 @@ def configure_process(
         # the engine (see engine_watch), and the server runs up to maxConcurrency calls at
         # once instead of the SDK's 4 (see _server_pool).
         exit_when_engine_exits()
-        widen_server_pool(settings.max_concurrency if settings else DEFAULT_MAX_CONCURRENCY)
+        widen_server_pool(resolved.max_concurrency if resolved else DEFAULT_MAX_CONCURRENCY)
     with _STATE.lock:
-        if _STATE.client is not None and settings != _STATE.settings:
-            _STATE.client.close()
-            _STATE.client = None
-        _STATE.settings, _STATE.error, _STATE.configured = settings, error, True
+        if not _same_settings_locked(resolved):
+            if _STATE.client is not None:
+                _STATE.client.close()
+                _STATE.client = None
+            _STATE.settings = None
+        _STATE.resolved, _STATE.error, _STATE.configured = resolved, error, True
         _STATE.blocking = blocking
+
+
+def _same_settings_locked(resolved: ResolvedSettings | None) -> bool:
+    """Whether ``resolved`` are the settings the process has now."""
+    if _STATE.resolved is not None or _STATE.settings is None:
+        return resolved == _STATE.resolved
+    if resolved is None:  # settings of a client given by use_client (tests)
+        return False
+    from ..config import settings_from
+
+    return settings_from(resolved) == _STATE.settings
 
 
 def config_failures() -> list[CheckFailure]:
@@ -124,13 +142,17 @@ def shared_settings() -> Settings:
 def _settings_locked() -> Settings:
     if not _STATE.configured:
         try:
-            _STATE.settings, _STATE.error = load_settings(None, os.environ), None
+            _STATE.resolved, _STATE.error = resolve_settings(None, os.environ), None
         except DatadogConfigError as exc:
-            _STATE.settings, _STATE.error = None, exc
-        _STATE.configured = True
+            _STATE.resolved, _STATE.error = None, exc
+        _STATE.settings, _STATE.configured = None, True
     if _STATE.settings is None:
-        assert _STATE.error is not None
-        raise type(_STATE.error)(str(_STATE.error))
+        if _STATE.resolved is None:
+            assert _STATE.error is not None
+            raise type(_STATE.error)(str(_STATE.error))
+        from ..config import settings_from  # pydantic: loaded by the first API use only
+
+        _STATE.settings = settings_from(_STATE.resolved)
     return _STATE.settings
 
 
@@ -167,7 +189,8 @@ def use_client(client: DatadogClient) -> None:
         if _STATE.client is not None and _STATE.client is not client:
             _STATE.client.close()
         _STATE.client, _STATE.api = client, None
-        _STATE.settings, _STATE.error, _STATE.configured = client.settings, None, True
+        _STATE.resolved, _STATE.settings = None, client.settings
+        _STATE.error, _STATE.configured = None, True
 
 
 def reset_process() -> None:

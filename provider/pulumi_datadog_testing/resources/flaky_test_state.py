@@ -19,8 +19,9 @@ policy) are kept in Pulumi state only: never sent, and changing them makes no AP
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from pulumi.dynamic import (
     CheckFailure,
@@ -30,20 +31,17 @@ from pulumi.dynamic import (
     ReadResult,
     UpdateResult,
 )
-from pydantic import BaseModel, ConfigDict, field_validator
 
 from ..errors import FlakyTestSelectorError, FlakyTestsNotFoundError
 from ..identity import (
-    FlakyState,
     flaky_test_state_id,
     parse_flaky_test_state_id,
     quote_query_value,
 )
-from ..models import FlakyTest, NonEmptyStr
 from ..type_tokens import ResourceKind
 from . import _flaky, _flaky_batch
-from ._base import has_unknowns
-from ._flaky_notes import NOTE_KEYS, IsoDate
+from ._base import has_unknowns, unchanged
+from ._flaky_values import NOTE_KEYS
 from .flaky_test_state_resource import (  # the program side, re-exported here
     OUTPUTS,
     FlakyTestState,
@@ -59,35 +57,24 @@ from .prior_values import (
 
 __all__ = ["FlakyTestState", "FlakyTestStateArgs", "FlakyTestStateInputs"]
 
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from ..models import FlakyTest
+    from ._flaky_test_state_inputs import FlakyTestStateInputs
+
 SELECTOR: Final = ("module", "suite", "name")
 MAX_CANDIDATES_SHOWN: Final = 20
+_MODELS: Final = f"{__package__}._flaky_test_state_inputs"
+"""Where the input model lives (loaded on first use: see ``__getattr__``)."""
 
 
-class FlakyTestStateInputs(BaseModel):
-    """The validated inputs of ``FlakyTestState``."""
-
-    model_config = ConfigDict(defer_build=True, extra="forbid", strict=True)
-
-    repository_id: NonEmptyStr
-    test_id: NonEmptyStr | None = None
-    module: NonEmptyStr | None = None
-    suite: NonEmptyStr | None = None
-    name: NonEmptyStr | None = None
-    state: FlakyState
-    reason: str | None = None
-    expires: IsoDate | None = None
-    owner: str | None = None
-
-    @field_validator("test_id")
-    @classmethod
-    def _id(cls, value: str | None) -> str | None:
-        if value is not None:
-            _flaky.check_test_ids([value])
-        return value
-
-    def selector(self) -> dict[str, str]:
-        """The selector fields that are set."""
-        return {k: v for k in SELECTOR if (v := getattr(self, k)) is not None}
+def __getattr__(name: str) -> Any:
+    """``FlakyTestStateInputs``, importable from here as before, loaded only when used: a
+    no-change preview needs no pydantic model (``_check.unchanged``)."""
+    if name == "FlakyTestStateInputs":
+        return getattr(importlib.import_module(_MODELS), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _form_failures(props: Mapping[str, Any]) -> list[CheckFailure]:
@@ -112,11 +99,19 @@ def _form_failures(props: Mapping[str, Any]) -> list[CheckFailure]:
 class FlakyTestStateProvider(_flaky.FlakyProvider):
     """Dynamic provider of ``FlakyTestState`` (see the module docstring)."""
 
-    INPUTS = FlakyTestStateInputs
     OUTPUTS = OUTPUTS
     KIND = ResourceKind.FLAKY_TEST_STATE
 
     form_failures = staticmethod(_form_failures)
+
+    def inputs_model(self) -> type[BaseModel]:
+        from ._flaky_test_state_inputs import FlakyTestStateInputs
+
+        return FlakyTestStateInputs
+
+    def unchanged(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> CheckResult | None:
+        # check's output is its input without None values (strings are kept as given)
+        return unchanged(olds, {k: v for k, v in news.items() if v is not None})
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validate; a new test id is noted (no API call) so that the create's search
@@ -217,6 +212,8 @@ class FlakyTestStateProvider(_flaky.FlakyProvider):
         test = found[test_id]
         current = _flaky.state_of(test)
         adopting = props.get("state") is None
+        from ._flaky_test_state_inputs import FlakyTestStateInputs
+
         inputs = FlakyTestStateInputs.model_validate(
             {
                 **{k: props[k] for k in (*SELECTOR, *NOTE_KEYS) if props.get(k) is not None},
@@ -326,6 +323,8 @@ def _changed(olds: Mapping[str, Any], news: Mapping[str, Any], keys: tuple[str, 
 
 
 def _parse(props: Mapping[str, Any]) -> FlakyTestStateInputs:
+    from ._flaky_test_state_inputs import FlakyTestStateInputs
+
     raw = _flaky.declared(props, OUTPUTS)
     if any(raw.get(k) is not None for k in SELECTOR):
         raw.pop("test_id", None)  # the selector form's test_id is an output
@@ -342,6 +341,8 @@ def _managed(outs: Mapping[str, Any]) -> _flaky.Managed:
 
 def _recorded_test(outs: Mapping[str, Any]) -> FlakyTest:
     """The managed test as recorded in the outputs (no API call)."""
+    from ..models import FlakyTest
+
     return FlakyTest.model_validate(
         {
             "id": outs["test_id"],

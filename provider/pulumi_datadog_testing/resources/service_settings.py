@@ -36,28 +36,21 @@ before Pulumi managed it (output ``prior``), so that releasing it puts it back:
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Annotated, Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import DatadogAPIError, InvalidResourceIdError, NotFoundError
 from ..identity import (
     DEFAULT_ENV,
-    ID_SEPARATOR,
+    INHERITABLE_SETTINGS,
+    SERVICE_SETTING_NAMES,
     parse_service_settings_id,
     service_settings_id,
 )
-from ..models import (
-    INHERITABLE_SETTINGS,
-    SERVICE_SETTING_NAMES,
-    ServiceSettingFlags,
-    ServiceSettingsIdentity,
-    ServiceSettingsUpdate,
-)
-from ..models import ServiceSettingsAttributes as WireSettings
 from ..type_tokens import ResourceKind
 from ._base import (
     DatadogResourceProvider,
@@ -65,6 +58,7 @@ from ._base import (
     check_inputs,
     is_unknown,
     strip_provider,
+    unchanged,
     write_or_undo,
 )
 from ._read_ahead import read_ahead
@@ -101,63 +95,30 @@ __all__ = [
     "restore_attributes",
 ]
 
+if TYPE_CHECKING:
+    from ..models import ServiceSettingsAttributes as WireSettings
+    from ._service_settings_inputs import PriorValue, ServiceSettingsInputs
+
+    Prior = dict[str, PriorValue]
+
 IDENTITY_FIELDS: Final = ("repository_id", "service_name", "env")
 _PRIOR, _PRIOR_EXISTED = OUTPUTS
+_MODELS: Final = f"{__package__}._service_settings_inputs"
+"""Where the pydantic models live (loaded on first use: see ``__getattr__``)."""
 
 
-def _no_separator(value: str) -> str:
-    if ID_SEPARATOR in value:
-        raise ValueError(f"must not contain {ID_SEPARATOR!r} (it separates the parts of the id)")
-    return value
-
-
-IdPart = Annotated[str, Field(min_length=1), AfterValidator(_no_separator)]
-
-
-class _InputIdentity(BaseModel):
-    model_config = ConfigDict(defer_build=True, extra="forbid", strict=True, frozen=True)
-
-    repository_id: IdPart
-    service_name: IdPart
-    env: IdPart = DEFAULT_ENV
-
-
-class ServiceSettingsInputs(ServiceSettingFlags, _InputIdentity):
-    """The validated inputs of a ``ServiceSettings`` (what ``check`` accepts)."""
-
-    @property
-    def id(self) -> str:
-        return service_settings_id(self.repository_id, self.service_name, self.env)
-
-    def identity(self) -> ServiceSettingsIdentity:
-        return ServiceSettingsIdentity(
-            repository_id=self.repository_id, service_name=self.service_name, env=self.env
-        )
-
-    def managed(self) -> dict[str, bool]:
-        """The declared settings (the managed ones) and their values, in API order."""
-        values = {name: getattr(self, name) for name in SERVICE_SETTING_NAMES}
-        return {name: value for name, value in values.items() if value is not None}
-
-
-class PriorValue(BaseModel):
-    """What one managed setting was before Pulumi managed it.
-
-    ``value`` is ``None`` when unknown (the service had no settings); ``is_overridden`` is
-    ``None`` when the API did not say (``pr_comments_enabled``; responses shaped like the seeds).
-    """
-
-    model_config = ConfigDict(defer_build=True, extra="ignore")
-
-    value: bool | None = None
-    is_overridden: bool | None = None
-
-
-Prior = dict[str, PriorValue]
+def __getattr__(name: str) -> Any:
+    """``ServiceSettingsInputs`` and ``PriorValue``, importable from here as before, loaded
+    only when used: a no-change preview needs no pydantic model (``_check.unchanged``)."""
+    if name in ("ServiceSettingsInputs", "PriorValue"):
+        return getattr(importlib.import_module(_MODELS), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def record_prior(current: WireSettings | None, names: Iterable[str]) -> Prior:
     """The prior value of each setting in ``names`` from a get (``None``: 404, no settings)."""
+    from ._service_settings_inputs import PriorValue
+
     prior: Prior = {}
     for name in names:
         inheritable = name in INHERITABLE_SETTINGS
@@ -198,6 +159,8 @@ def _differs(old: Any, new: Any) -> bool:
 
 
 def _prior_of(props: Mapping[str, Any]) -> Prior:
+    from ._service_settings_inputs import PriorValue
+
     raw = props.get(_PRIOR)
     if not isinstance(raw, Mapping):
         return {}
@@ -218,6 +181,10 @@ def _inputs_of(props: Mapping[str, Any], *, outputs: bool = True) -> ServiceSett
     ``outputs=True``: ``props`` are a resource's outputs (other output names are ignored);
     ``False``: they are a program's declared inputs (unknown names are errors).
     """
+    from pydantic import ValidationError
+
+    from ._service_settings_inputs import ServiceSettingsInputs
+
     known = ServiceSettingsInputs.model_fields
     values = {
         k: v
@@ -239,7 +206,10 @@ class ServiceSettingsProvider(DatadogResourceProvider):
     # ------------------------------------------------------------------ no API calls
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         props = {k: v for k, v in strip_provider(news).items() if v is not None}
-        _model, result = check_inputs(ServiceSettingsInputs, without_priors(props))
+        declared = without_priors(props)
+        result = unchanged(
+            without_priors(strip_provider(olds)), {"env": DEFAULT_ENV, **declared}
+        ) or _validated(declared)
         if PRIORS_KEY in props:
             result.inputs[PRIORS_KEY] = props[PRIORS_KEY]
             keep_captured(ResourceKind.SERVICE_SETTINGS, olds, result.inputs)
@@ -375,6 +345,8 @@ class ServiceSettingsProvider(DatadogResourceProvider):
         get = self.api.test_optimization.get_service_settings
 
         def fetch(identity: tuple[str, str, str]) -> WireSettings:  # any service: run ahead
+            from ..models import ServiceSettingsIdentity
+
             repository_id, service_name, env = identity
             target = _target(service_settings_id(repository_id, service_name, env))
             wanted = ServiceSettingsIdentity(
@@ -399,6 +371,8 @@ class ServiceSettingsProvider(DatadogResourceProvider):
         read_ahead().forget(
             ResourceKind.SERVICE_SETTINGS, (inputs.repository_id, inputs.service_name, inputs.env)
         )
+        from ..models import ServiceSettingsUpdate
+
         update = ServiceSettingsUpdate.model_validate(
             {**inputs.identity().model_dump(), **attributes}
         )
@@ -414,6 +388,13 @@ class ServiceSettingsProvider(DatadogResourceProvider):
             _PRIOR: _dump_prior(prior),
             _PRIOR_EXISTED: existed,
         }
+
+
+def _validated(declared: Mapping[str, Any]) -> CheckResult:
+    """``check``'s validation of the declared inputs (``check_inputs``)."""
+    from ._service_settings_inputs import ServiceSettingsInputs
+
+    return check_inputs(ServiceSettingsInputs, declared)[1]
 
 
 def _target(settings_id: str) -> str:

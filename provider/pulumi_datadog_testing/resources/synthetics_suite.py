@@ -49,13 +49,14 @@ Adoption — managing a suite that already exists, keeping its ``public_id``:
 
 from __future__ import annotations
 
+import importlib
 import logging
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from pulumi.dynamic import (
     CheckResult,
@@ -64,8 +65,6 @@ from pulumi.dynamic import (
     ReadResult,
     UpdateResult,
 )
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pydantic_core import PydanticCustomError
 
 from ..errors import (
     BadRequestError,
@@ -77,21 +76,13 @@ from ..errors import (
     SuiteChangedError,
 )
 from ..identity import quote_query_value
-from ..models import (
-    AlertingCriticality,
-    SuiteOptions,
-    SuiteTest,
-    SyntheticsSuiteResponse,
-)
-from ..models import (
-    SyntheticsSuite as SuiteDocument,
-)
 from ..suite_patch import describe_patch, make_patch
 from ._base import (
     DatadogResourceProvider,
     check_inputs,
     has_unknowns,
     strip_provider,
+    unchanged,
 )
 from .synthetics_suite_resource import (  # the program side, re-exported here
     ADOPTED,
@@ -118,7 +109,23 @@ __all__ = [
     "updated_outputs",
 ]
 
+if TYPE_CHECKING:
+    from ..models import SyntheticsSuite as SuiteDocument
+    from ..models import SyntheticsSuiteResponse
+    from ._synthetics_suite_inputs import SuiteInputs
+
 logger = logging.getLogger(__name__)
+
+_MODELS: Final = f"{__package__}._synthetics_suite_inputs"
+"""Where the input models live (loaded on first use: see ``__getattr__``)."""
+
+
+def __getattr__(name: str) -> Any:
+    """``SuiteInputs`` (and its parts), importable from here as before, loaded only when
+    used: a no-change preview needs no pydantic model (``_check.unchanged``)."""
+    if name in ("SuiteInputs", "SuiteTestInput", "SuiteOptionsInput", "Tag"):
+        return getattr(importlib.import_module(_MODELS), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 FIELDS: Final = ("name", "message", "tags", "tests", "options")
@@ -140,88 +147,6 @@ _TEST_OP_FAILED = re.compile(r"\btest\b.*\bfail|\bfail\w*\b.*\btest\b", re.IGNOR
 
 
 # ----------------------------------------------------------------------------- inputs
-
-Tag = Annotated[str, Field(min_length=1, max_length=200)]
-"""A tag: Datadog accepts up to 200 characters (docs: Getting Started with Tags)."""
-
-
-class SuiteTestInput(BaseModel):
-    """One Synthetic test of the suite."""
-
-    model_config = ConfigDict(defer_build=True, strict=True, extra="forbid")
-
-    public_id: Annotated[str, Field(min_length=1)]
-    alerting_criticality: AlertingCriticality | None = None
-
-
-class SuiteOptionsInput(BaseModel):
-    """Suite options."""
-
-    model_config = ConfigDict(defer_build=True, strict=True, extra="forbid")
-
-    alerting_threshold: float | None = None
-
-    @field_validator("alerting_threshold")
-    @classmethod
-    def _fraction(cls, value: float | None) -> float | None:
-        if value is not None and not 0 <= value <= 1:  # False for NaN too
-            raise PydanticCustomError(
-                "alerting_threshold",
-                "must be a fraction between 0 and 1 inclusive (e.g. 0.5 for 50%)",
-            )
-        return value
-
-
-class SuiteInputs(BaseModel):
-    """The resolved inputs of a ``SyntheticsSuite`` as ``check`` validates them."""
-
-    model_config = ConfigDict(defer_build=True, strict=True, extra="forbid")
-
-    name: Annotated[str, Field(min_length=1)]
-    tests: list[SuiteTestInput]
-    message: str | None = None
-    tags: list[Tag] | None = None
-    options: SuiteOptionsInput | None = None
-    public_id: Annotated[str, Field(min_length=1)] | None = None
-    """An existing suite to adopt (create reads it instead of creating one)."""
-
-    @field_validator("name")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise PydanticCustomError("blank", "must not be blank")
-        return value
-
-    @field_validator("tags")
-    @classmethod
-    def _tag_set(cls, value: list[str] | None) -> list[str] | None:
-        return sorted(set(value)) if value is not None else None
-
-    @field_validator("tests")
-    @classmethod
-    def _unique_tests(cls, value: list[SuiteTestInput]) -> list[SuiteTestInput]:
-        first: dict[str, int] = {}
-        for index, test in enumerate(value):
-            if test.public_id in first:
-                raise PydanticCustomError(
-                    "duplicate_public_id",
-                    "duplicate public_id '{public_id}' at tests[{first}] and tests[{index}]; "
-                    "each test may appear once",
-                    {"public_id": test.public_id, "first": first[test.public_id], "index": index},
-                )
-            first[test.public_id] = index
-        return value
-
-    def document(self) -> SuiteDocument:
-        """The suite a create sends (unset optional fields are omitted)."""
-        return SuiteDocument(
-            name=self.name,
-            message=self.message,
-            tags=self.tags,
-            tests=[SuiteTest(**t.model_dump()) for t in self.tests],
-            options=SuiteOptions(**(self.options.model_dump() if self.options else {})),
-        )
-
 
 # ------------------------------------------------------------------ documents and diffs
 
@@ -366,6 +291,15 @@ def guards_hold(document: Mapping[str, Any], patch: Sequence[Mapping[str, Any]])
     return True
 
 
+def _tag_set(inputs: dict[str, Any]) -> dict[str, Any]:
+    """``inputs`` with ``tags`` sorted and de-duplicated, as check makes them (when they are
+    all strings: anything else is left for check to judge)."""
+    tags = inputs.get("tags")
+    if isinstance(tags, list) and all(isinstance(tag, str) for tag in tags):
+        return {**inputs, "tags": sorted(set(tags))}
+    return inputs
+
+
 def _created_at(suite: SuiteDocument) -> datetime | None:
     if not suite.created_at:
         return None
@@ -388,8 +322,14 @@ def _with_adopted(outputs: dict[str, Any], props: Mapping[str, Any]) -> dict[str
 class SyntheticsSuiteProvider(DatadogResourceProvider):
     """Dynamic provider of ``SyntheticsSuite`` (see the module docstring for the semantics)."""
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         ignore = (*OUTPUTS, *(() if news.get("public_id") is not None else ("public_id",)))
+        old = {k: v for k, v in strip_provider(olds).items() if k not in ignore}
+        new = {k: v for k, v in strip_provider(news).items() if k not in ignore}
+        if (result := unchanged(old, _tag_set(new))) is not None:
+            return result
+        from ._synthetics_suite_inputs import SuiteInputs
+
         _, result = check_inputs(SuiteInputs, news, ignore=ignore)
         return result
 
@@ -407,6 +347,8 @@ class SyntheticsSuiteProvider(DatadogResourceProvider):
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
+        from ._synthetics_suite_inputs import SuiteInputs
+
         inputs = SuiteInputs.model_validate(
             {k: v for k, v in strip_provider(props).items() if k in (*FIELDS, "public_id")}
         )
@@ -551,6 +493,8 @@ class SyntheticsSuiteProvider(DatadogResourceProvider):
             )
         outputs = outputs_of(current, public_id)
         if not patch_for(public_id, outputs, inputs):
+            from ..models import SyntheticsSuiteResponse
+
             return SyntheticsSuiteResponse.model_validate(
                 {"data": {"id": public_id, "attributes": current}}
             )
@@ -593,6 +537,8 @@ class _CreateRecovery:
                 suite = self.provider._get(public_id)
                 if suite is None:  # deleted in between: create it again
                     return None
+                from ..models import SyntheticsSuiteResponse
+
                 return SyntheticsSuiteResponse.model_validate(
                     {"data": {"id": public_id, "attributes": suite}}
                 )

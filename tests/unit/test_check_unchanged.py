@@ -1,0 +1,270 @@
+"""``check`` of inputs that did not change skips validation (``_check.unchanged``) — and gives
+exactly what validating them gives.
+
+Why that is sound, per resource kind: check is idempotent on its own output (validating the
+checked inputs again changes nothing), and what the fast path normalizes (ServiceSettings'
+default ``env``, a suite's tag set, ``None`` values) check normalizes the same way. Anything
+else — a changed or unknown value, a value of another type, a configuration problem — is
+validated as before. Properties are built as the dynamic-provider server hands them over
+(``tests.support.preview.as_sent``: numbers as floats, unknowns as ``pulumi.output.Unknown``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from pulumi.dynamic import CheckResult
+
+from pulumi_datadog_testing.resources import (
+    _check,
+    _flaky,
+    flaky_test_state,
+    service_settings,
+    synthetics_suite,
+)
+from pulumi_datadog_testing.resources._base import WIRE_UNKNOWN, configure_process, identical
+from pulumi_datadog_testing.resources.flaky_test_state import FlakyTestStateProvider
+from pulumi_datadog_testing.resources.prior_values import PRIORS_KEY, priors_input
+from pulumi_datadog_testing.resources.service_settings import ServiceSettingsProvider
+from pulumi_datadog_testing.resources.synthetics_suite import SyntheticsSuiteProvider
+from tests.support.preview import U, as_sent
+
+PROVIDER = {"__provider": "<pickled provider>"}
+REPO = "github.com/acme/shop"
+TEST_ID = "4eb1887a8adb1847"
+
+Provider = ServiceSettingsProvider | FlakyTestStateProvider | SyntheticsSuiteProvider
+
+SETTINGS_PRIORS = priors_input(
+    {"code_coverage_enabled": {"value": False, "is_overridden": False}}, True
+)
+STATE_PRIORS = priors_input({TEST_ID: {"state": "active", "module": "shop"}}, True)
+
+CASES: list[tuple[str, Callable[[], Provider], dict[str, Any]]] = [
+    (
+        "settings-default-env",
+        ServiceSettingsProvider,
+        {"repository_id": REPO, "service_name": "checkout", "code_coverage_enabled": False},
+    ),
+    (
+        "settings-every-flag",
+        ServiceSettingsProvider,
+        {
+            "repository_id": REPO,
+            "service_name": "checkout",
+            "env": "ci",
+            "early_flake_detection_enabled": True,
+            "auto_test_retries_enabled": False,
+            "code_coverage_enabled": True,
+            "test_impact_analysis_enabled": False,
+            "failed_test_replay_enabled": True,
+            "pr_comments_enabled": True,
+        },
+    ),
+    (
+        "settings-priors",
+        ServiceSettingsProvider,
+        {
+            "repository_id": REPO,
+            "service_name": "checkout",
+            "code_coverage_enabled": True,
+            PRIORS_KEY: SETTINGS_PRIORS,
+        },
+    ),
+    (
+        "state-by-id",
+        FlakyTestStateProvider,
+        {"repository_id": REPO, "test_id": TEST_ID, "state": "quarantined", "reason": "BUG-1"},
+    ),
+    (
+        "state-by-selector",
+        FlakyTestStateProvider,
+        {
+            "repository_id": REPO,
+            "module": "shop",
+            "suite": "CartTest",
+            "name": "test_checkout",
+            "state": "disabled",
+            "expires": "2026-12-31",
+            "owner": "@acme/payments",
+        },
+    ),
+    (
+        "state-priors",
+        FlakyTestStateProvider,
+        {"repository_id": REPO, "test_id": TEST_ID, "state": "fixed", PRIORS_KEY: STATE_PRIORS},
+    ),
+    (
+        "suite-full",
+        SyntheticsSuiteProvider,
+        {
+            "name": "Checkout",
+            "tests": [
+                {"public_id": "abc-def-001", "alerting_criticality": "critical"},
+                {"public_id": "abc-def-002"},
+            ],
+            "tags": ["team:shop", "env:ci", "team:shop"],
+            "message": "checkout is down",
+            "options": {"alerting_threshold": 0.5},
+        },
+    ),
+    ("suite-minimal", SyntheticsSuiteProvider, {"name": "x", "tests": []}),
+    (
+        "suite-adopted",
+        SyntheticsSuiteProvider,
+        {"name": "Adopted", "tests": [{"public_id": "abc-def-003"}], "public_id": "ado-pte-d01"},
+    ),
+]
+IDS = [case[0] for case in CASES]
+
+
+@pytest.fixture
+def validations(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Records each validation (``check_inputs``) the providers make."""
+    seen: list[str] = []
+    for module in (service_settings, synthetics_suite, _flaky):
+        real = module.check_inputs
+
+        def spy(model: Any, *args: Any, _real: Any = real, **kwargs: Any) -> Any:
+            seen.append(model.__name__)
+            return _real(model, *args, **kwargs)
+
+        monkeypatch.setattr(module, "check_inputs", spy)
+    yield seen
+
+
+def validated(monkeypatch: pytest.MonkeyPatch, check: Callable[[], CheckResult]) -> CheckResult:
+    """``check()`` with the fast path off: what validating the inputs gives."""
+    with monkeypatch.context() as patched:
+        for module in (service_settings, synthetics_suite, flaky_test_state):
+            patched.setattr(module, "unchanged", lambda *_args: None)
+        return check()
+
+
+def checked(provider: Provider, props: dict[str, Any]) -> dict[str, Any]:
+    """The inputs check accepts for a new resource (what the engine then keeps in state)."""
+    result = provider.check({}, as_sent({**props, **PROVIDER}))
+    assert result.failures == []
+    return dict(result.inputs)
+
+
+@pytest.mark.parametrize(("name", "make", "props"), CASES, ids=IDS)
+def test_check_is_idempotent_on_its_own_output(
+    name: str, make: Callable[[], Provider], props: dict[str, Any]
+) -> None:
+    first = checked(make(), props)
+    assert checked(make(), first) == first
+
+
+@pytest.mark.parametrize(("name", "make", "props"), CASES, ids=IDS)
+def test_unchanged_inputs_are_not_validated_again_and_check_the_same(
+    name: str,
+    make: Callable[[], Provider],
+    props: dict[str, Any],
+    validations: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    olds = as_sent({**checked(make(), props), **PROVIDER})
+    news = as_sent({**props, **PROVIDER})
+    validations.clear()
+
+    fast = make().check(olds, news)
+    assert validations == []
+    full = validated(monkeypatch, lambda: make().check(olds, news))
+    assert validations != []  # the reference really validated
+    assert outcome(fast) == outcome(full)
+    assert fast.failures == []
+
+
+def _changed(props: dict[str, Any]) -> dict[str, Any]:
+    key = next(k for k in ("service_name", "state", "name") if k in props)
+    if key == "state":
+        return {**props, key: "active" if props[key] != "active" else "disabled"}
+    return {**props, key: f"{props[key]} v2"}
+
+
+def _unknown(props: dict[str, Any]) -> dict[str, Any]:
+    key = next(k for k in ("service_name", "reason", "state", "message", "name") if k in props)
+    return {**props, key: U}
+
+
+def _wire_unknown(props: dict[str, Any]) -> dict[str, Any]:
+    key = next(k for k in ("service_name", "state", "name") if k in props)
+    return {**props, key: WIRE_UNKNOWN}
+
+
+def _retyped(props: dict[str, Any]) -> dict[str, Any]:
+    """A flag as a number, equal in Python (strict check refuses it); kinds without a flag
+    get a property they do not have."""
+    if "code_coverage_enabled" in props:
+        return {**props, "code_coverage_enabled": float(props["code_coverage_enabled"])}
+    return {**props, "extra_property": 1.0}
+
+
+def outcome(result: CheckResult) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    return dict(result.inputs), [(f.property, f.reason) for f in result.failures]
+
+
+@pytest.mark.parametrize("change", [_changed, _unknown, _wire_unknown, _retyped])
+@pytest.mark.parametrize(("name", "make", "props"), CASES, ids=IDS)
+def test_changed_or_unknown_inputs_are_validated_as_before(
+    name: str,
+    make: Callable[[], Provider],
+    props: dict[str, Any],
+    change: Callable[[dict[str, Any]], dict[str, Any]],
+    validations: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    olds = as_sent({**checked(make(), props), **PROVIDER})
+    news = as_sent({**change(props), **PROVIDER})
+    validations.clear()
+
+    result = make().check(olds, news)
+    assert validations != []
+    full = validated(monkeypatch, lambda: make().check(olds, news))
+    assert outcome(result) == outcome(full)
+
+
+def test_a_retyped_flag_still_fails_check() -> None:
+    props = {"repository_id": REPO, "service_name": "checkout", "code_coverage_enabled": True}
+    olds = as_sent({**checked(ServiceSettingsProvider(), props), **PROVIDER})
+    news = as_sent({**props, "code_coverage_enabled": 1.0, **PROVIDER})
+    result = ServiceSettingsProvider().check(olds, news)
+    assert [f.property for f in result.failures] == ["code_coverage_enabled"]
+
+
+def test_a_misspelt_property_still_gets_its_hint() -> None:
+    props = {"repository_id": REPO, "test_id": TEST_ID, "state": "quarantined"}
+    olds = as_sent({**checked(FlakyTestStateProvider(), props), **PROVIDER})
+    news = as_sent({**props, "reasn": "BUG-1", **PROVIDER})
+    result = FlakyTestStateProvider().check(olds, news)
+    assert [(f.property, f.reason) for f in result.failures] == [
+        ("reasn", "unknown property 'reasn'; did you mean 'reason'?")
+    ]
+
+
+@pytest.mark.parametrize(("name", "make", "props"), CASES, ids=IDS)
+def test_a_configuration_problem_is_reported_on_unchanged_inputs(
+    name: str, make: Callable[[], Provider], props: dict[str, Any], validations: list[str]
+) -> None:
+    olds = as_sent({**checked(make(), props), **PROVIDER})
+    configure_process({"datadog:apiUrl": "http://datadog.example.com"}, {})
+    validations.clear()
+
+    result = make().check(olds, as_sent({**props, **PROVIDER}))
+    assert validations != []
+    [failure] = result.failures
+    assert failure.property == ""
+    assert "http:// with a non-loopback host" in failure.reason
+
+
+def test_identical_compares_types_all_the_way_down() -> None:
+    assert identical({"a": [1.0, {"b": "x"}]}, {"a": [1.0, {"b": "x"}]})
+    assert not identical({"a": True}, {"a": 1.0})
+    assert not identical({"a": [True]}, {"a": [1]})
+    assert not identical({"a": ["x"]}, {"a": ("x",)})
+    assert not identical({"a": 1.0}, {"a": 1.0, "b": None})
+    assert _check.unchanged({"a": "x"}, {"a": "x"}) is not None
+    assert _check.unchanged({}, {}) is None  # nothing accepted before: a new resource
