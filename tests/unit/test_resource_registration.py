@@ -44,7 +44,6 @@ TEST_ID = "4eb1887a8adb1847"
 
 REPORTED: dict[ResourceKind, dict[str, Any]] = {
     ResourceKind.SERVICE_SETTINGS: {
-        "code_coverage_enabled": False,  # not declared: the provider reports it anyway
         "prior": {"early_flake_detection_enabled": {"value": False, "is_overridden": False}},
         "prior_existed": True,
     },
@@ -179,10 +178,55 @@ def test_every_annotated_attribute_is_an_output_with_the_reported_value(
                 assert got[kind, name] == value, (kind, name)
         # Neither given nor reported: None, as before.
         assert got[ResourceKind.SERVICE_SETTINGS, "env"] is None
+        assert got[ResourceKind.SERVICE_SETTINGS, "code_coverage_enabled"] is None
         assert got[ResourceKind.FLAKY_TEST_STATE, "owner"] is None
         assert isinstance(got[ResourceKind.SYNTHETICS_SUITE, "monitor_id"], int)
 
     return pulumi.Output.all(*values.values()).apply(verify)
+
+
+@pulumi.runtime.test
+def test_echoed_inputs_not_given_are_not_registered(mocks: ProviderMocks) -> Any:
+    """An input the provider only echoes costs the program an Output only when it is given;
+    not given, its attribute is a known ``None`` that still depends on the resource."""
+    resources = declare_all()
+    settings = resources[ResourceKind.SERVICE_SETTINGS]
+    state = resources[ResourceKind.FLAKY_TEST_STATE]
+    assert type(settings).ECHOED and type(state).ECHOED
+    unset = settings.code_coverage_enabled  # type: ignore[attr-defined]
+    assert unset is settings.code_coverage_enabled  # type: ignore[attr-defined]  # made once
+    with pytest.raises(AttributeError, match="no attribute 'code_coverage_enabld'"):
+        _ = settings.code_coverage_enabld  # type: ignore[attr-defined]
+
+    def verify(_: Any) -> Any:
+        for kind, resource in ((ResourceKind.SERVICE_SETTINGS, settings),
+                               (ResourceKind.FLAKY_TEST_STATE, state)):  # fmt: skip
+            sent = mocks.sent(kind)
+            assert not type(resource).ECHOED & (set(sent) - set(GIVEN[kind])), kind
+        return pulumi.Output.all(unset, unset.is_known(), unset.resources()).apply(check)
+
+    def check(found: list[Any]) -> None:
+        value, known, resources = found
+        assert (value, known) == (None, True)
+        assert resources == {settings}
+
+    return pulumi.Output.all(settings.urn, state.urn).apply(verify)
+
+
+@pulumi.runtime.test
+def test_a_resource_read_by_id_registers_every_attribute(mocks: ProviderMocks) -> Any:
+    """A read by id may report every setting (``ServiceSettings.get`` reports all six)."""
+    settings = ServiceSettings.get("adopted", f"{REPO}::checkout::none")
+    registered = set(type(settings).OUTPUT_TYPES)
+
+    def verify(_: Any) -> None:
+        (read,) = [r for r in mocks.registered if r.name == "adopted"]
+        assert read.resource_id == f"{REPO}::checkout::none"
+        assert type(settings).ECHOED <= registered
+        for name in type(settings).ECHOED:
+            assert name in vars(settings), name  # an Output the registration resolves
+
+    return settings.urn.apply(verify)
 
 
 @pulumi.runtime.test

@@ -10,7 +10,7 @@ from ..identity import FlakyState
 from ..models import NonEmptyStr
 from . import _flaky
 from ._flaky_notes import IsoDate
-from .flaky_test_state import SELECTOR
+from ._flaky_values import SELECTOR
 
 __all__ = ["FlakyTestStateInputs"]
 

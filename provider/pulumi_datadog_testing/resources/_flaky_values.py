@@ -10,6 +10,7 @@ from ..identity import FlakyState
 
 __all__ = [
     "NOTE_KEYS",
+    "SELECTOR",
     "FlakyTestEntryArgs",
     "States",
     "captured_state",
@@ -22,6 +23,8 @@ States = dict[str, FlakyState]
 
 NOTE_KEYS: Final = ("expires", "owner", "reason")
 """The notes a state may carry (never sent to the API; see ``_flaky_notes``)."""
+SELECTOR: Final = ("module", "suite", "name")
+"""The name parts a ``FlakyTestState`` may name its test by instead of ``test_id``."""
 
 
 class FlakyTestEntryArgs(TypedDict):

@@ -41,7 +41,7 @@ from ..identity import (
 from ..type_tokens import ResourceKind
 from . import _flaky, _flaky_batch
 from ._base import has_unknowns, unchanged
-from ._flaky_values import NOTE_KEYS
+from ._flaky_values import NOTE_KEYS, SELECTOR
 from .flaky_test_state_resource import (  # the program side, re-exported here
     OUTPUTS,
     FlakyTestState,
@@ -63,7 +63,6 @@ if TYPE_CHECKING:
     from ..models import FlakyTest
     from ._flaky_test_state_inputs import FlakyTestStateInputs
 
-SELECTOR: Final = ("module", "suite", "name")
 MAX_CANDIDATES_SHOWN: Final = 20
 _MODELS: Final = f"{__package__}._flaky_test_state_inputs"
 """Where the input model lives (loaded on first use: see ``__getattr__``)."""

@@ -13,6 +13,7 @@ from typing import Any, Final, TypedDict, Unpack
 import pulumi
 
 from ..type_tokens import MODULE, ResourceKind
+from ._flaky_values import NOTE_KEYS, SELECTOR
 from ._props import given_inputs
 from ._provider_ref import ProviderRef
 from ._resource import DatadogResource, label
@@ -87,6 +88,8 @@ class FlakyTestState(DatadogResource, module=MODULE, name=ResourceKind.FLAKY_TES
     test_module: pulumi.Output[str | None]
     test_suite: pulumi.Output[str | None]
     test_name: pulumi.Output[str]
+
+    ECHOED = frozenset((*SELECTOR, *NOTE_KEYS))  # outputs only as declared (never computed)
 
     def __init__(
         self,

@@ -105,6 +105,8 @@ class ServiceSettings(DatadogResource, module=MODULE, name=ResourceKind.SERVICE_
     prior_existed: pulumi.Output[bool]
     """Whether the service had settings in Datadog before this resource was created."""
 
+    ECHOED = frozenset(SERVICE_SETTING_NAMES)  # an unset setting is not managed: no output
+
     def __init__(
         self,
         resource_name: str,
