@@ -26,9 +26,16 @@ from pulumi_datadog_testing.resources import (
 )
 from pulumi_datadog_testing.resources._base import WIRE_UNKNOWN, configure_process, identical
 from pulumi_datadog_testing.resources.flaky_test_state import FlakyTestStateProvider
-from pulumi_datadog_testing.resources.prior_values import PRIORS_KEY, priors_input
+from pulumi_datadog_testing.resources.prior_values import (
+    PACK_MIN,
+    PRIORS_KEY,
+    captured_of,
+    keep_captured,
+    priors_input,
+)
 from pulumi_datadog_testing.resources.service_settings import ServiceSettingsProvider
 from pulumi_datadog_testing.resources.synthetics_suite import SyntheticsSuiteProvider
+from pulumi_datadog_testing.type_tokens import ResourceKind
 from tests.support.preview import U, as_sent
 
 PROVIDER = {"__provider": "<pickled provider>"}
@@ -268,3 +275,28 @@ def test_identical_compares_types_all_the_way_down() -> None:
     assert not identical({"a": 1.0}, {"a": 1.0, "b": None})
     assert _check.unchanged({"a": "x"}, {"a": "x"}) is not None
     assert _check.unchanged({}, {}) is None  # nothing accepted before: a new resource
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"code_coverage_enabled": {"value": False, "is_overridden": False}},
+        {TEST_ID: {"state": "active", "module": "shop", "suite": "CartTest", "name": "t"}},
+        {f"{i:016x}": "quarantined" if i % 2 else "active" for i in range(PACK_MIN + 5)},
+        {},
+    ],
+    ids=["settings", "single-test", "packed-set", "nothing-found"],
+)
+@pytest.mark.parametrize("existed", [True, False, None])
+def test_the_same_captured_priors_are_kept_as_their_text(
+    values: dict[str, Any], existed: bool | None
+) -> None:
+    """``keep_captured`` keeps ``__priors`` identical to the state's without decoding it:
+    what decoding and encoding it again gives (``priors_input`` text is a fixed point)."""
+    text = priors_input(values, existed)
+    captured = captured_of({PRIORS_KEY: text})
+    assert captured is not None
+    assert priors_input(captured.values, captured.existed) == text
+    checked = {"repository_id": REPO, PRIORS_KEY: text}
+    keep_captured(ResourceKind.FLAKY_TEST_STATE, {**checked}, checked)
+    assert checked[PRIORS_KEY] is text

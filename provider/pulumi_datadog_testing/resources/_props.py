@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN as WIRE_UNKNOWN
@@ -73,8 +73,19 @@ def is_unknown(value: Any) -> bool:
 
 def has_unknowns(value: Any) -> bool:
     """Whether ``value`` or anything nested in it is unknown."""
-    if isinstance(value, Mapping):
-        return any(has_unknowns(v) for v in value.values())
+    # Plain values first, without the slow ``Mapping`` check: called on every property of
+    # every resource of a preview (~40 % of the no-change hooks' own time at N = 500).
+    if isinstance(value, str):
+        return value == WIRE_UNKNOWN
+    if isinstance(value, _PLAIN):
+        return False
+    if isinstance(value, dict):
+        return any(map(has_unknowns, value.values()))
     if isinstance(value, (list, tuple)):
-        return any(has_unknowns(v) for v in value)
-    return is_unknown(value)
+        return any(map(has_unknowns, value))
+    if isinstance(value, Mapping):
+        return any(map(has_unknowns, value.values()))
+    return isinstance(value, Unknown)
+
+
+_PLAIN: Final = (bool, int, float, type(None))

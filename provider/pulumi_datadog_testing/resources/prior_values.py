@@ -168,7 +168,11 @@ def keep_captured(kind: str, olds: Mapping[str, Any], checked: dict[str, Any]) -
     values it was first given for the same object, key by key: a capture taken again later —
     the resource renamed, moved between the ledger and a sibling, or its stack moved from
     siblings to the ledger — read the server after Pulumi's own writes. (No key is added: a
-    key the new capture lacks is not wanted any more.)"""
+    key the new capture lacks is not wanted any more.) The same text as in state — every
+    resource of a no-change preview — is kept as it is, without decoding it."""
+    given = checked.get(PRIORS_KEY)
+    if isinstance(given, str) and given == olds.get(PRIORS_KEY):
+        return
     new, old = captured_of(checked), captured_of(olds)
     if new is None or old is None:
         return
