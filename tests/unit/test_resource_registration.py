@@ -24,10 +24,12 @@ from pulumi_datadog_testing import (
     ServiceSettings,
     SyntheticsSuite,
 )
+from pulumi_datadog_testing.resources import prior_values_resource
 from pulumi_datadog_testing.resources._resource import (
     DatadogResource,
     label,
     pickler_wrappers,
+    untrack,
     unwrap_pickler,
 )
 from pulumi_datadog_testing.resources.prior_values import (
@@ -375,3 +377,53 @@ def test_output_attributes_are_not_among_the_outputs_the_program_waits_for(
     return pulumi.Output.all(derived, *(r.urn for r in resources.values())).apply(
         lambda values: None if values[0] == 1 else pytest.fail(f"prior resolved to {values[0]}")
     )
+
+
+@pulumi.runtime.test
+def test_overlap_watches_of_a_program_turn_share_one_tracked_output(
+    mocks: ProviderMocks, monkeypatch: pytest.MonkeyPatch
+) -> Any:
+    """Each ledger resource's overlap warning waits for its recorded prior values; the watches
+    added in one turn of the event loop share one Output the SDK waits for, not an ``apply``
+    each (the SDK's end-of-program wait is quadratic in the tracked Outputs). A value unknown
+    in a preview comes as ``None``; a failed registration is skipped (the program reports it)."""
+    program = prior_values_resource._program()
+    assert program is not None
+
+    async def value(v: Any) -> Any:
+        return v
+
+    async def failing() -> Any:
+        raise RuntimeError("registration failed")
+
+    known = pulumi.Output.from_input({"a": 1})
+    unknown = pulumi.Output(set(), value(None), value(False))
+    is_known: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+    is_known.set_result(True)  # a future, not a coroutine: it is never awaited here
+    failed = pulumi.Output(set(), failing(), is_known)
+    untrack([failed])  # a failed registration fails the program; here only the watch sees it
+    made: list[pulumi.Output[Any]] = []
+    seen: list[list[Any]] = []
+
+    async def settled() -> None:
+        for _ in range(1000):  # bounded: the batch runs within a few turns of the loop
+            if len(seen) == 21:
+                break
+            await asyncio.sleep(0)
+        monkeypatch.undo()
+        assert len(made) == 1  # one Output for the whole batch
+        assert seen == [[{"a": 1}, None]] * 20 + [[{"a": 1}]]
+
+    result = pulumi.Output(set(), settled(), value(True))
+    original = pulumi.Output.__init__
+
+    def counted(self: pulumi.Output[Any], *args: Any, **kwargs: Any) -> None:
+        made.append(self)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(pulumi.Output, "__init__", counted)
+    for _ in range(20):
+        program.watch([known, unknown], seen.append)
+    program.watch([failed], seen.append)
+    program.watch([known], seen.append)
+    return result

@@ -106,7 +106,7 @@ class FlakyTestState(DatadogResource, module=MODULE, name=ResourceKind.FLAKY_TES
             priors,
             self,
             what,
-            pulumi.Output.all(self.test_id, self.previous_state),
+            (self.test_id, self.previous_state),
             lambda both: {both[0]: {"state": both[1]}} if all(both) else {},
         )
 

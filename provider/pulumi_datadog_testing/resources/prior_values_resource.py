@@ -13,7 +13,7 @@ import importlib
 import inspect
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, cast
 
@@ -223,6 +223,39 @@ class _Program:
     loop: asyncio.AbstractEventLoop
     ledger: _Ledger | None = None
     sibling_names: set[tuple[int, str]] = field(default_factory=lambda: {(0, LEDGER_NAME)})
+    watches: list[tuple[list[pulumi.Output[Any]], Callable[[list[Any]], None]]] = field(
+        default_factory=list
+    )
+
+    def watch(self, outputs: list[pulumi.Output[Any]], react: Callable[[list[Any]], None]) -> None:
+        """Call ``react`` with the values of ``outputs`` once they resolve (``None`` for an
+        unknown one), batched: the watches added in one turn of the event loop share one
+        awaiting Output.
+
+        An ``apply`` per resource costs the program a tracked Output each, and at the end of
+        the program the SDK's ``wait_for_rpcs`` waits on all tracked Outputs every time one
+        resolves: at N = 500 that was ~20,000 ``add_done_callback`` calls and about a sixth of
+        a no-change preview's program CPU (cProfile, 2026-12-01). One Output per batch is
+        waited for the same way, so a warning is never lost at the end of the program."""
+        if not self.watches:
+            self.loop.call_soon(self._flush)
+        self.watches.append((outputs, react))
+
+    def _flush(self) -> None:
+        batch, self.watches = self.watches, []
+
+        async def run() -> None:
+            for outputs, react in batch:
+                try:
+                    values = [await output.future() for output in outputs]
+                except Exception:  # noqa: BLE001, S112 - its registration failed: reported there
+                    continue
+                react(values)
+
+        async def known() -> bool:
+            return True
+
+        pulumi.Output(set(), run(), known())
 
 
 _PROGRAMS: dict[int, _Program] = {}
@@ -443,20 +476,27 @@ def warn_overlap(
     watch: OverlapWatch | None,
     resource: pulumi.Resource,
     what: pulumi.Input[str],
-    recorded: pulumi.Output[Any],
+    recorded: pulumi.Output[Any] | Sequence[pulumi.Output[Any]],
     as_values: Callable[[Any], Any] = lambda recorded: recorded,
 ) -> None:
     """Warn (at ``up``, and at every later preview) when the prior values the resource
-    recorded — its own output ``recorded``, made key → captured value by ``as_values`` — look
-    like another stack's writes. An output every version of the resource has: a stack older
-    than ``PriorValues``, or a resource created with ``--target``, has no ``__priors`` output,
-    and ``up`` would then see the capture the program passes now."""
+    recorded — its own output ``recorded`` (or several: ``as_values`` gets their values as a
+    list), made key → captured value by ``as_values`` — look like another stack's writes. An
+    output every version of the resource has: a stack older than ``PriorValues``, or a
+    resource created with ``--target``, has no ``__priors`` output, and ``up`` would then see
+    the capture the program passes now."""
     if watch is None:
         return
     watch.resource, watch.what = resource, what
-    if watch.sibling is None:  # a ledger entry: its declared inputs are plain values
-        recorded.apply(lambda value: watch.recorded(as_values(value)))
+    several = not isinstance(recorded, pulumi.Output)
+    outputs = list(recorded) if not isinstance(recorded, pulumi.Output) else [recorded]
+    program = _program()
+    if watch.sibling is None and program is not None:  # a ledger entry: plain inputs
+        program.watch(
+            outputs, lambda values: watch.recorded(as_values(values if several else values[0]))
+        )
     else:
-        pulumi.Output.all(recorded, watch.declared).apply(
-            lambda both: watch.recorded(as_values(both[0]), both[1])
+        declared = watch.declared if watch.sibling is not None else None
+        pulumi.Output.all(*outputs, declared).apply(
+            lambda found: watch.recorded(as_values(found[:-1] if several else found[0]), found[-1])
         )
