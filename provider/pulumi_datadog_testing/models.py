@@ -66,6 +66,9 @@ __all__ = [
     "FlakyTestPipelineStats",
     "FlakyTestRunMetadata",
     "FlakyTestStateChange",
+    "FlakyTestStateOnly",
+    "FlakyTestStateOnlyAttributes",
+    "FlakyTestStatesOnlyResponse",
     "FlakyTestStats",
     "FlakyTestUpdateResult",
     "FlakyTestsManagementPolicies",
@@ -491,6 +494,27 @@ class FlakyTestBriefsSearchResponse(_Brief):
     r"""A search page read as ``FlakyTestBrief``\ s (see ``FlakyTestBriefAttributes``)."""
 
     data: list[FlakyTestBrief] = Field(default_factory=list)
+    meta: FlakyTestsSearchMeta | None = None
+
+    @property
+    def next_page(self) -> str | None:
+        return self.meta.pagination.next_page if self.meta and self.meta.pagination else None
+
+
+class FlakyTestStateOnlyAttributes(_Brief):
+    flaky_state: FlakyState | None = None
+
+
+class FlakyTestStateOnly(_Brief):
+    id: str
+    attributes: FlakyTestStateOnlyAttributes = Field(default_factory=FlakyTestStateOnlyAttributes)
+
+
+class FlakyTestStatesOnlyResponse(_Brief):
+    """A search page read as ids and states only (a large set's reads: no name parts, no
+    test model)."""
+
+    data: list[FlakyTestStateOnly] = Field(default_factory=list)
     meta: FlakyTestsSearchMeta | None = None
 
     @property

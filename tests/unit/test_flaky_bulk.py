@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 import httpx
@@ -27,7 +28,7 @@ from pulumi_datadog_testing.resources._flaky import (
     reconcile,
     search,
 )
-from pulumi_datadog_testing.resources._flaky_batch import COALESCE_MAX
+from pulumi_datadog_testing.resources._flaky_batch import COALESCE_MAX, PARALLEL_SEARCHES
 from tests.unit._flaky_fake import REPO, FakeFlakyAPI
 
 MakeClient = Callable[..., DatadogClient]
@@ -155,9 +156,8 @@ def test_read_tests_ignores_tests_it_did_not_ask_for(flaky_api: MakeAPI) -> None
 
 @pytest.mark.parametrize("count", [2000, 1700, 300])
 def test_read_states_makes_the_searches_of_read_tests(flaky_api: MakeAPI, count: int) -> None:
-    """Read a few queries' worth of ids at a time (2,000 ids: 4 + 2 queries; 1,700: 4 + 1,
-    the last joining the group before it; 300: one), the same searches ``read_tests`` makes;
-    ids the repository lacks are absent."""
+    """One search per query of at most 8,000 characters (2,000 ids: 6; 1,700: 5; 300: one,
+    through ``read_tests``); ids the repository lacks are absent."""
     api = FakeFlakyAPI()
     ids = api.add(count, state="quarantined")
     unknown = "00000000ffffffff"
@@ -169,6 +169,68 @@ def test_read_states_makes_the_searches_of_read_tests(flaky_api: MakeAPI, count:
     assert len(searches) == len(id_queries(REPO, asked))
     queried = [r.body["data"]["attributes"]["filter"]["query"] for r in searches]
     assert sorted(queried) == sorted(id_queries(REPO, asked))
+
+
+def _query_of(body: dict) -> str:  # type: ignore[type-arg]
+    query: str = body["data"]["attributes"]["filter"]["query"]
+    return query
+
+
+def test_a_large_read_keeps_its_searches_in_flight(flaky_api: MakeAPI) -> None:
+    """A large read's searches are streamed: the next one starts as soon as one is answered,
+    never more than ``PARALLEL_SEARCHES`` at once. The first search is held until the fifth
+    has started (grouped four by four, the fifth would wait for it: a timeout)."""
+    api = FakeFlakyAPI()
+    ids = api.add(2000)
+    queries = id_queries(REPO, ids)
+    client = flaky_api(api)
+    read_tests(client, REPO, ids[:1], target=T)  # the first call of a family goes alone (pacing)
+    lock, fifth = threading.Lock(), threading.Event()
+    started: list[str] = []
+    in_flight, most = 0, 0
+    original = api._search
+
+    def streamed(body: dict) -> httpx.Response:  # type: ignore[type-arg]
+        nonlocal in_flight, most
+        with lock:
+            started.append(_query_of(body))
+            in_flight += 1
+            most = max(most, in_flight)
+            if len(started) == PARALLEL_SEARCHES + 1:
+                fifth.set()
+        try:
+            if _query_of(body) == queries[0]:
+                assert fifth.wait(timeout=10), "the fifth search waited for the first"
+            return original(body)
+        finally:
+            with lock:
+                in_flight -= 1
+
+    api._search = streamed  # type: ignore[method-assign]
+    assert _flaky.read_states(client, REPO, ids, target=T) == dict.fromkeys(ids, "active")
+    assert sorted(started) == sorted(queries) and most == PARALLEL_SEARCHES
+
+
+def test_a_failed_search_stops_a_large_read(flaky_api: MakeAPI) -> None:
+    """A failed search is raised, and the searches not started yet never are."""
+    api = FakeFlakyAPI()
+    ids = api.add(4000)
+    queries = id_queries(REPO, ids)
+    client = flaky_api(api, max_retries=0)
+    read_tests(client, REPO, ids[:1], target=T)
+    api.requests.clear()
+    original = api._search
+
+    def second_fails(body: dict) -> httpx.Response:  # type: ignore[type-arg]
+        if _query_of(body) == queries[1]:
+            return httpx.Response(400, json={"errors": ["query refused"]})
+        time.sleep(0.05)
+        return original(body)
+
+    api._search = second_fails  # type: ignore[method-assign]
+    with pytest.raises(BadRequestError, match="query refused"):
+        _flaky.read_states(client, REPO, ids, target=T)
+    assert len(api.calls("POST")) < len(queries)
 
 
 # ------------------------------------------------------------------------------ update

@@ -13,6 +13,7 @@ from pulumi_datadog_testing.resources._base import WIRE_UNKNOWN
 from pulumi_datadog_testing.resources.flaky_test_states import (
     PRIOR_SPEC,
     FlakyTestStatesProvider,
+    documented_outputs,
 )
 from pulumi_datadog_testing.resources.prior_values import (
     PACK_MIN,
@@ -229,12 +230,72 @@ def test_a_large_capture_is_stored_packed(
     stored: dict[str, Any] = {"values": packed, "existed": True}
     assert list(packed) == [PACKED]
     created = provider.create({**declared, PRIORS_KEY: stored})
-    assert outs(created)["previous_states"] == dict.fromkeys(ids, "active")
+    assert outs(created)["previous_states"] == pack_values(dict.fromkeys(ids, "active"))
     assert outs(created)[PRIORS_KEY]["values"] == {}  # each one is its previous state
     late = {"values": pack_values(dict.fromkeys(ids, "quarantined")), "existed": True}
     checked = provider.check({**declared, PRIORS_KEY: stored}, {**declared, PRIORS_KEY: late})
     assert decoded(checked.inputs[PRIORS_KEY]) == stored  # one JSON text (priors_input)
     assert inputs(provider.read(created.id, outs(created)))[PRIORS_KEY] == stored
+
+
+def test_a_large_set_stores_previous_states_packed_and_no_test_ids(
+    provider: FlakyTestStatesProvider, api: FakeFlakyAPI
+) -> None:
+    """From ``PACK_MIN`` tests on, ``previous_states`` is one packed string and ``test_ids`` is
+    not stored (``stored_set``); every hook reads it back as the map, and
+    ``documented_outputs`` gives the documented shape."""
+    ids = api.add(PACK_MIN + 20)
+    (fixed,) = api.add(1, state="fixed")
+    before = {**dict.fromkeys(ids, "active"), fixed: "fixed"}
+    declared = {"repository_id": REPO, "states": dict.fromkeys([*ids, fixed], "quarantined")}
+    created = outs(provider.create(declared))
+    assert created["previous_states"] == {
+        PACKED: ";".join(f"{i}={before[i]}" for i in sorted(before))
+    }
+    assert "test_ids" not in created
+    assert created["states"] == declared["states"]  # the one property users diff stays whole
+    whole = documented_outputs(created)
+    assert whole["previous_states"] == before and whole["test_ids"] == sorted(before)
+    assert provider.diff("id", created, declared).changes is False
+
+    # update: release one test, change another; the outputs stay packed
+    api.requests.clear()
+    news = {**declared, "states": {**declared["states"], ids[0]: "disabled"}}
+    del news["states"][ids[1]]
+    updated = outs(provider.update("id", created, news))
+    assert api.patched() == [{ids[0]: "disabled", ids[1]: "active"}] and api.calls("POST") == []
+    assert documented_outputs(updated)["previous_states"] == {
+        i: s for i, s in before.items() if i != ids[1]
+    }
+    # refresh reads the managed tests (drift: one set back outside Pulumi)
+    api.tests[ids[2]].state = "active"
+    read = provider.read("id", updated)
+    assert outs(read)["states"][ids[2]] == "active" and PACKED in outs(read)["previous_states"]
+    assert "test_ids" not in outs(read)
+    # destroy restores every test from the packed previous states
+    provider.delete("id", outs(read))
+    assert api.states() == before
+
+
+def test_a_large_set_stored_before_packing_is_read_as_before(
+    provider: FlakyTestStatesProvider, api: FakeFlakyAPI
+) -> None:
+    """A state written by an older version (whole ``previous_states``, ``test_ids`` list) still
+    diffs, updates, refreshes and restores; the next write stores it packed."""
+    ids = api.add(PACK_MIN + 20)
+    declared = {"repository_id": REPO, "states": dict.fromkeys(ids, "quarantined")}
+    old = documented_outputs(outs(provider.create(declared)))
+    assert old["previous_states"] == dict.fromkeys(ids, "active") and old["test_ids"] == ids
+    assert provider.diff("id", old, declared).changes is False
+    news = {**declared, "states": {**declared["states"], ids[0]: "fixed"}}
+    assert provider.diff("id", old, news).changes is True
+    updated = outs(provider.update("id", old, news))
+    assert updated["previous_states"] == pack_values(dict.fromkeys(ids, "active"))
+    assert outs(provider.read("id", old))["states"] == news["states"]  # as the update left it
+    api.requests.clear()
+    provider.delete("id", old)
+    assert api.states() == dict.fromkeys(ids, "active")
+    assert [len(p) for p in api.patched()] == [len(ids)]
 
 
 def test_create_of_500_tests_is_one_patch(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -13,13 +14,16 @@ from pulumi.provider.experimental.property_value import PropertyValue
 from pulumi.runtime import rpc
 
 from pulumi_datadog_testing import __version__
+from pulumi_datadog_testing.client import DatadogClient
 from pulumi_datadog_testing.plugin.catalog import RESOURCES, entry_for
 from pulumi_datadog_testing.plugin.detailed_diff import detailed_diff, property_path
 from pulumi_datadog_testing.plugin.provider import DatadogTestingProvider
 from pulumi_datadog_testing.plugin.provider_config import config_problems, settings_config
 from pulumi_datadog_testing.plugin.schema import package_schema
 from pulumi_datadog_testing.plugin.values import from_wire, to_wire
+from pulumi_datadog_testing.resources.prior_values import PACK_MIN
 from pulumi_datadog_testing.type_tokens import ResourceKind, kind_of, native_type_token
+from tests.unit._flaky_fake import REPO, FakeFlakyAPI
 
 K = api.PropertyDiffKind
 
@@ -186,3 +190,24 @@ def test_failed_calls_carry_the_errors_own_message_with_native_key_names() -> No
     message = error_message(DatadogConfigError("set datadog:apiKey or DD_API_KEY"))
     assert message == "set datadog-testing:apiKey or DD_API_KEY"
     assert error_message(KeyError("x")) == "KeyError: 'x'"
+
+
+def test_flaky_test_states_outputs_are_whole_in_native_state(
+    serve: Callable[..., DatadogClient],
+) -> None:
+    """The dynamic resource stores a large set's ``previous_states`` packed (``stored_set``);
+    the native provider answers in the schema's shape — the whole map and ``test_ids`` — and
+    restores from that shape on delete."""
+    fake = FakeFlakyAPI()
+    ids = fake.add(PACK_MIN + 5)
+    serve(fake)
+    provider = DatadogTestingProvider(env={})
+    urn = "urn:pulumi:s::p::datadog-testing:index:FlakyTestStates::bulk"
+    props = to_wire({"repository_id": REPO, "states": dict.fromkeys(ids, "disabled")})
+    created = run(provider.create(api.CreateRequest(urn, props, 60, False)))
+    outputs = from_wire(created.properties)
+    assert outputs["previous_states"] == dict.fromkeys(ids, "active")
+    assert outputs["test_ids"] == sorted(ids)
+    assert set(fake.states().values()) == {"disabled"}
+    run(provider.delete(api.DeleteRequest(urn, created.resource_id, created.properties, 60)))
+    assert fake.states() == dict.fromkeys(ids, "active")

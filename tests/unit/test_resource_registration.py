@@ -32,8 +32,10 @@ from pulumi_datadog_testing.resources._resource import (
     untrack,
     unwrap_pickler,
 )
+from pulumi_datadog_testing.resources.flaky_test_states_resource import stored_set
 from pulumi_datadog_testing.resources.prior_values import (
     LEDGER_NAME,
+    PACK_MIN,
     PRIOR_VALUES,
     PRIORS_KEY,
     register_priors,
@@ -427,3 +429,32 @@ def test_overlap_watches_of_a_program_turn_share_one_tracked_output(
     program.watch([failed], seen.append)
     program.watch([known], seen.append)
     return result
+
+
+class LargeSetMocks(ProviderMocks):
+    """Reports a ``FlakyTestStates``' previous states as the provider stores a large set."""
+
+    def new_resource(
+        self, args: pulumi.runtime.MockResourceArgs
+    ) -> tuple[str | None, dict[str, Any]]:
+        resource_id, outputs = super().new_resource(args)
+        if args.typ == ResourceKind.FLAKY_TEST_STATES.type_token:
+            outputs = {k: v for k, v in outputs.items() if k != "test_ids"}
+            outputs.update(stored_set(dict.fromkeys(args.inputs["states"], "active")))
+        return resource_id, outputs
+
+
+@pulumi.runtime.test
+def test_flaky_test_states_attributes_show_a_packed_set_whole() -> Any:
+    """A set of ``PACK_MIN`` tests or more is stored packed (``stored_set``); the program's
+    ``previous_states`` and ``test_ids`` are the whole map and the sorted ids all the same."""
+    pulumi.runtime.set_mocks(LargeSetMocks(), preview=False)
+    ids = [f"{i:016x}" for i in range(PACK_MIN, 0, -1)]
+    states = FlakyTestStates("large", repository_id=REPO, states=dict.fromkeys(ids, "fixed"))
+
+    def verify(values: list[Any]) -> None:
+        previous, test_ids = values
+        assert previous == dict.fromkeys(ids, "active")
+        assert test_ids == sorted(ids)
+
+    return pulumi.Output.all(states.previous_states, states.test_ids).apply(verify)

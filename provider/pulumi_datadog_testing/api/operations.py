@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final, Literal, overload
 
 from ..errors import UnexpectedResponseError
 from ..identity import FlakyState
@@ -24,6 +24,7 @@ from ..models import (
     FlakyTestsManagementPoliciesGetRequest,
     FlakyTestsManagementPoliciesUpdateRequest,
     FlakyTestsSearchRequest,
+    FlakyTestStatesOnlyResponse,
     ServiceSettingsAttributes,
     ServiceSettingsGetRequest,
     ServiceSettingsIdentity,
@@ -53,6 +54,9 @@ MAX_FLAKY_SEARCH_PAGES: Final = 10_000
 """Bound on the pages one flaky-test search may follow (10 million tests at 1,000 a page)."""
 MAX_SUITE_SEARCH_PAGES: Final = 20
 """Default bound on the pages one suite search reads."""
+
+_Page = type[FlakyTestBriefsSearchResponse] | type[FlakyTestStatesOnlyResponse]
+"""A lighter model a flaky-test search page may be read into."""
 
 Recover = Callable[[], SyntheticsSuiteResponse | None]
 """After a lost answer: the suite if the write took effect (adopted), ``None`` to resend."""
@@ -114,33 +118,58 @@ class TestOptimizationAPI(_Area):
             target=target,
         )
 
+    @overload
     def search_flaky_tests(
         self, query: str, *, target: str, brief: bool = False
-    ) -> Iterator[FlakyTest]:
+    ) -> Iterator[FlakyTest]: ...
+
+    @overload
+    def search_flaky_tests(
+        self, query: str, *, target: str, states_only: Literal[True]
+    ) -> Iterator[tuple[str, FlakyState | None]]: ...
+
+    def search_flaky_tests(
+        self, query: str, *, target: str, brief: bool = False, states_only: bool = False
+    ) -> Iterator[FlakyTest] | Iterator[tuple[str, FlakyState | None]]:
         """Every test matching ``query``, a page at a time, following the cursor to the end.
         ``brief``: each test carries only its state and name parts (``FlakyTestBrief``: a
-        fraction of the memory and parsing time, for large sets).
+        fraction of the memory and parsing time, for large sets). ``states_only``: each test
+        as ``(id, state)`` (``None``: it reports no state), its page read into the lightest
+        model (``FlakyTestStatesOnlyResponse``) and no test model built — a large set's reads.
 
         ``UnexpectedResponseError`` if the API repeats a cursor (paging would never end) or
         the search runs past ``MAX_FLAKY_SEARCH_PAGES``.
         """
+        if states_only:
+            return self._search_states(query, target)
+        return self._search_tests(query, target, brief)
+
+    def _search_tests(self, query: str, target: str, brief: bool) -> Iterator[FlakyTest]:
+        if brief:
+            for briefs in self._flaky_pages(FlakyTestBriefsSearchResponse, query, target):
+                yield from (test.as_test() for test in briefs.data)
+        else:
+            for page in self._flaky_pages(None, query, target):
+                yield from page.data
+
+    def _search_states(self, query: str, target: str) -> Iterator[tuple[str, FlakyState | None]]:
+        for page in self._flaky_pages(FlakyTestStatesOnlyResponse, query, target):
+            yield from ((test.id, test.attributes.flaky_state) for test in page.data)
+
+    def _flaky_pages(self, model: _Page | None, query: str, target: str) -> Iterator[Any]:
+        """The pages of a flaky-test search (read into ``model`` when given, else the
+        endpoint's own), the cursor followed to the end (bounded, see ``search_flaky_tests``)."""
         endpoint = catalog.SEARCH_FLAKY_TESTS
-        briefly = cast(  # the same endpoint, its answer read into the lighter model
-            "catalog.Endpoint[FlakyTestBriefsSearchResponse]",
-            dataclasses.replace(endpoint, response=FlakyTestBriefsSearchResponse),  # type: ignore[arg-type]
-        )
+        call: catalog.Endpoint[Any] = endpoint
+        if model is not None:  # the same endpoint, its answer read into a lighter model
+            call = dataclasses.replace(endpoint, response=model)  # type: ignore[arg-type]
         cursor: str | None = None
         seen: set[str] = set()
         for _ in range(MAX_FLAKY_SEARCH_PAGES):
             body = FlakyTestsSearchRequest.of(query, limit=endpoint.page_size, cursor=cursor)
-            if brief:
-                briefs = self.client.call(briefly, body=body, target=target)
-                yield from (test.as_test() for test in briefs.data)
-                cursor = briefs.next_page
-            else:
-                page = self.client.call(endpoint, body=body, target=target)
-                yield from page.data
-                cursor = page.next_page
+            page = self.client.call(call, body=body, target=target)
+            yield page
+            cursor = page.next_page
             if not cursor:
                 return
             if cursor in seen:

@@ -148,7 +148,9 @@ class DatadogTestingProvider(api.Provider):
         entry = entry_for(request.type)
         props = from_wire(request.properties)
         result = await self.workers.run(lambda: entry.provider().create(props))
-        return api.CreateResponse(resource_id=result.id, properties=to_wire(result.outs))
+        return api.CreateResponse(
+            resource_id=result.id, properties=to_wire(entry.documented(result.outs or {}))
+        )
 
     async def read(self, request: api.ReadRequest) -> api.ReadResponse:
         """Refresh, ``get`` and ``pulumi import``. Importing (no state yet), the inputs are
@@ -158,7 +160,7 @@ class DatadogTestingProvider(api.Provider):
         result = await self.workers.run(lambda: entry.provider().read(request.resource_id, props))
         if not result.id:  # gone
             return api.ReadResponse(resource_id="", properties={}, inputs={})
-        outs = result.outs or {}
+        outs = entry.documented(result.outs or {})
         inputs: dict[str, PropertyValue]
         if result.inputs is not None:
             inputs = to_wire(result.inputs)
@@ -174,7 +176,7 @@ class DatadogTestingProvider(api.Provider):
         result = await self.workers.run(
             lambda: entry.provider().update(request.resource_id, olds, news)
         )
-        return api.UpdateResponse(properties=to_wire(result.outs))
+        return api.UpdateResponse(properties=to_wire(entry.documented(result.outs or {})))
 
     async def delete(self, request: api.DeleteRequest) -> None:
         entry = entry_for(request.type)

@@ -137,9 +137,10 @@ def search(api: TestOptimizationAPI, query: str, *, target: str) -> list[FlakyTe
 
 def search_states(api: TestOptimizationAPI, query: str, *, target: str) -> States:
     """The state of every test matching ``query``: the same calls as ``search``, each page
-    read into brief models and kept as states (no model per test kept)."""
+    read as ids and states only (no model per test)."""
     return {
-        test.id: state_of(test) for test in api.search_flaky_tests(query, target=target, brief=True)
+        test_id: state or "active"
+        for test_id, state in api.search_flaky_tests(query, target=target, states_only=True)
     }
 
 
@@ -175,23 +176,34 @@ def read_tests(
 def read_states(
     api: TestOptimizationAPI, repository_id: str, test_ids: Iterable[str], *, target: str
 ) -> States:
-    """The state of each test of ``test_ids`` the repository has (others are absent): the
-    same searches as ``read_tests``, read ``PARALLEL_SEARCHES`` queries' worth of ids at a
-    time and kept as states, so at most that many tests are held as models at once (20,000
-    of them take ~30 MB)."""
+    """The state of each test of ``test_ids`` the repository has (others are absent). Ids
+    that fit one query go through ``read_tests`` (shared with the process's other lookups);
+    more are read by their own queries, ``PARALLEL_SEARCHES`` in flight at all times (the
+    next starts as soon as one is answered), as ids and states only (``search_states``):
+    20,000 tests as models took ~30 MB. Nothing is cached: a large read's tests are no other
+    resource's, and a fresh search is never stale."""
     ids = list(dict.fromkeys(test_ids))
     queries = id_queries(repository_id, ids)
-    groups = [queries[i : i + PARALLEL_SEARCHES] for i in range(0, len(queries), PARALLEL_SEARCHES)]
-    if len(groups) > 1 and len(groups[-1]) == 1:  # alone, the last query would be a lookup
-        groups[-2:] = [groups[-2] + groups[-1]]
+    if len(queries) < 2:
+        found = read_tests(api, repository_id, ids, target=target)
+        return {test_id: state_of(test) for test_id, test in found.items()}
+    wanted = set(ids)
     states: States = {}
-    start = 0
-    for group in groups:
-        count = sum(query.count(" OR ") + 1 for query in group)  # ids per query, in order
-        found = read_tests(api, repository_id, ids[start : start + count], target=target)
-        states.update((test_id, state_of(test)) for test_id, test in found.items())
-        start += count
+    for page in _streamed(lambda query: search_states(api, query, target=target), queries):
+        states.update((i, state) for i, state in page.items() if i in wanted)
     return states
+
+
+def _streamed(work: Callable[[str], T], items: Sequence[str]) -> Iterator[T]:
+    """``work(item)`` of every item, in order, ``PARALLEL_SEARCHES`` at a time; on a failure
+    the items not started are dropped (the ones in flight finish) and it is raised."""
+    pool = ThreadPoolExecutor(max_workers=PARALLEL_SEARCHES, thread_name_prefix="flaky-search")
+    try:
+        yield from pool.map(work, items)
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
 
 
 def captured_value(test: FlakyTest, *, details: bool = False) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any, Final, NotRequired, TypedDict, cast
 
 from ..identity import FlakyState
+from .prior_values_resource import unpack_values
 
 __all__ = [
     "NOTE_KEYS",
@@ -50,8 +51,11 @@ def captured_state(value: Any) -> FlakyState:
 
 
 def states_map(raw: Any) -> States:
-    """A ``{test_id: state}`` output as a plain dict (empty when absent)."""
-    return {str(k): v for k, v in raw.items()} if isinstance(raw, Mapping) else {}
+    """A ``{test_id: state}`` output as a plain dict (empty when absent); a packed one
+    (``pack_values``: ``FlakyTestStates.previous_states`` of a large set) unpacked."""
+    if not isinstance(raw, Mapping):
+        return {}
+    return {str(k): v for k, v in unpack_values(raw).items()}
 
 
 def entry_state(value: Any) -> Any:

@@ -68,7 +68,9 @@ from .flaky_test_states_resource import (  # the program side, re-exported here
     OUTPUTS,
     FlakyTestStates,
     FlakyTestStatesArgs,
+    documented_outputs,
     overlap,
+    stored_set,
 )
 from .prior_values import (
     PRIORS_KEY,
@@ -82,7 +84,13 @@ from .prior_values import (
     unpack_values,
 )
 
-__all__ = ["FlakyTestEntryArgs", "FlakyTestStates", "FlakyTestStatesArgs", "FlakyTestStatesInputs"]
+__all__ = [
+    "FlakyTestEntryArgs",
+    "FlakyTestStates",
+    "FlakyTestStatesArgs",
+    "FlakyTestStatesInputs",
+    "documented_outputs",
+]
 
 
 class FlakyTestStatesInputs(BaseModel):
@@ -171,6 +179,7 @@ class FlakyTestStatesProvider(_flaky.FlakyProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         inputs = _parse(props)
+        _tune_if_large(len(inputs.states or ()))
         captured = captured_of(props)
         desired, known = self._desired(inputs, None, captured)
         managed = _flaky.reconcile(
@@ -192,6 +201,7 @@ class FlakyTestStatesProvider(_flaky.FlakyProvider):
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         inputs = _parse(news)
         old = _flaky.managed_of(olds, "previous_states", "states")
+        _tune_if_large(len(old.previous) + len(inputs.states or ()))
         captured = captured_of(news)
         desired, known = self._desired(inputs, olds, captured)
         managed = _flaky.reconcile(
@@ -248,6 +258,7 @@ class FlakyTestStatesProvider(_flaky.FlakyProvider):
         props = _full_priors(props)
         inputs = _parse(props)
         old = _flaky.managed_of(props, "previous_states", "states")
+        _tune_if_large(len(old.previous))
         target = _target(inputs)
         api = self.api.test_optimization
         found: dict[str, FlakyState] = {}  # states only: no model per test (large sets)
@@ -313,6 +324,7 @@ def _capture(declared: Mapping[str, Any], known: Captured | None) -> Captured:
     """The state of every declared test (query form: every test the query matches) before
     any write; tests already in ``known`` keep their captured state, the others are read."""
     inputs = _parse(declared)
+    _tune_if_large(len(inputs.states or ()))
     api = FlakyTestStatesProvider().api.test_optimization
     kept = dict(known.values) if known is not None else {}
     if inputs.states is not None:
@@ -324,6 +336,8 @@ def _capture(declared: Mapping[str, Any], known: Captured | None) -> Captured:
         wanted = sorted(found)
     # A bare state per test (``_flaky.captured_state``): the lightest value in state.
     values = {i: kept[i] if i in kept else found[i] for i in wanted if i in kept or i in found}
+    del found
+    _release_if_large(len(values))
     return Captured(values, True)
 
 
@@ -368,8 +382,16 @@ def _parse(props: Mapping[str, Any]) -> FlakyTestStatesInputs:
 RELEASE_FROM: Final = 1000
 """Tests from which a hook tunes the provider process's heap (``heap``; once) and gives the
 heap's free memory back: after reading the properties (delete) or before the SDK serializes
-the outputs (create, update, read), the process's peak for a large set. A 20,000-test ``up``
-peaked ~11 MB and its ``destroy`` ~5 MB lower (2026-12-01). Smaller sets are left alone."""
+the outputs (create, update, read, and the capture's), the process's peak for a large set. A
+20,000-test ``up`` peaked ~11 MB and its ``destroy`` ~5 MB lower (2026-12-01). The tuning comes
+first thing in a hook (and in the capture), before its searches and PATCHes run on
+threads of their own: an arena a thread made before the cap stays. Smaller sets are left
+alone."""
+
+
+def _tune_if_large(tests: int) -> None:
+    if tests >= RELEASE_FROM:
+        limit_malloc_arenas()
 
 
 def _release_if_large(tests: int) -> None:
@@ -392,7 +414,7 @@ def _stored_priors(props: Mapping[str, Any], outs: dict[str, Any]) -> dict[str, 
     if raw is None or not isinstance(raw.get("values"), Mapping):
         return carry_priors(props, outs)
     values = unpack_values(raw["values"])
-    previous: Mapping[str, Any] = outs["previous_states"]
+    previous = _flaky.states_map(outs["previous_states"])
     stored = {
         **{k: v for k, v in raw.items() if k != NOT_CAPTURED},
         "values": pack_values({k: v for k, v in values.items() if previous.get(k) != v}),
@@ -434,8 +456,7 @@ def _outputs(
     outs: dict[str, Any] = {
         "repository_id": inputs.repository_id,
         "states": dict(sorted(managed.current.items())),
-        "previous_states": dict(sorted(managed.previous.items())),
-        "test_ids": sorted(managed.previous),
+        **stored_set(managed.previous),
     }
     for key in ("query", "state", *NOTE_KEYS):
         value = getattr(inputs, key)

@@ -16,14 +16,62 @@ from ..type_tokens import MODULE, ResourceKind
 from ._flaky_values import FlakyTestEntryArgs, captured_state, plain_states, states_map
 from ._props import given_inputs
 from ._provider_ref import ProviderRef
-from ._resource import DatadogResource, label
-from .prior_values_resource import Captured, register_priors, warn_overlap
+from ._resource import DatadogResource, label, untrack
+from .prior_values_resource import (
+    PACKED,
+    Captured,
+    pack_values,
+    register_priors,
+    warn_overlap,
+)
 
-__all__ = ["OUTPUTS", "FlakyTestEntryArgs", "FlakyTestStates", "FlakyTestStatesArgs", "overlap"]
+__all__ = [
+    "OUTPUTS",
+    "FlakyTestEntryArgs",
+    "FlakyTestStates",
+    "FlakyTestStatesArgs",
+    "documented_outputs",
+    "overlap",
+    "stored_set",
+]
 
 OUTPUTS: Final = ("previous_states", "test_ids", "pending_test_ids", "test_notes")
 """Properties the provider computes (``states`` is also an output: the last known states)."""
 _PROVIDER: Final = ProviderRef(f"{__package__}.flaky_test_states", "FlakyTestStatesProvider")
+
+
+def stored_set(previous: Mapping[str, str]) -> dict[str, Any]:
+    """``previous_states`` and ``test_ids`` as a resource stores them. From ``PACK_MIN`` (100)
+    tests on, ``previous_states`` is packed into one string (``pack_values``: ``{"__packed__":
+    "id=state;..."}``) and ``test_ids`` (its keys) left out: every value in state crosses the
+    engine's gRPC calls several times per operation, and these two would triple a 20,000-test
+    set's 20,000 ``states``. The resource's attributes unpack them (``documented_outputs``)."""
+    stored = pack_values(previous)
+    if PACKED in stored:
+        return {"previous_states": stored}
+    return {"previous_states": dict(sorted(previous.items())), "test_ids": sorted(previous)}
+
+
+def _whole_previous(stored: Any) -> Any:
+    return None if stored is None else states_map(stored)
+
+
+def _whole_test_ids(stored: list[Any]) -> Any:
+    test_ids, previous = stored
+    if test_ids is not None or previous is None:
+        return test_ids
+    return sorted(states_map(previous))
+
+
+def documented_outputs(outs: Mapping[str, Any]) -> dict[str, Any]:
+    """``outs`` with ``previous_states`` and ``test_ids`` in their documented shape (a whole
+    map and a list; ``stored_set`` reversed): what the resource's attributes and the native
+    provider's outputs show."""
+    whole = dict(outs)
+    if "previous_states" in whole:
+        whole["previous_states"] = _whole_previous(whole["previous_states"])
+        whole["test_ids"] = _whole_test_ids([whole.get("test_ids"), whole["previous_states"]])
+    return whole
 
 
 def overlap(declared: Mapping[str, Any], captured: Captured) -> list[str]:
@@ -86,9 +134,11 @@ class FlakyTestStates(DatadogResource, module=MODULE, name=ResourceKind.FLAKY_TE
     test_notes: pulumi.Output[dict[str, dict[str, str]] | None]
     """Map form: the notes (expires/owner/reason) of each test that has its own."""
     previous_states: pulumi.Output[dict[str, str]]
-    """Each managed test's state before Pulumi managed it (restored on delete)."""
+    """Each managed test's state before Pulumi managed it (restored on delete). Stored packed
+    for 100 tests or more (``stored_set``); this attribute is the whole map either way."""
     test_ids: pulumi.Output[list[str]]
-    """The managed test ids, sorted."""
+    """The managed test ids, sorted (not stored for 100 tests or more: derived from
+    ``previous_states``)."""
     pending_test_ids: pulumi.Output[list[str] | None]
     """Query form: tests the last ``pulumi refresh`` found matching that the next
     ``pulumi up`` will add (empty after create/update)."""
@@ -103,11 +153,16 @@ class FlakyTestStates(DatadogResource, module=MODULE, name=ResourceKind.FLAKY_TE
         inputs = given_inputs(args, kwargs)
         priors = register_priors(resource_name, ResourceKind.FLAKY_TEST_STATES, inputs, opts)
         super().__init__(_PROVIDER, resource_name, inputs, opts)
+        stored_previous, stored_ids = self.previous_states, self.test_ids
+        # Stored packed for a large set (``stored_set``): the attributes show the whole values.
+        self.previous_states = stored_previous.apply(_whole_previous)
+        self.test_ids = pulumi.Output.all(stored_ids, stored_previous).apply(_whole_test_ids)
+        untrack((self.previous_states, self.test_ids))
         what = label("flaky tests of repository {0}", inputs.get("repository_id"))
         warn_overlap(
             priors,
             self,
             what,
-            self.previous_states,
+            stored_previous,
             lambda previous: {k: {"state": v} for k, v in states_map(previous).items()},
         )

@@ -40,6 +40,7 @@ if states is not None:
     )
     pulumi.export("bulk_states", bulk.states)
     pulumi.export("bulk_previous", bulk.previous_states)
+    pulumi.export("bulk_test_ids", bulk.test_ids)
 
 query = config.get("query")
 if query is not None:
