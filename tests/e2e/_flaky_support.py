@@ -116,6 +116,16 @@ def stack_resources(stack: Any, kind: str) -> list[dict[str, Any]]:
     return [r for r in resources if r.get("type") == type_token(kind)]
 
 
+def recorded_test_ids(outputs: Mapping[str, Any]) -> list[str]:
+    """The managed ids of a ``FlakyTestStates`` in state: ``test_ids``, or the keys of its
+    ``previous_states`` — packed into ``{"__packed__": "<id>=<state>;..."}`` from 100 tests
+    on, with no ``test_ids`` (docs/resources/flaky_tests.md)."""
+    if "test_ids" in outputs:
+        return list(outputs["test_ids"])
+    packed: str = outputs["previous_states"]["__packed__"]
+    return [item.split("=")[0] for item in packed.split(";")]
+
+
 def flaky_calls(emulator: EmulatorServer) -> list[tuple[str, str]]:
     """(method, path) of the Datadog calls received since the last clear, and clear."""
     return [(c.method, c.path) for c in emulator.calls(clear=True)]

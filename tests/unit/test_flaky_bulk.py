@@ -282,48 +282,76 @@ def test_a_failed_test_stops_the_run_and_rolls_back_what_changed(flaky_api: Make
     assert caught.value.rollback_failures == {}
 
 
-def test_large_chunks_go_out_a_wave_at_a_time(flaky_api: MakeAPI) -> None:
-    """Chunks of ``COALESCE_MAX`` tests or more are sent ``PARALLEL_WRITES`` at once: the
-    first wave's PATCHes all wait at a barrier that only opens when every one of them is in
-    flight (sent one after another, the first would wait alone and the barrier break)."""
+def test_large_chunks_keep_parallel_writes_in_flight(flaky_api: MakeAPI) -> None:
+    """Chunks of ``COALESCE_MAX`` tests or more keep ``PARALLEL_WRITES`` in flight: the first
+    four PATCHes wait at a barrier that only opens when all of them are in flight (sent one
+    after another, the first would wait alone and the barrier break), and the first chunk is
+    then held until the fifth has started (in waves of four, the fifth would wait for it)."""
     api = FakeFlakyAPI()
     size = COALESCE_MAX
-    ids = api.add(size * (PARALLEL_WRITES + 1))
+    ids = api.add(size * (PARALLEL_WRITES + 2))
     barrier = threading.Barrier(PARALLEL_WRITES, timeout=10)
+    fifth = threading.Event()
+    lock = threading.Lock()
+    started: list[str] = []
     original = api._patch
 
-    def first_wave_together(body: dict) -> httpx.Response:  # type: ignore[type-arg]
-        if len(api.patched()) <= PARALLEL_WRITES:
+    def streamed(body: dict) -> httpx.Response:  # type: ignore[type-arg]
+        first = body["data"]["attributes"]["tests"][0]["id"]
+        with lock:
+            started.append(first)
+            if len(started) == PARALLEL_WRITES + 1:
+                fifth.set()
+            position = len(started)
+        if position <= PARALLEL_WRITES:
             barrier.wait()
+        if first == ids[0]:
+            assert fifth.wait(timeout=10), "the fifth chunk waited for the first"
         return original(body)
 
-    api._patch = first_wave_together  # type: ignore[method-assign]
+    api._patch = streamed  # type: ignore[method-assign]
     client = flaky_api(api, flaky_bulk_chunk_size=size)
     # The process's first call to the endpoint family probes its rate limit alone (pacing).
     read_tests(client, REPO, ids[:1], target=T)
     apply_all_or_nothing(client, dict.fromkeys(ids, "quarantined"), api.states(), target=T)
-    assert sorted(len(p) for p in api.patched()) == [size] * (PARALLEL_WRITES + 1)
+    assert sorted(len(p) for p in api.patched()) == [size] * (PARALLEL_WRITES + 2)
     assert set(api.states().values()) == {"quarantined"}
 
 
-def test_a_failed_wave_stops_the_run_and_rolls_back_every_chunk_of_it(
+def test_a_failed_chunk_stops_the_run_and_rolls_back_every_chunk_in_flight(
     flaky_api: MakeAPI,
 ) -> None:
-    """A failure in the second chunk: the wave's other chunks were sent at the same time and
-    are set back; the chunk after the wave is never sent."""
+    """A failure in the second chunk, answered while the three others are in flight: those
+    are answered and set back; no chunk starts after the failure."""
     api = FakeFlakyAPI()
     size = COALESCE_MAX
     ids = api.add(size * (PARALLEL_WRITES + 1))
     api.patch_failures = {ids[size + 1]: "locked"}
     client = flaky_api(api, flaky_bulk_chunk_size=size)
+    read_tests(client, REPO, ids[:1], target=T)  # pacing: the first call goes alone
+    failed_seen = threading.Event()
+    original = api._patch
+
+    def others_after_the_failure(body: dict) -> httpx.Response:  # type: ignore[type-arg]
+        chunk = [t["id"] for t in body["data"]["attributes"]["tests"]]
+        if ids[size + 1] in chunk and len(chunk) == size:
+            answer = original(body)
+            failed_seen.set()
+            return answer
+        if len(api.patched()) <= PARALLEL_WRITES:
+            failed_seen.wait(timeout=10)
+            time.sleep(0.2)  # answered well after the failure was taken in
+        return original(body)
+
+    api._patch = others_after_the_failure  # type: ignore[method-assign]
     with pytest.raises(FlakyUpdateError) as caught:
         apply_all_or_nothing(client, dict.fromkeys(ids, "fixed"), api.states(), target=T)
     assert api.states() == dict.fromkeys(ids, "active")
     sent = api.patched()
-    first_wave = {i for p in sent[:PARALLEL_WRITES] for i in p}
-    assert first_wave == set(ids[: size * PARALLEL_WRITES])  # the last chunk was never sent
+    first = {i for p in sent[:PARALLEL_WRITES] for i in p}
+    assert first == set(ids[: size * PARALLEL_WRITES])  # the last chunk was never sent
     rolled_back = {i for p in sent[PARALLEL_WRITES:] for i in p}
-    assert rolled_back == first_wave - {ids[size + 1]}
+    assert rolled_back == first - {ids[size + 1]}
     changed = size * PARALLEL_WRITES - 1
     assert (
         f"; {size} tests were not sent; the {changed} tests this operation had already changed "

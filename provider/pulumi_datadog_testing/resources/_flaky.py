@@ -13,8 +13,8 @@ they differ only in how the set is declared. Everything that talks to the API is
   idempotent and safely retried.
 - **All or nothing**: a dynamic provider cannot hand partial state back to the engine (an
   exception from ``create``/``update``/``delete`` keeps the previous state), so when a test
-  fails (``results[].success: false``, a missing result, or a failed call) no further wave
-  of chunks is sent and every test changed by this operation is set back to the state it had before.
+  fails (``results[].success: false``, a missing result, or a failed call) no further chunk
+  is sent and every test changed by this operation is set back to the state it had before.
   The error names each failed test with Datadog's error, and any test whose roll-back failed.
 - **Restore on delete**: each managed test's state from before it was managed is recorded at
   create (``previous``); releasing a test sets it back to that state, unless Pulumi never
@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeVar
 
@@ -79,8 +79,10 @@ logger = logging.getLogger(__name__)
 
 PARALLEL_WRITES: Final = 4
 """Bulk ``PATCH`` chunks of one operation in flight at once (as the provider's 4 hooks, and
-a 4-thread script, would): each wave of chunks is answered before the next starts, so a
-failure stops the run as early as with one chunk at a time, give or take the wave."""
+a 4-thread script, would): the next chunk starts as soon as one is answered, and none once a
+chunk failed, so a failure stops the run as early as with one chunk at a time, give or take
+the chunks in flight. (Waves of 4, each waiting for its slowest chunk, left ~0.1 s of a
+20-chunk run idle.)"""
 
 MAX_QUERY_CHARS: Final = 8000
 """Longest search query sent. The API documents no limit; 8,000 characters (about 390 test
@@ -324,50 +326,60 @@ def _send(
     releasing: Collection[str] = (),
     exists: Exists | None = None,
 ) -> _Sent:
-    """Send ``changes`` in chunks, ``PARALLEL_WRITES`` chunks at a time (a wave; chunks under
-    ``COALESCE_MAX`` tests one at a time), stopping after the first wave with a failure
-    (chunks after it are not sent). A failed test in
-    ``releasing`` that ``exists`` says is gone is not a failure: there is nothing left to
-    restore."""
+    """Send ``changes`` in chunks, ``PARALLEL_WRITES`` in flight at all times (the next chunk
+    starts as soon as one is answered; chunks under ``COALESCE_MAX`` tests one at a time),
+    none started once a chunk failed (the chunks in flight are answered first, so a roll-back
+    sees every outcome). A failed test in ``releasing`` that ``exists`` says is gone is not a
+    failure: there is nothing left to restore."""
     sent = _Sent()
-    chunks = list(chunked(sorted(changes), chunk_size))
-    # Chunks small enough to be coalesced (``_flaky_batch``) go one at a time: sent together
-    # they would be merged into one PATCH larger than the chunk size.
-    at_once = PARALLEL_WRITES if chunk_size >= COALESCE_MAX else 1
-    for start in range(0, len(chunks), at_once):
-        wave = chunks[start : start + at_once]
-        for chunk, outcome in zip(wave, _send_wave(api, changes, wave, target), strict=True):
-            sent.add(chunk, outcome)
+    checked: set[str] = set()
+
+    def failed() -> bool:
+        """Whether the run must stop (after ruling out released tests that are gone)."""
         if sent.error is not None:
-            return sent
-        suspects = [i for i in sent.failed if i in releasing and i not in sent.uncertain]
+            return True
+        suspects = [
+            i
+            for i in sent.failed
+            if i in releasing and i not in sent.uncertain and i not in checked
+        ]
         if suspects and exists is not None:
+            checked.update(suspects)
             present = exists(suspects)
             for test_id in suspects:
                 if test_id not in present:
                     sent.gone.add(test_id)
                     del sent.failed[test_id]
-        if sent.failed:
-            break
-    return sent
-
-
-def _send_wave(
-    api: TestOptimizationAPI,
-    changes: Mapping[str, FlakyState],
-    wave: Sequence[Sequence[str]],
-    target: str,
-) -> list[_Sent | DatadogAPIError]:
-    """Each chunk of ``wave`` sent at the same time (one thread per chunk; every chunk is
-    sent and answered before this returns, so a roll-back sees every outcome)."""
+        return bool(sent.failed)
 
     def one(chunk: Sequence[str]) -> _Sent | DatadogAPIError:
         return _patch(api, {i: changes[i] for i in chunk}, target=target)
 
-    if len(wave) == 1:
-        return [one(wave[0])]
-    with ThreadPoolExecutor(max_workers=len(wave), thread_name_prefix="flaky-patch") as pool:
-        return list(pool.map(one, wave))
+    chunks = list(chunked(sorted(changes), chunk_size))
+    # Chunks small enough to be coalesced (``_flaky_batch``) go one at a time: sent together
+    # they would be merged into one PATCH larger than the chunk size.
+    if chunk_size < COALESCE_MAX or len(chunks) == 1:
+        for chunk in chunks:
+            sent.add(chunk, one(chunk))
+            if failed():
+                break
+        return sent
+    queue = iter(chunks)
+    with ThreadPoolExecutor(max_workers=PARALLEL_WRITES, thread_name_prefix="flaky-patch") as pool:
+        in_flight: dict[Future[_Sent | DatadogAPIError], Sequence[str]] = {}
+        stopped = False
+        while True:
+            while not stopped and len(in_flight) < PARALLEL_WRITES:
+                following = next(queue, None)
+                if following is None:
+                    break
+                in_flight[pool.submit(one, following)] = following
+            if not in_flight:
+                return sent
+            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            for future in done:
+                sent.add(in_flight.pop(future), future.result())
+            stopped = stopped or failed()
 
 
 def _refused(error: DatadogAPIError) -> bool:

@@ -413,12 +413,18 @@ def _stored_priors(props: Mapping[str, Any], outs: dict[str, Any]) -> dict[str, 
     raw = decoded(props.get(PRIORS_KEY))
     if raw is None or not isinstance(raw.get("values"), Mapping):
         return carry_priors(props, outs)
-    values = unpack_values(raw["values"])
-    previous = _flaky.states_map(outs["previous_states"])
+    if raw["values"] == outs["previous_states"]:  # the same (packed) text: nothing differs
+        differ: dict[str, Any] = {}
+        not_captured: list[str] = []
+    else:
+        values = unpack_values(raw["values"])
+        previous = _flaky.states_map(outs["previous_states"])
+        differ = {k: v for k, v in values.items() if previous.get(k) != v}
+        not_captured = sorted(k for k in previous if k not in values)
     stored = {
         **{k: v for k, v in raw.items() if k != NOT_CAPTURED},
-        "values": pack_values({k: v for k, v in values.items() if previous.get(k) != v}),
-        NOT_CAPTURED: sorted(k for k in previous if k not in values),
+        "values": pack_values(differ),
+        NOT_CAPTURED: not_captured,
     }
     # in the input's form: the JSON text (``encoded``), or the mapping of a state from before
     outs[PRIORS_KEY] = encoded(stored) if isinstance(props.get(PRIORS_KEY), str) else stored
