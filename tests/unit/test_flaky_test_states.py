@@ -247,7 +247,10 @@ def test_a_large_set_stores_previous_states_packed_and_no_test_ids(
     ids = api.add(PACK_MIN + 20)
     (fixed,) = api.add(1, state="fixed")
     before = {**dict.fromkeys(ids, "active"), fixed: "fixed"}
-    declared = {"repository_id": REPO, "states": dict.fromkeys([*ids, fixed], "quarantined")}
+    declared: dict[str, Any] = {
+        "repository_id": REPO,
+        "states": dict.fromkeys([*ids, fixed], "quarantined"),
+    }
     created = outs(provider.create(declared))
     assert created["previous_states"] == {
         PACKED: ";".join(f"{i}={before[i]}" for i in sorted(before))
@@ -260,7 +263,7 @@ def test_a_large_set_stores_previous_states_packed_and_no_test_ids(
 
     # update: release one test, change another; the outputs stay packed
     api.requests.clear()
-    news = {**declared, "states": {**declared["states"], ids[0]: "disabled"}}
+    news: dict[str, Any] = {**declared, "states": {**declared["states"], ids[0]: "disabled"}}
     del news["states"][ids[1]]
     updated = outs(provider.update("id", created, news))
     assert api.patched() == [{ids[0]: "disabled", ids[1]: "active"}] and api.calls("POST") == []
@@ -283,7 +286,7 @@ def test_a_large_set_stored_before_packing_is_read_as_before(
     """A state written by an older version (whole ``previous_states``, ``test_ids`` list) still
     diffs, updates, refreshes and restores; the next write stores it packed."""
     ids = api.add(PACK_MIN + 20)
-    declared = {"repository_id": REPO, "states": dict.fromkeys(ids, "quarantined")}
+    declared: dict[str, Any] = {"repository_id": REPO, "states": dict.fromkeys(ids, "quarantined")}
     old = documented_outputs(outs(provider.create(declared)))
     assert old["previous_states"] == dict.fromkeys(ids, "active") and old["test_ids"] == ids
     assert provider.diff("id", old, declared).changes is False
