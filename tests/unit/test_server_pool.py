@@ -4,8 +4,12 @@ and it counts the calls it runs."""
 
 from __future__ import annotations
 
+import gc
 import threading
 from concurrent.futures import ThreadPoolExecutor
+
+import grpc
+import pytest
 
 from pulumi_datadog_testing.resources import _server_pool
 
@@ -52,3 +56,27 @@ def test_the_widened_pool_counts_the_calls_it_is_running() -> None:
     finally:
         release.set()
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+def test_a_started_grpc_servers_pool_is_found_through_its_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """As in the dynamic-provider process: a started ``grpc.server`` is found without
+    scanning every object (``gc.get_objects``, ~10 ms there) — and, failing that, by it."""
+    pool = ThreadPoolExecutor(max_workers=4)
+    server = grpc.server(pool)
+    server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    try:
+        with monkeypatch.context() as patched:
+            patched.setattr(gc, "get_objects", _no_scan)
+            assert pool in _server_pool._server_pools()
+        monkeypatch.setattr(_server_pool, "_thread_args", lambda _thread: ())
+        assert pool in _server_pool._server_pools()  # the scan, for another grpc layout
+    finally:
+        server.stop(None)
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _no_scan() -> list[object]:
+    raise AssertionError("scanned every object")

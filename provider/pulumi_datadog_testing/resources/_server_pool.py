@@ -6,8 +6,11 @@ the engine's ``--parallel`` (default 4 × CPUs), at most 4 creates, reads or del
 and the rest queue inside the server. Against an API with latency that caps every phase, and
 it caps how many concurrent flaky-test writes can be coalesced into one bulk ``PATCH``.
 
-The server object is local to the SDK's ``main()``, so the pool is found through the garbage
-collector (one scan per process, at ``configure``) and its worker limit raised to
+The server object is local to the SDK's ``main()``, so the pool is found through the thread
+serving it (``grpc._server`` starts it with the server's state as its argument; the garbage
+collector's every object is scanned only if no thread has one: ~10 ms in a provider process,
+which a no-change preview otherwise spends on nothing else this large), once per process at
+``configure``, and its worker limit raised to
 ``maxConcurrency`` — ``ThreadPoolExecutor`` reads ``_max_workers`` each time it decides whether
 to start another thread. A private attribute of two libraries: if either changes shape the scan
 finds nothing and the server keeps its 4 workers (``tests/faults/test_provider_concurrency.py``
@@ -30,14 +33,26 @@ __all__ = ["widen_pool", "widen_server_pool"]
 
 
 def _server_pools() -> list[ThreadPoolExecutor]:
+    """The thread pools of this process's started gRPC servers."""
+    states = [arg for thread in threading.enumerate() for arg in _thread_args(thread)]
+    if not any(map(_is_server_state, states)):
+        states = gc.get_objects()
     found = []
-    for obj in gc.get_objects():
-        kind = type(obj)
-        if kind.__name__ == "_ServerState" and kind.__module__ == "grpc._server":
-            pool = getattr(obj, "thread_pool", None)
-            if isinstance(pool, ThreadPoolExecutor):
-                found.append(pool)
+    for state in filter(_is_server_state, states):
+        pool = getattr(state, "thread_pool", None)
+        if isinstance(pool, ThreadPoolExecutor):
+            found.append(pool)
     return found
+
+
+def _thread_args(thread: threading.Thread) -> tuple[Any, ...]:
+    args = getattr(thread, "_args", ())  # kept while its target runs (CPython)
+    return args if isinstance(args, tuple) else ()
+
+
+def _is_server_state(obj: Any) -> bool:
+    kind = type(obj)
+    return kind.__name__ == "_ServerState" and kind.__module__ == "grpc._server"
 
 
 _widened: list[ThreadPoolExecutor] = []
