@@ -201,7 +201,10 @@ def test_single_state_notes_are_kept_and_changes_make_no_call(
         updated = single.update(created.id, outs(created), changed)
         assert api.requests == []
         assert {k: outs(updated)[k] for k in change} == change
-    refreshed = single.read(created.id, outs(created))
+    assert single.read(created.id, outs(created)).inputs is None  # no drift: inputs kept
+    drifted = {**outs(created), "state": "active"}  # the state says active, Datadog does not
+    refreshed = single.read(created.id, drifted)
+    assert inputs(refreshed)["state"] == "quarantined"
     assert (inputs(refreshed)["expires"], inputs(refreshed)["owner"]) == (
         "2031-01-15",
         "@acme/cart",

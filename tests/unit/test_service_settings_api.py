@@ -469,7 +469,7 @@ def test_refresh_of_a_resource_managing_nothing_reads_only_the_identity(
     outs = create(provider)
     result = provider.read(SETTINGS_ID, outs)
     assert result.outs == {**IDENTITY, "prior": {}, "prior_existed": True}
-    assert result.inputs == IDENTITY
+    assert result.inputs is None  # nothing changed: the engine keeps the inputs it has
 
 
 def test_refresh_of_deleted_settings_reports_the_resource_gone(
@@ -528,3 +528,18 @@ def test_read_by_id_with_a_malformed_id_names_the_form(provider: ServiceSettings
 def test_read_by_id_rejects_misspelt_declared_settings(provider: ServiceSettingsProvider) -> None:
     with pytest.raises(ValueError, match="did you mean 'code_coverage_enabled'"):
         provider.read(SETTINGS_ID, inputs(code_coverage=True))
+
+
+def test_refresh_returns_inputs_only_when_datadog_differs_from_the_state(
+    provider: ServiceSettingsProvider, api: FakeSettingsAPI
+) -> None:
+    """No drift: no inputs (engine v3.259 keeps the state's own; nothing to marshal again).
+    Drift: the server's values become the inputs too, so the next preview shows it."""
+    outs = create(provider, code_coverage_enabled=True)
+    same = provider.read(SETTINGS_ID, outs)
+    assert same.outs == {k: v for k, v in outs.items() if k != "__provider"}
+    assert same.inputs is None
+    api.set(code_coverage_enabled=False)
+    drifted = provider.read(SETTINGS_ID, outs)
+    assert drifted.outs is not None and drifted.outs["code_coverage_enabled"] is False
+    assert drifted.inputs == {**IDENTITY, "code_coverage_enabled": False}

@@ -10,10 +10,10 @@ modules import what they share from one place.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from pulumi.dynamic import ConfigureRequest, ResourceProvider
+from pulumi.dynamic import ConfigureRequest, ReadResult, ResourceProvider
 
 from ..config_values import ResolvedSettings
 from ..errors import DatadogAPIError, DatadogError
@@ -56,6 +56,7 @@ __all__ = [
     "identical",
     "input_names",
     "is_unknown",
+    "refreshed",
     "reset_process",
     "shared_api",
     "shared_client",
@@ -65,6 +66,18 @@ __all__ = [
     "use_client",
     "write_or_undo",
 ]
+
+
+def refreshed(
+    id_: str, props: Mapping[str, Any], outputs: dict[str, Any], inputs: dict[str, Any]
+) -> ReadResult:
+    """A refresh's result, with ``inputs`` only when the refresh changed the outputs: when
+    Datadog holds exactly what the state records, the engine keeps the inputs it has (engine
+    v3.259 ``RefreshStep.Apply``: no inputs from the provider retain the old ones), and the
+    SDK and the engine skip marshalling a second copy of every resource's values (the usual
+    refresh, where nothing drifted)."""
+    same = outputs == strip_provider(props)
+    return ReadResult(id_, outputs, None if same else inputs)
 
 
 def write_or_undo(write: Callable[[], None], undo: Callable[[], None], *, what: str) -> None:

@@ -41,6 +41,7 @@ from ._base import (
     DatadogResourceProvider,
     check_inputs,
     has_unknowns,
+    refreshed,
     strip_provider,
     write_or_undo,
 )
@@ -290,7 +291,7 @@ class FlakyTestPoliciesProvider(DatadogResourceProvider):
         previous = server if adopting else integral(flatten(props.get("previous_policies") or {}))
         outs = _outputs(id_, leaves, {k: v for k, v in previous.items() if k in leaves})
         inputs = {"repository_id": id_, **unflatten(leaves)}
-        return ReadResult(id_, carry_priors(props, outs), carry_priors(props, inputs))
+        return refreshed(id_, props, carry_priors(props, outs), carry_priors(props, inputs))
 
     def _get(self, repository_id: str, *, ahead: bool = False) -> Leaves:
         """The repository's policies as leaves; ``ahead``: a refresh's read, which takes the

@@ -40,7 +40,7 @@ from ..identity import (
 )
 from ..type_tokens import ResourceKind
 from . import _flaky, _flaky_batch
-from ._base import has_unknowns, unchanged
+from ._base import has_unknowns, refreshed, unchanged
 from ._flaky_values import NOTE_KEYS, SELECTOR
 from .flaky_test_state_resource import (  # the program side, re-exported here
     OUTPUTS,
@@ -223,8 +223,9 @@ class FlakyTestStateProvider(_flaky.FlakyProvider):
         )
         previous = current if adopting else str(props.get("previous_state") or current)
         managed = _flaky.Managed({test_id: previous}, {test_id: current})  # type: ignore[dict-item]
-        return ReadResult(
+        return refreshed(
             id_,
+            props,
             carry_priors(props, _outputs(inputs, test, managed)),
             carry_priors(props, inputs.model_dump(exclude_none=True)),
         )

@@ -57,6 +57,7 @@ from ._base import (
     check_failures,
     check_inputs,
     is_unknown,
+    refreshed,
     strip_provider,
     unchanged,
     write_or_undo,
@@ -313,8 +314,11 @@ class ServiceSettingsProvider(DatadogResourceProvider):
         prior = _prior_of(props)
         managed = _server_values(current, prior, declared=inputs.managed())
         outputs = self._outputs(inputs, managed, prior, bool(props.get(_PRIOR_EXISTED)))
-        return ReadResult(
-            id_, carry_priors(props, outputs), carry_priors(props, _as_inputs(inputs, managed))
+        return refreshed(
+            id_,
+            props,
+            carry_priors(props, outputs),
+            carry_priors(props, _as_inputs(inputs, managed)),
         )
 
     def _observe(self, id_: str, props: dict[str, Any]) -> ReadResult:

@@ -81,6 +81,7 @@ from ._base import (
     DatadogResourceProvider,
     check_inputs,
     has_unknowns,
+    refreshed,
     strip_provider,
     unchanged,
 )
@@ -378,10 +379,10 @@ class SyntheticsSuiteProvider(DatadogResourceProvider):
         paths = props.get(MANAGED_PATHS)
         if not isinstance(paths, list):  # SyntheticsSuite.get, or a state written before it
             return ReadResult(id_, outputs)
-        refreshed = refreshed_inputs(outputs, [str(p) for p in paths])
+        inputs = refreshed_inputs(outputs, [str(p) for p in paths])
         if ADOPTED in outputs:  # an adopted suite keeps declaring which suite it is
-            refreshed["public_id"] = id_
-        return ReadResult(id_, {**outputs, MANAGED_PATHS: paths}, refreshed)
+            inputs["public_id"] = id_
+        return refreshed(id_, props, {**outputs, MANAGED_PATHS: paths}, inputs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         olds, news = strip_provider(olds), strip_provider(news)
