@@ -26,7 +26,7 @@ from tests.e2e.service_settings_support import (
     quiet,
     server_settings,
 )
-from tests.support.emulator import emulator_stack
+from tests.support.emulator import emulator_stack, most_at_once
 from tests.support.engine import PulumiSandbox
 
 if TYPE_CHECKING:
@@ -57,18 +57,6 @@ def gets(calls: Sequence[RecordedCall]) -> Counter[str]:
             assert call.path == POLICIES_PATH, call.path
             seen[attrs["repository_id"]] += 1
     return seen
-
-
-def most_in_flight(calls: Sequence[RecordedCall]) -> int:
-    """The most calls the emulator was answering at once (from its call log)."""
-    events = sorted(
-        [(c.time - c.duration_ms / 1000, 1) for c in calls] + [(c.time, -1) for c in calls]
-    )
-    now = most = 0
-    for _, step in events:
-        now += step
-        most = max(most, now)
-    return most
 
 
 def test_refresh_runs_gets_ahead_of_the_engine(
@@ -102,7 +90,7 @@ def test_refresh_runs_gets_ahead_of_the_engine(
     expected = {f"svc-{i:02d}::ci": 1 for i in range(SERVICES)}
     expected |= {"wired-0::ci": 1, f"{REPO}-0": 1, f"{REPO}-1": 1}
     assert gets(calls) == expected  # one get per object, as before
-    assert most_in_flight(calls) > PARALLEL  # gets ran ahead of the engine's hooks
+    assert most_at_once(calls) > PARALLEL  # gets ran ahead of the engine's hooks
 
     settings = {
         r["outputs"]["service_name"]: r["outputs"]

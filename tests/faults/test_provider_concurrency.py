@@ -14,24 +14,12 @@ from typing import Any
 import pytest
 
 from tests.faults._harness import REPOSITORY, SETTINGS_PATH, FaultStack, calls_to, spec
+from tests.support.emulator import most_at_once
 from tests.support.engine import PulumiSandbox
 
 pytestmark = [pytest.mark.faults, pytest.mark.e2e, pytest.mark.emulator]
 
 SERVICES = 16
-
-
-def most_at_once(calls: list[Any]) -> int:
-    """The largest number of the calls whose [start, end] intervals overlap."""
-    edges = []
-    for call in calls:
-        end = call.time
-        edges += [(end - call.duration_ms / 1000, 1), (end, -1)]
-    now = best = 0
-    for _, step in sorted(edges):
-        now += step
-        best = max(best, now)
-    return best
 
 
 def test_more_than_four_provider_calls_run_at_once(

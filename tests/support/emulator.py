@@ -6,7 +6,7 @@ A test that needs the emulator fails under ``CI=true`` (never skips) if it canno
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +16,7 @@ from tests.support.engine import PulumiSandbox, require
 
 if TYPE_CHECKING:
     from pulumi_datadog_testing.emulator import EmulatorServer
+    from pulumi_datadog_testing.emulator.admin_models import RecordedCall
 
 
 @pytest.fixture(scope="session")
@@ -63,3 +64,16 @@ def emulator_stack(
 def datadog_calls(emulator: EmulatorServer) -> list[tuple[str, str]]:
     """(method, path) of every Datadog-path call the emulator received, in order."""
     return [(c.method, c.path) for c in emulator.calls()]
+
+
+def most_at_once(calls: Iterable[RecordedCall]) -> int:
+    """The most calls the emulator was answering at once (overlapping [start, end] intervals
+    of its call log)."""
+    edges: list[tuple[float, int]] = []
+    for call in calls:
+        edges += [(call.time - call.duration_ms / 1000, 1), (call.time, -1)]
+    now = most = 0
+    for _, step in sorted(edges):
+        now += step
+        most = max(most, now)
+    return most

@@ -54,6 +54,13 @@ def settle(reading: ReadAhead, kind: str = KIND) -> None:
         answer.future.exception(timeout=10)
 
 
+def read_a_then_settle(reading: ReadAhead, server: Server) -> None:
+    """The ledger names "a" and "b", "a" is read (so "b" is got ahead), "b"'s answer arrives."""
+    reading.learn(KIND, ["a", "b"])
+    reading.take(KIND, "a", server.fetch)
+    settle(reading)
+
+
 def test_a_read_without_the_ledger_gets_its_own_object(ahead: ReadAhead) -> None:
     server = Server()
     assert ahead.take(KIND, "a", server.fetch) == ("a", 1)
@@ -94,9 +101,7 @@ def test_the_ledger_read_after_the_first_read_starts_the_others(ahead: ReadAhead
 
 def test_an_answer_is_taken_once(ahead: ReadAhead) -> None:
     server = Server()
-    ahead.learn(KIND, ["a", "b"])
-    ahead.take(KIND, "a", server.fetch)
-    settle(ahead)
+    read_a_then_settle(ahead, server)
     ahead.take(KIND, "b", server.fetch)
     server.version = 2
     assert ahead.take(KIND, "b", server.fetch) == ("b", 2)  # a second read calls again
@@ -105,9 +110,7 @@ def test_an_answer_is_taken_once(ahead: ReadAhead) -> None:
 
 def test_a_write_drops_the_answer(ahead: ReadAhead) -> None:
     server = Server()
-    ahead.learn(KIND, ["a", "b"])
-    ahead.take(KIND, "a", server.fetch)
-    settle(ahead)
+    read_a_then_settle(ahead, server)
     server.version = 2  # the write
     ahead.forget(KIND, "b")
     assert ahead.take(KIND, "b", server.fetch) == ("b", 2)
@@ -123,9 +126,7 @@ def test_a_write_before_the_ledger_read_keeps_the_object_out(ahead: ReadAhead) -
 
 def test_not_found_is_an_answer(ahead: ReadAhead) -> None:
     server = Server(fail={"b": NotFoundError("gone", method="POST", path="/x", status=404)})
-    ahead.learn(KIND, ["a", "b"])
-    ahead.take(KIND, "a", server.fetch)
-    settle(ahead)
+    read_a_then_settle(ahead, server)
     with pytest.raises(NotFoundError):
         ahead.take(KIND, "b", server.fetch)
     assert server.calls["b"] == 1
@@ -133,9 +134,7 @@ def test_not_found_is_an_answer(ahead: ReadAhead) -> None:
 
 def test_any_other_failure_is_read_again_by_the_resource(ahead: ReadAhead) -> None:
     server = Server(fail={"b": DatadogAPIError("busy", method="POST", path="/x", status=503)})
-    ahead.learn(KIND, ["a", "b"])
-    ahead.take(KIND, "a", server.fetch)
-    settle(ahead)
+    read_a_then_settle(ahead, server)
     assert ahead.take(KIND, "b", server.fetch) == ("b", 1)
     assert server.calls["b"] == 2
 
