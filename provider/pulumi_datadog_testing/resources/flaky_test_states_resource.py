@@ -56,11 +56,8 @@ def _whole_previous(stored: Any) -> Any:
     return None if stored is None else states_map(stored)
 
 
-def _whole_test_ids(stored: list[Any]) -> Any:
-    test_ids, previous = stored
-    if test_ids is not None or previous is None:
-        return test_ids
-    return sorted(states_map(previous))
+def _sorted_keys(previous: Any) -> Any:
+    return None if previous is None else sorted(previous)
 
 
 def documented_outputs(outs: Mapping[str, Any]) -> dict[str, Any]:
@@ -70,7 +67,8 @@ def documented_outputs(outs: Mapping[str, Any]) -> dict[str, Any]:
     whole = dict(outs)
     if "previous_states" in whole:
         whole["previous_states"] = _whole_previous(whole["previous_states"])
-        whole["test_ids"] = _whole_test_ids([whole.get("test_ids"), whole["previous_states"]])
+        if whole.get("test_ids") is None:
+            whole["test_ids"] = _sorted_keys(whole["previous_states"])
     return whole
 
 
@@ -137,8 +135,8 @@ class FlakyTestStates(DatadogResource, module=MODULE, name=ResourceKind.FLAKY_TE
     """Each managed test's state before Pulumi managed it (restored on delete). Stored packed
     for 100 tests or more (``stored_set``); this attribute is the whole map either way."""
     test_ids: pulumi.Output[list[str]]
-    """The managed test ids, sorted (not stored for 100 tests or more: derived from
-    ``previous_states``)."""
+    """The managed test ids, sorted: the keys of ``previous_states`` (not stored for 100
+    tests or more)."""
     pending_test_ids: pulumi.Output[list[str] | None]
     """Query form: tests the last ``pulumi refresh`` found matching that the next
     ``pulumi up`` will add (empty after create/update)."""
@@ -153,10 +151,12 @@ class FlakyTestStates(DatadogResource, module=MODULE, name=ResourceKind.FLAKY_TE
         inputs = given_inputs(args, kwargs)
         priors = register_priors(resource_name, ResourceKind.FLAKY_TEST_STATES, inputs, opts)
         super().__init__(_PROVIDER, resource_name, inputs, opts)
-        stored_previous, stored_ids = self.previous_states, self.test_ids
+        stored_previous = self.previous_states
         # Stored packed for a large set (``stored_set``): the attributes show the whole values.
+        # ``test_ids`` is always the sorted keys of ``previous_states`` (stored or not), so it
+        # is derived from them: also in a preview, where an output a state lacks is unknown.
         self.previous_states = stored_previous.apply(_whole_previous)
-        self.test_ids = pulumi.Output.all(stored_ids, stored_previous).apply(_whole_test_ids)
+        self.test_ids = self.previous_states.apply(_sorted_keys)
         untrack((self.previous_states, self.test_ids))
         what = label("flaky tests of repository {0}", inputs.get("repository_id"))
         warn_overlap(
