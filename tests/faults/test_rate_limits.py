@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Any
 
 import pytest
@@ -198,6 +198,21 @@ def test_parallel_64_service_settings_are_paced_under_a_20_per_2s_limit(
     result = stack.reconcile()
     result.assert_clean()
     assert result.checked.get("ServiceSettings") == 60
+
+    # A refresh under the same budget: its gets run ahead of the engine (resources/_read_ahead),
+    # still paced, and each service is read once.
+    emulator.update_config(rate_limit=BUDGET)
+    try:
+        emulator.clear_calls()
+        refresh = stack.stack.refresh(on_output=lambda _: None, parallel=64)
+        calls = emulator.calls()
+    finally:
+        emulator.update_config(rate_limit=UNLIMITED)
+    assert set(refresh.summary.resource_changes) == {"same"}, refresh.summary.resource_changes
+    statuses = [c.status for c in calls]
+    assert statuses.count(429) <= HANDFUL, statuses
+    read = Counter(c.body["data"]["attributes"]["service_name"] for c in calls if c.status == 200)
+    assert len(read) == 60 and set(read.values()) == {1}, read
 
 
 @pytest.mark.timeout(900)
