@@ -3,14 +3,17 @@ exactly what validating them gives.
 
 Why that is sound, per resource kind: check is idempotent on its own output (validating the
 checked inputs again changes nothing), and what the fast path normalizes (ServiceSettings'
-default ``env``, a suite's tag set, ``None`` values) check normalizes the same way. Anything
-else — a changed or unknown value, a value of another type, a configuration problem — is
-validated as before. Properties are built as the dynamic-provider server hands them over
-(``tests.support.preview.as_sent``: numbers as floats, unknowns as ``pulumi.output.Unknown``).
+default ``env``, a suite's tag set, ``None`` values, a policy's whole numbers as ints) check
+normalizes the same way. Anything else — a changed or unknown value, a value of another
+type, a configuration problem — is validated as before. Properties are built as the
+dynamic-provider server hands them over (``tests.support.preview.as_sent``: numbers as
+floats, unknowns as ``pulumi.output.Unknown``).
 """
 
 from __future__ import annotations
 
+import functools
+import typing
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -20,11 +23,14 @@ from pulumi.dynamic import CheckResult
 from pulumi_datadog_testing.resources import (
     _check,
     _flaky,
+    _flaky_test_policies_inputs,
+    flaky_test_policies,
     flaky_test_state,
     service_settings,
     synthetics_suite,
 )
 from pulumi_datadog_testing.resources._base import WIRE_UNKNOWN, configure_process, identical
+from pulumi_datadog_testing.resources.flaky_test_policies import FlakyTestPoliciesProvider
 from pulumi_datadog_testing.resources.flaky_test_state import FlakyTestStateProvider
 from pulumi_datadog_testing.resources.prior_values import (
     PACK_MIN,
@@ -42,12 +48,20 @@ PROVIDER = {"__provider": "<pickled provider>"}
 REPO = "github.com/acme/shop"
 TEST_ID = "4eb1887a8adb1847"
 
-Provider = ServiceSettingsProvider | FlakyTestStateProvider | SyntheticsSuiteProvider
+Provider = (
+    ServiceSettingsProvider
+    | FlakyTestStateProvider
+    | SyntheticsSuiteProvider
+    | FlakyTestPoliciesProvider
+)
 
 SETTINGS_PRIORS = priors_input(
     {"code_coverage_enabled": {"value": False, "is_overridden": False}}, True
 )
 STATE_PRIORS = priors_input({TEST_ID: {"state": "active", "module": "shop"}}, True)
+POLICIES_PRIORS = priors_input(
+    {"attempt_to_fix.retries": {"value": 20}, "quarantined.enabled": {}}, True
+)
 
 CASES: list[tuple[str, Callable[[], Provider], dict[str, Any]]] = [
     (
@@ -119,6 +133,45 @@ CASES: list[tuple[str, Callable[[], Provider], dict[str, Any]]] = [
     ),
     ("suite-minimal", SyntheticsSuiteProvider, {"name": "x", "tests": []}),
     (
+        "policies-every-section",
+        FlakyTestPoliciesProvider,
+        {
+            "repository_id": REPO,
+            "attempt_to_fix": {"retries": 3},  # sent as 3.0, checked as 3
+            "quarantined": {
+                "enabled": True,
+                "auto_quarantine_rule": {"enabled": False, "window_seconds": 2592000},
+                "branch_rule": {"branches": ["main"], "excluded_branches": []},
+                "failure_rate_rule": {"min_runs": 10, "threshold": 1},  # checked as 1.0
+            },
+            "disabled": {
+                "enabled": False,
+                "auto_disable_rule": {"status": "quarantined", "window_seconds": 3600},
+                "failure_rate_rule": {"min_runs": 0, "threshold": 0.5, "status": "active"},
+            },
+        },
+    ),
+    (
+        "policies-none-values",
+        FlakyTestPoliciesProvider,
+        {
+            "repository_id": REPO,
+            "attempt_to_fix": {"retries": None},
+            "quarantined": {"enabled": True, "branch_rule": None, "failure_rate_rule": {}},
+            "disabled": None,
+        },
+    ),
+    (
+        "policies-priors",
+        FlakyTestPoliciesProvider,
+        {
+            "repository_id": REPO,
+            "attempt_to_fix": {"retries": 5},
+            "quarantined": {"enabled": False, "failure_rate_rule": {"threshold": 0}},
+            PRIORS_KEY: POLICIES_PRIORS,
+        },
+    ),
+    (
         "suite-adopted",
         SyntheticsSuiteProvider,
         {"name": "Adopted", "tests": [{"public_id": "abc-def-003"}], "public_id": "ado-pte-d01"},
@@ -131,7 +184,7 @@ IDS = [case[0] for case in CASES]
 def validations(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """Records each validation (``check_inputs``) the providers make."""
     seen: list[str] = []
-    for module in (service_settings, synthetics_suite, _flaky):
+    for module in (service_settings, synthetics_suite, _flaky, flaky_test_policies):
         real = module.check_inputs
 
         def spy(model: Any, *args: Any, _real: Any = real, **kwargs: Any) -> Any:
@@ -145,7 +198,7 @@ def validations(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
 def validated(monkeypatch: pytest.MonkeyPatch, check: Callable[[], CheckResult]) -> CheckResult:
     """``check()`` with the fast path off: what validating the inputs gives."""
     with monkeypatch.context() as patched:
-        for module in (service_settings, synthetics_suite, flaky_test_state):
+        for module in (service_settings, synthetics_suite, flaky_test_state, flaky_test_policies):
             patched.setattr(module, "unchanged", lambda *_args: None)
         return check()
 
@@ -182,10 +235,14 @@ def test_unchanged_inputs_are_not_validated_again_and_check_the_same(
     full = validated(monkeypatch, lambda: make().check(olds, news))
     assert validations != []  # the reference really validated
     assert outcome(fast) == outcome(full)
+    assert identical(fast.inputs, full.inputs)  # types too: retries 3, not the 3.0 sent
     assert fast.failures == []
 
 
 def _changed(props: dict[str, Any]) -> dict[str, Any]:
+    if "quarantined" in props:  # a policy leaf
+        section = props["quarantined"]
+        return {**props, "quarantined": {**section, "enabled": not section.get("enabled")}}
     key = next(k for k in ("service_name", "state", "name") if k in props)
     if key == "state":
         return {**props, key: "active" if props[key] != "active" else "disabled"}
@@ -193,11 +250,15 @@ def _changed(props: dict[str, Any]) -> dict[str, Any]:
 
 
 def _unknown(props: dict[str, Any]) -> dict[str, Any]:
+    if "attempt_to_fix" in props:  # a policy leaf
+        return {**props, "attempt_to_fix": {"retries": U}}
     key = next(k for k in ("service_name", "reason", "state", "message", "name") if k in props)
     return {**props, key: U}
 
 
 def _wire_unknown(props: dict[str, Any]) -> dict[str, Any]:
+    if "quarantined" in props:  # a policy section
+        return {**props, "quarantined": WIRE_UNKNOWN}
     key = next(k for k in ("service_name", "state", "name") if k in props)
     return {**props, key: WIRE_UNKNOWN}
 
@@ -207,6 +268,8 @@ def _retyped(props: dict[str, Any]) -> dict[str, Any]:
     get a property they do not have."""
     if "code_coverage_enabled" in props:
         return {**props, "code_coverage_enabled": float(props["code_coverage_enabled"])}
+    if "quarantined" in props:  # a policy flag
+        return {**props, "quarantined": {**props["quarantined"], "enabled": 1.0}}
     return {**props, "extra_property": 1.0}
 
 
@@ -250,6 +313,75 @@ def test_a_misspelt_property_still_gets_its_hint() -> None:
     assert [(f.property, f.reason) for f in result.failures] == [
         ("reasn", "unknown property 'reasn'; did you mean 'reason'?")
     ]
+
+
+POLICY_CASES = [case for case in CASES if case[1] is FlakyTestPoliciesProvider]
+
+
+@pytest.mark.parametrize(("name", "make", "props"), POLICY_CASES, ids=[c[0] for c in POLICY_CASES])
+def test_policy_numbers_check_the_same_as_sent_or_as_declared(
+    name: str,
+    make: Callable[[], Provider],
+    props: dict[str, Any],
+    validations: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Whole numbers reach check as floats from the engine (``retries: 3.0``) or as ints from
+    a direct caller: either way the fast path gives what validating gives, ints for int
+    leaves and floats for ``threshold``."""
+    olds = as_sent({**checked(make(), props), **PROVIDER})
+    for news in (as_sent({**props, **PROVIDER}), {**props, **PROVIDER}):
+        validations.clear()
+        fast = make().check(olds, news)
+        assert validations == []
+        full = validated(monkeypatch, functools.partial(make().check, olds, news))
+        assert identical(fast.inputs, full.inputs), (fast.inputs, full.inputs)
+    assert identical(checked(make(), props), fast.inputs)
+
+
+def test_policy_leaves_checked_as_ints_and_floats() -> None:
+    props = POLICY_CASES[0][2]
+    result = FlakyTestPoliciesProvider().check(
+        as_sent({**checked(FlakyTestPoliciesProvider(), props), **PROVIDER}),
+        as_sent({**props, **PROVIDER}),
+    )
+    assert type(result.inputs["attempt_to_fix"]["retries"]) is int
+    assert type(result.inputs["quarantined"]["failure_rate_rule"]["min_runs"]) is int
+    assert type(result.inputs["quarantined"]["failure_rate_rule"]["threshold"]) is float
+
+
+def test_a_retyped_or_misspelt_policy_leaf_still_fails_check() -> None:
+    props = {"repository_id": REPO, "attempt_to_fix": {"retries": 3}, "quarantined": {}}
+    olds = as_sent({**checked(FlakyTestPoliciesProvider(), props), **PROVIDER})
+    news = as_sent(
+        {**props, "attempt_to_fix": {"retrys": 3}, "quarantined": {"enabled": 1.0}, **PROVIDER}
+    )
+    result = FlakyTestPoliciesProvider().check(olds, news)
+    assert sorted((f.property, f.reason) for f in result.failures) == [
+        ("attempt_to_fix.retrys", "unknown property 'retrys'; did you mean 'retries'?"),
+        ("quarantined.enabled", "Input should be a valid boolean (got 1)"),
+    ]
+
+
+def _types_in(annotation: Any) -> set[Any]:
+    """``annotation`` and every type argument inside it (``Annotated[float, ...] | None``)."""
+    return {annotation}.union(*(_types_in(arg) for arg in typing.get_args(annotation)))
+
+
+def test_the_policy_float_leaves_are_the_models_float_fields() -> None:
+    """``FLOAT_LEAVES`` (which numbers the fast path keeps as floats) follows the models;
+    every model of ``_flaky_test_policies_inputs`` is importable from the provider module."""
+    module = _flaky_test_policies_inputs
+    floats = {
+        name
+        for model in (getattr(module, n) for n in module.__all__)
+        for name, field in model.model_fields.items()
+        if float in _types_in(field.annotation)
+    }
+    assert floats == flaky_test_policies.FLOAT_LEAVES
+    assert set(module.__all__) == flaky_test_policies._MODEL_NAMES
+    for name in module.__all__:
+        assert getattr(flaky_test_policies, name) is getattr(module, name)
 
 
 @pytest.mark.parametrize(("name", "make", "props"), CASES, ids=IDS)

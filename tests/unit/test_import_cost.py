@@ -144,19 +144,27 @@ suite_out = {**suite_in, "message": None, "public_id": "xyz-xyz-xyz", "monitor_i
              "managed_paths": ["name", "tags", "tests", "options",
                                "tests/abc-def-ghi/alerting_criticality",
                                "options/alerting_threshold"]}
+policies = {"repository_id": repo, "attempt_to_fix": {"retries": 3.0},
+            "quarantined": {"enabled": True, "failure_rate_rule": {"threshold": 1.0}}}
+policies_in = {**policies, "attempt_to_fix": {"retries": 3},
+               "__priors": priors_input({"attempt_to_fix.retries": {"value": 20}}, True)}
+policies_out = {**policies, "previous_policies": {"attempt_to_fix": {"retries": 20.0}}}
 entries = {
     "ServiceSettings::s": encoded({"kind": "ServiceSettings", "declared": settings}),
+    "FlakyTestPolicies::p": encoded({"kind": "FlakyTestPolicies", "declared": policies}),
     "FlakyTestState::t": encoded({"kind": "FlakyTestState",
                                   "declared": {k: v for k, v in state.items() if k[0] != "_"}}),
 }
 ledger = {"kind": "ledger", "entries": entries}
 ledger_out = {"kind": "ledger", "entries": {k: _summary(v) for k, v in entries.items()},
               "captures": {"ServiceSettings::s": settings_in["__priors"],
+                           "FlakyTestPolicies::p": policies_in["__priors"],
                            "FlakyTestState::t": state["__priors"]}}
 cases = [
     ("service_settings", "ServiceSettingsProvider", settings_in, settings, settings_out),
     ("flaky_test_state", "FlakyTestStateProvider", state, state, state_out),
     ("synthetics_suite", "SyntheticsSuiteProvider", suite_in, suite, suite_out),
+    ("flaky_test_policies", "FlakyTestPoliciesProvider", policies_in, policies, policies_out),
     ("prior_values", "PriorValuesProvider", ledger, ledger, ledger_out),
 ]
 provider_key = {"__provider": "<pickled>"}

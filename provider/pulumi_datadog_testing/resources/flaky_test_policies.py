@@ -14,28 +14,20 @@ sent, never reported as drift). Lists (``branches``...) are one leaf each.
 - refresh reads the policies; the managed leaves take the server's values.
 - The id is the repository id; ``FlakyTestPolicies.get(name, repository_id)`` reads (and
   then manages) every leaf.
+- check and diff make no API call; inputs identical to those check accepted before are not
+  validated again (``as_checked``, ``_check.unchanged``), so a no-change preview loads no
+  pydantic model.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
-from typing import Annotated, Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
-from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import NotFoundError
-from ..models import (
-    FlakyTestsManagementPolicies,
-    PoliciesAttemptToFix,
-    PoliciesAutoDisableRule,
-    PoliciesAutoQuarantineRule,
-    PoliciesBranchRule,
-    PoliciesDisabled,
-    PoliciesDisabledFailureRateRule,
-    PoliciesQuarantined,
-    PoliciesQuarantinedFailureRateRule,
-)
 from ..type_tokens import ResourceKind
 from ._base import (
     DatadogResourceProvider,
@@ -43,6 +35,7 @@ from ._base import (
     has_unknowns,
     refreshed,
     strip_provider,
+    unchanged,
     write_or_undo,
 )
 from ._read_ahead import read_ahead
@@ -83,65 +76,40 @@ __all__ = [
     "QuarantinedArgs",
 ]
 
+if TYPE_CHECKING:
+    from ..models import FlakyTestsManagementPolicies
+    from ._flaky_test_policies_inputs import FlakyTestPoliciesInputs
+
 SECTIONS: Final = ("attempt_to_fix", "quarantined", "disabled")
+FLOAT_LEAVES: Final = frozenset({"threshold"})
+"""The leaves the input models hold as floats; every other number is an int."""
 
 Leaf = tuple[str, ...]
 Leaves = dict[Leaf, Any]
 
-_INPUT = ConfigDict(defer_build=True, extra="forbid", strict=True)
+_MODELS: Final = f"{__package__}._flaky_test_policies_inputs"
+"""Where the pydantic input models live (loaded on first use: see ``__getattr__``)."""
+_MODEL_NAMES: Final = frozenset(
+    {
+        "AttemptToFixInput",
+        "AutoDisableRuleInput",
+        "AutoQuarantineRuleInput",
+        "BranchRuleInput",
+        "DisabledFailureRateRuleInput",
+        "DisabledInput",
+        "FlakyTestPoliciesInputs",
+        "QuarantinedFailureRateRuleInput",
+        "QuarantinedInput",
+    }
+)
 
 
-class AttemptToFixInput(PoliciesAttemptToFix):
-    model_config = _INPUT
-
-
-class AutoQuarantineRuleInput(PoliciesAutoQuarantineRule):
-    model_config = _INPUT
-
-
-class AutoDisableRuleInput(PoliciesAutoDisableRule):
-    model_config = _INPUT
-
-
-class BranchRuleInput(PoliciesBranchRule):
-    model_config = _INPUT
-
-
-class QuarantinedFailureRateRuleInput(PoliciesQuarantinedFailureRateRule):
-    model_config = _INPUT
-
-
-class DisabledFailureRateRuleInput(PoliciesDisabledFailureRateRule):
-    model_config = _INPUT
-
-
-class QuarantinedInput(PoliciesQuarantined):
-    model_config = _INPUT
-    auto_quarantine_rule: AutoQuarantineRuleInput | None = None
-    branch_rule: BranchRuleInput | None = None
-    failure_rate_rule: QuarantinedFailureRateRuleInput | None = None
-
-
-class DisabledInput(PoliciesDisabled):
-    model_config = _INPUT
-    auto_disable_rule: AutoDisableRuleInput | None = None
-    branch_rule: BranchRuleInput | None = None
-    failure_rate_rule: DisabledFailureRateRuleInput | None = None
-
-
-class FlakyTestPoliciesInputs(BaseModel):
-    """The validated inputs of ``FlakyTestPolicies`` (unknown names rejected at any depth)."""
-
-    model_config = _INPUT
-
-    repository_id: Annotated[str, Field(min_length=1)]
-    attempt_to_fix: AttemptToFixInput | None = None
-    quarantined: QuarantinedInput | None = None
-    disabled: DisabledInput | None = None
-
-    def leaves(self) -> Leaves:
-        """The managed leaves: path → value."""
-        return flatten(self.model_dump(exclude_none=True, exclude={"repository_id"}))
+def __getattr__(name: str) -> Any:
+    """``FlakyTestPoliciesInputs`` (and its parts), importable from here as before, loaded
+    only when used: a no-change preview needs no pydantic model (``_check.unchanged``)."""
+    if name in _MODEL_NAMES:
+        return getattr(importlib.import_module(_MODELS), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # ---------------------------------------------------------------------------- leaves
@@ -180,6 +148,23 @@ def integral(value: Any) -> Any:
     return value
 
 
+def as_checked(tree: Mapping[str, Any]) -> dict[str, Any]:
+    """What check makes of valid inputs without validating them: ``None`` values dropped at
+    any depth (as ``exclude_none``), whole numbers as ints (``integral``: the engine sends
+    floats) except ``FLOAT_LEAVES``, which the models hold as floats."""
+    out: dict[str, Any] = {}
+    for key, value in tree.items():
+        if value is None:
+            continue
+        if isinstance(value, Mapping):
+            out[key] = as_checked(value)
+        elif key not in FLOAT_LEAVES:
+            out[key] = integral(value)
+        else:
+            out[key] = float(value) if type(value) is int else value
+    return out
+
+
 def _section_leaves(props: Mapping[str, Any]) -> Leaves:
     return flatten({k: props[k] for k in SECTIONS if isinstance(props.get(k), Mapping)})
 
@@ -196,7 +181,9 @@ class FlakyTestPoliciesProvider(DatadogResourceProvider):
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         props = {k: v for k, v in integral(strip_provider(news)).items() if v is not None}
-        _, result = check_inputs(FlakyTestPoliciesInputs, without_priors(props), ignore=OUTPUTS)
+        # olds: the inputs check accepted, every number a float as the engine sends it
+        old, new = as_checked(_declared(olds)), as_checked(_declared(news))
+        result = unchanged(old, new) or _validated(props)
         if PRIORS_KEY in props:
             result.inputs[PRIORS_KEY] = props[PRIORS_KEY]
             keep_captured(ResourceKind.FLAKY_TEST_POLICIES, olds, result.inputs)
@@ -312,6 +299,8 @@ class FlakyTestPoliciesProvider(DatadogResourceProvider):
         if not leaves:
             return
         read_ahead().forget(ResourceKind.FLAKY_TEST_POLICIES, (repository_id,))
+        from ..models import FlakyTestsManagementPolicies
+
         attributes = FlakyTestsManagementPolicies.model_validate(
             {"repository_id": repository_id, **unflatten(integral(leaves))}
         )
@@ -329,7 +318,21 @@ def _restores(old: Leaves, previous: Leaves, *, keep: Mapping[Leaf, Any]) -> Lea
     }
 
 
+def _declared(props: Mapping[str, Any]) -> dict[str, Any]:
+    """The inputs without ``__provider``, outputs and ``__priors``."""
+    return {k: v for k, v in strip_provider(props).items() if k not in OUTPUTS and k != PRIORS_KEY}
+
+
+def _validated(props: Mapping[str, Any]) -> CheckResult:
+    from ._flaky_test_policies_inputs import FlakyTestPoliciesInputs
+
+    _, result = check_inputs(FlakyTestPoliciesInputs, without_priors(props), ignore=OUTPUTS)
+    return result
+
+
 def _parse(props: Mapping[str, Any]) -> FlakyTestPoliciesInputs:
+    from ._flaky_test_policies_inputs import FlakyTestPoliciesInputs
+
     raw = {
         k: v
         for k, v in integral(strip_provider(props)).items()
