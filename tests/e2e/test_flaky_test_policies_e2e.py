@@ -4,6 +4,7 @@ drift on managed leaves only, and destroy restoring the values from before."""
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -19,6 +20,7 @@ from tests.e2e._flaky_support import (
 )
 from tests.support.emulator import emulator_stack
 from tests.support.engine import PulumiSandbox
+from tests.support.provider_imports import provider_imports
 
 if TYPE_CHECKING:
     from pulumi_datadog_testing.emulator import EmulatorServer
@@ -26,6 +28,9 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.e2e
 
 REPO = "github.com/acme/policies"
+MODULE = "pulumi_datadog_testing.resources.flaky_test_policies"
+MODELS = "pulumi_datadog_testing.models"
+HEAVY = ("pydantic", "pydantic_core")
 
 POLICIES: dict[str, Any] = {
     "attempt_to_fix": {"retries": 3},
@@ -48,7 +53,12 @@ def sent(emulator: EmulatorServer) -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
-def test_policies_lifecycle(pulumi_sandbox: PulumiSandbox, emulator: EmulatorServer) -> None:
+def test_policies_lifecycle(
+    pulumi_sandbox: PulumiSandbox,
+    emulator: EmulatorServer,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
     emulator.seed_flaky_tests(REPO, 2000, seed=31)
     before = server_policies(emulator, REPO)
     assert before["disabled"]["failure_rate_rule"]["min_runs"] == 10  # unchanged: never sent
@@ -81,9 +91,13 @@ def test_policies_lifecycle(pulumi_sandbox: PulumiSandbox, emulator: EmulatorSer
         k: before["disabled"]["failure_rate_rule"][k] for k in ("enabled", "min_runs", "status")
     }
 
-    # --- a no-change preview makes zero calls
-    assert stack.preview(expect_no_changes=True, on_output=quiet).change_summary == {"same": 3}
+    # --- a no-change preview makes zero calls, and its provider process loads the policies'
+    # provider but no pydantic (check of unchanged inputs does not validate them again)
+    with provider_imports(monkeypatch, tmp_path) as loaded:
+        assert stack.preview(expect_no_changes=True, on_output=quiet).change_summary == {"same": 3}
     assert emulator.calls() == []
+    [provider] = [m for m in loaded.values() if MODULE in m]
+    assert sorted(m for m in provider if m.partition(".")[0] in HEAVY or m == MODELS) == []
 
     # --- update: only the changed leaf
     changed = copy.deepcopy(POLICIES)
