@@ -21,7 +21,6 @@ sent, never reported as drift). Lists (``branches``...) are one leaf each.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
@@ -38,6 +37,7 @@ from ._base import (
     unchanged,
     write_or_undo,
 )
+from ._lazy import lazy_exports
 from ._read_ahead import read_ahead
 from .flaky_test_policies_resource import (  # the program side, re-exported here
     OUTPUTS,
@@ -104,12 +104,8 @@ _MODEL_NAMES: Final = frozenset(
 )
 
 
-def __getattr__(name: str) -> Any:
-    """``FlakyTestPoliciesInputs`` (and its parts), importable from here as before, loaded
-    only when used: a no-change preview needs no pydantic model (``_check.unchanged``)."""
-    if name in _MODEL_NAMES:
-        return getattr(importlib.import_module(_MODELS), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _MODELS, _MODEL_NAMES)
+"""The input models, importable from here as before, loaded only when used (``_lazy``)."""
 
 
 # ---------------------------------------------------------------------------- leaves

@@ -19,7 +19,6 @@ policy) are kept in Pulumi state only: never sent, and changing them makes no AP
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
@@ -42,6 +41,7 @@ from ..type_tokens import ResourceKind
 from . import _flaky, _flaky_batch
 from ._base import has_unknowns, refreshed, unchanged
 from ._flaky_values import NOTE_KEYS, SELECTOR
+from ._lazy import lazy_exports
 from .flaky_test_state_resource import (  # the program side, re-exported here
     OUTPUTS,
     FlakyTestState,
@@ -68,12 +68,8 @@ _MODELS: Final = f"{__package__}._flaky_test_state_inputs"
 """Where the input model lives (loaded on first use: see ``__getattr__``)."""
 
 
-def __getattr__(name: str) -> Any:
-    """``FlakyTestStateInputs``, importable from here as before, loaded only when used: a
-    no-change preview needs no pydantic model (``_check.unchanged``)."""
-    if name == "FlakyTestStateInputs":
-        return getattr(importlib.import_module(_MODELS), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _MODELS, ("FlakyTestStateInputs",))
+"""The input models, importable from here as before, loaded only when used (``_lazy``)."""
 
 
 def _form_failures(props: Mapping[str, Any]) -> list[CheckFailure]:

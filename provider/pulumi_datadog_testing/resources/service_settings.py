@@ -36,7 +36,6 @@ before Pulumi managed it (output ``prior``), so that releasing it puts it back:
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Final
@@ -62,6 +61,7 @@ from ._base import (
     unchanged,
     write_or_undo,
 )
+from ._lazy import lazy_exports
 from ._read_ahead import read_ahead
 from .prior_values import (
     PRIORS_KEY,
@@ -108,12 +108,8 @@ _MODELS: Final = f"{__package__}._service_settings_inputs"
 """Where the pydantic models live (loaded on first use: see ``__getattr__``)."""
 
 
-def __getattr__(name: str) -> Any:
-    """``ServiceSettingsInputs`` and ``PriorValue``, importable from here as before, loaded
-    only when used: a no-change preview needs no pydantic model (``_check.unchanged``)."""
-    if name in ("ServiceSettingsInputs", "PriorValue"):
-        return getattr(importlib.import_module(_MODELS), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _MODELS, ("ServiceSettingsInputs", "PriorValue"))
+"""The input models, importable from here as before, loaded only when used (``_lazy``)."""
 
 
 def record_prior(current: WireSettings | None, names: Iterable[str]) -> Prior:

@@ -49,7 +49,6 @@ Adoption — managing a suite that already exists, keeping its ``public_id``:
 
 from __future__ import annotations
 
-import importlib
 import logging
 import re
 import time
@@ -85,6 +84,7 @@ from ._base import (
     strip_provider,
     unchanged,
 )
+from ._lazy import lazy_exports
 from .synthetics_suite_resource import (  # the program side, re-exported here
     ADOPTED,
     OUTPUTS,
@@ -121,12 +121,10 @@ _MODELS: Final = f"{__package__}._synthetics_suite_inputs"
 """Where the input models live (loaded on first use: see ``__getattr__``)."""
 
 
-def __getattr__(name: str) -> Any:
-    """``SuiteInputs`` (and its parts), importable from here as before, loaded only when
-    used: a no-change preview needs no pydantic model (``_check.unchanged``)."""
-    if name in ("SuiteInputs", "SuiteTestInput", "SuiteOptionsInput", "Tag"):
-        return getattr(importlib.import_module(_MODELS), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(
+    __name__, _MODELS, ("SuiteInputs", "SuiteTestInput", "SuiteOptionsInput", "Tag")
+)
+"""The input models, importable from here as before, loaded only when used (``_lazy``)."""
 
 
 FIELDS: Final = ("name", "message", "tags", "tests", "options")
