@@ -210,9 +210,5 @@ def load_settings(
     config: ConfigSource | Mapping[str, Any] | None = None,
     env: Mapping[str, str] | None = None,
 ) -> Settings:
-    """Resolve settings from stack config (``datadog:*``, ``datadog-testing:*``), then ``env``.
-
-    ``env`` defaults to ``os.environ``. Raises one ``DatadogConfigError`` listing every
-    problem found (missing keys, bad URL or site, bad numbers); its text never contains a key.
-    """
+    """``config_values.resolve_settings`` (same sources, same errors) as a ``Settings``."""
     return settings_from(resolve_settings(config, env))

@@ -56,13 +56,20 @@ class _Answer:
 
 @dataclass
 class _Kind:
-    """What is known of one kind: the objects the ledger names, whether a read of the kind
-    arrived (with the get to run ahead), and the answers not taken yet."""
+    """What is known of one kind: the objects the ledger named whose gets have not started
+    (in the ledger's order), the objects whose get started or that are read, written or
+    run ahead already (never got ahead again), whether a read of the kind arrived (with the
+    get to run ahead), and the answers not taken yet."""
 
-    named: list[Hashable] = field(default_factory=list)
+    waiting: dict[Hashable, None] = field(default_factory=dict)
     fetch: Fetch | None = None
     started: set[Hashable] = field(default_factory=set)
     answers: dict[Hashable, _Answer] = field(default_factory=dict)
+
+    def claim(self, identity: Hashable) -> None:
+        """``identity`` is read or written by a hook now: no get runs ahead for it."""
+        self.started.add(identity)
+        self.waiting.pop(identity, None)
 
 
 class ReadAhead:
@@ -80,8 +87,7 @@ class ReadAhead:
         has arrived."""
         with self._lock:
             entry = self._kinds.setdefault(kind, _Kind())
-            known = set(entry.named)
-            entry.named.extend(i for i in identities if i not in known)
+            entry.waiting.update((i, None) for i in identities if i not in entry.started)
             self._start_locked(entry)
 
     def take(self, kind: str, identity: Hashable, fetch: Fetch) -> Any:
@@ -92,7 +98,7 @@ class ReadAhead:
             entry = self._kinds.setdefault(kind, _Kind())
             entry.fetch = fetch
             answer = entry.answers.pop(identity, None)
-            entry.started.add(identity)  # a later read of it calls itself
+            entry.claim(identity)  # a later read of it calls itself
             self._start_locked(entry)
         if answer is not None and self._clock() - answer.started <= MAX_AGE_S:
             error = answer.future.exception()
@@ -109,7 +115,7 @@ class ReadAhead:
             entry = self._kinds.get(kind)
             if entry is not None:
                 entry.answers.pop(identity, None)
-                entry.started.add(identity)
+                entry.claim(identity)
 
     def pending(self, kind: str) -> int:
         """Answers of ``kind`` run ahead and not taken yet."""
@@ -126,16 +132,14 @@ class ReadAhead:
 
     def _start_locked(self, entry: _Kind) -> None:
         fetch = entry.fetch
-        if fetch is None:
+        if fetch is None or not entry.waiting:
             return
-        for identity in entry.named:
-            if identity in entry.started:
-                continue
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="read-ahead")
+        for identity in entry.waiting:
             entry.started.add(identity)
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="read-ahead")
-            future = self._pool.submit(fetch, identity)
-            entry.answers[identity] = _Answer(future, self._clock())
+            entry.answers[identity] = _Answer(self._pool.submit(fetch, identity), self._clock())
+        entry.waiting.clear()
 
 
 READ_AHEAD_KINDS: Final = frozenset({"ServiceSettings", "FlakyTestPolicies"})

@@ -130,7 +130,7 @@ class DatadogResource(pulumi.dynamic.Resource):
     if not TYPE_CHECKING:  # typed attributes only: a misspelt name stays a type error
 
         def __getattr__(self, name: str) -> Any:
-            if name in type(self).ECHOED and not name.startswith("_"):
+            if name in type(self).ECHOED:
                 # An echoed input that was not given: its output is None (module docstring).
                 none = _resolved_none(self)
                 untrack([none])  # as the registered attributes

@@ -355,7 +355,7 @@ class ServiceSettingsProvider(DatadogResourceProvider):
             with _naming(target):
                 return get(wanted, target=target)
 
-        key = (inputs.repository_id, inputs.service_name, inputs.env)
+        key = _ahead_key(inputs)
         try:
             if ahead:
                 found: WireSettings = read_ahead().take(ResourceKind.SERVICE_SETTINGS, key, fetch)
@@ -368,9 +368,7 @@ class ServiceSettingsProvider(DatadogResourceProvider):
         """One ``PATCH`` with exactly ``attributes`` (no call when there is nothing to send)."""
         if not attributes:
             return
-        read_ahead().forget(
-            ResourceKind.SERVICE_SETTINGS, (inputs.repository_id, inputs.service_name, inputs.env)
-        )
+        read_ahead().forget(ResourceKind.SERVICE_SETTINGS, _ahead_key(inputs))
         from ..models import ServiceSettingsUpdate
 
         update = ServiceSettingsUpdate.model_validate(
@@ -395,6 +393,11 @@ def _validated(declared: Mapping[str, Any]) -> CheckResult:
     from ._service_settings_inputs import ServiceSettingsInputs
 
     return check_inputs(ServiceSettingsInputs, declared)[1]
+
+
+def _ahead_key(inputs: ServiceSettingsInputs) -> tuple[str, str, str]:
+    """The service as the ledger names it for ``_read_ahead`` (``PRIOR_SPEC.identity``)."""
+    return (inputs.repository_id, inputs.service_name, inputs.env)
 
 
 def _target(settings_id: str) -> str:
