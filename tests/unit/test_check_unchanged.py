@@ -26,12 +26,14 @@ from pulumi_datadog_testing.resources import (
     _flaky_test_policies_inputs,
     flaky_test_policies,
     flaky_test_state,
+    flaky_test_states,
     service_settings,
     synthetics_suite,
 )
 from pulumi_datadog_testing.resources._base import WIRE_UNKNOWN, configure_process, identical
 from pulumi_datadog_testing.resources.flaky_test_policies import FlakyTestPoliciesProvider
 from pulumi_datadog_testing.resources.flaky_test_state import FlakyTestStateProvider
+from pulumi_datadog_testing.resources.flaky_test_states import FlakyTestStatesProvider
 from pulumi_datadog_testing.resources.prior_values import (
     PACK_MIN,
     PRIORS_KEY,
@@ -53,12 +55,15 @@ Provider = (
     | FlakyTestStateProvider
     | SyntheticsSuiteProvider
     | FlakyTestPoliciesProvider
+    | FlakyTestStatesProvider
 )
 
 SETTINGS_PRIORS = priors_input(
     {"code_coverage_enabled": {"value": False, "is_overridden": False}}, True
 )
 STATE_PRIORS = priors_input({TEST_ID: {"state": "active", "module": "shop"}}, True)
+MANY_IDS = [f"{n:016x}" for n in range(PACK_MIN + 20)]
+STATES_PRIORS = priors_input(dict.fromkeys(MANY_IDS, "active"), True)  # packed: a large set
 POLICIES_PRIORS = priors_input(
     {"attempt_to_fix.retries": {"value": 20}, "quarantined.enabled": {}}, True
 )
@@ -172,6 +177,40 @@ CASES: list[tuple[str, Callable[[], Provider], dict[str, Any]]] = [
         },
     ),
     (
+        "states-map",
+        FlakyTestStatesProvider,
+        {
+            "repository_id": REPO,
+            "states": {
+                TEST_ID: "quarantined",
+                "9f0c2b7d11aa0e35": {"state": "disabled", "expires": "2026-12-31"},
+                "a-b_c": {"state": "active", "owner": "@acme/payments", "reason": "BUG-2"},
+            },
+            "reason": "BUG-1",
+            "owner": "@acme/shop",
+        },
+    ),
+    (
+        "states-query",
+        FlakyTestStatesProvider,
+        {
+            "repository_id": REPO,
+            "query": "@test.service:checkout flaky_test_state:active",
+            "state": "quarantined",
+            "expires": "2026-12-31",
+        },
+    ),
+    (
+        "states-priors",
+        FlakyTestStatesProvider,
+        {
+            "repository_id": REPO,
+            "states": dict.fromkeys(MANY_IDS, "disabled"),
+            "reason": "BUG-3",
+            PRIORS_KEY: STATES_PRIORS,
+        },
+    ),
+    (
         "suite-adopted",
         SyntheticsSuiteProvider,
         {"name": "Adopted", "tests": [{"public_id": "abc-def-003"}], "public_id": "ado-pte-d01"},
@@ -198,7 +237,13 @@ def validations(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
 def validated(monkeypatch: pytest.MonkeyPatch, check: Callable[[], CheckResult]) -> CheckResult:
     """``check()`` with the fast path off: what validating the inputs gives."""
     with monkeypatch.context() as patched:
-        for module in (service_settings, synthetics_suite, flaky_test_state, flaky_test_policies):
+        for module in (
+            service_settings,
+            synthetics_suite,
+            flaky_test_state,
+            flaky_test_states,
+            flaky_test_policies,
+        ):
             patched.setattr(module, "unchanged", lambda *_args: None)
         return check()
 
@@ -243,6 +288,10 @@ def _changed(props: dict[str, Any]) -> dict[str, Any]:
     if "quarantined" in props:  # a policy leaf
         section = props["quarantined"]
         return {**props, "quarantined": {**section, "enabled": not section.get("enabled")}}
+    if "states" in props:  # one test's state
+        states = dict(props["states"])
+        states[TEST_ID if TEST_ID in states else next(iter(states))] = "fixed"
+        return {**props, "states": states}
     key = next(k for k in ("service_name", "state", "name") if k in props)
     if key == "state":
         return {**props, key: "active" if props[key] != "active" else "disabled"}
@@ -259,7 +308,7 @@ def _unknown(props: dict[str, Any]) -> dict[str, Any]:
 def _wire_unknown(props: dict[str, Any]) -> dict[str, Any]:
     if "quarantined" in props:  # a policy section
         return {**props, "quarantined": WIRE_UNKNOWN}
-    key = next(k for k in ("service_name", "state", "name") if k in props)
+    key = next(k for k in ("service_name", "state", "name", "states") if k in props)
     return {**props, key: WIRE_UNKNOWN}
 
 
@@ -432,3 +481,17 @@ def test_the_same_captured_priors_are_kept_as_their_text(
     checked = {"repository_id": REPO, PRIORS_KEY: text}
     keep_captured(ResourceKind.FLAKY_TEST_STATE, {**checked}, checked)
     assert checked[PRIORS_KEY] is text
+
+
+def test_a_none_inside_a_tests_object_is_validated_and_dropped() -> None:
+    """FlakyTestStates: check drops a ``None`` note inside a test's object, so such inputs are
+    not the checked ones in state; they are validated (the fast path compares exactly)."""
+    props = {"repository_id": REPO, "states": {TEST_ID: {"state": "disabled", "owner": "@a"}}}
+    olds = as_sent({**checked(FlakyTestStatesProvider(), props), **PROVIDER})
+    news = as_sent(
+        {**props, "states": {TEST_ID: {"state": "disabled", "owner": "@a", "reason": None}}}
+    )
+    assert FlakyTestStatesProvider().unchanged(olds, news) is None
+    result = FlakyTestStatesProvider().check(olds, {**news, **PROVIDER})
+    assert result.failures == []
+    assert result.inputs == {k: v for k, v in olds.items() if k != "__provider"}

@@ -137,6 +137,14 @@ settings_out = {**settings_in, "prior": {"code_coverage_enabled": {"is_overridde
 state = {"repository_id": repo, "test_id": test_id, "state": "quarantined", "reason": "BUG-1",
          "__priors": priors_input({test_id: {"state": "active", "module": "shop"}}, True)}
 state_out = {**state, "previous_state": "active", "fqn": "shop", "test_module": "shop"}
+bulk = {"repository_id": repo, "reason": "BUG-2",
+        "states": {test_id: "quarantined", "9f0c2b7d11aa0e35": {"state": "disabled",
+                                                                "expires": "2026-12-31"}},
+        "__priors": priors_input({test_id: "active", "9f0c2b7d11aa0e35": "active"}, True)}
+bulk_out = {**bulk, "states": {test_id: "quarantined", "9f0c2b7d11aa0e35": "disabled"},
+            "previous_states": {test_id: "active", "9f0c2b7d11aa0e35": "active"},
+            "test_ids": sorted([test_id, "9f0c2b7d11aa0e35"]),
+            "test_notes": {"9f0c2b7d11aa0e35": {"expires": "2026-12-31"}}}
 suite = {"name": "n", "tests": [{"public_id": "abc-def-ghi", "alerting_criticality": "critical"}],
          "tags": ["b", "a"], "options": {"alerting_threshold": 0.5}}
 suite_in = {**suite, "tags": ["a", "b"]}
@@ -154,15 +162,19 @@ entries = {
     "FlakyTestPolicies::p": encoded({"kind": "FlakyTestPolicies", "declared": policies}),
     "FlakyTestState::t": encoded({"kind": "FlakyTestState",
                                   "declared": {k: v for k, v in state.items() if k[0] != "_"}}),
+    "FlakyTestStates::b": encoded({"kind": "FlakyTestStates",
+                                   "declared": {k: v for k, v in bulk.items() if k[0] != "_"}}),
 }
 ledger = {"kind": "ledger", "entries": entries}
 ledger_out = {"kind": "ledger", "entries": {k: _summary(v) for k, v in entries.items()},
               "captures": {"ServiceSettings::s": settings_in["__priors"],
                            "FlakyTestPolicies::p": policies_in["__priors"],
-                           "FlakyTestState::t": state["__priors"]}}
+                           "FlakyTestState::t": state["__priors"],
+                           "FlakyTestStates::b": bulk["__priors"]}}
 cases = [
     ("service_settings", "ServiceSettingsProvider", settings_in, settings, settings_out),
     ("flaky_test_state", "FlakyTestStateProvider", state, state, state_out),
+    ("flaky_test_states", "FlakyTestStatesProvider", bulk, bulk, bulk_out),
     ("synthetics_suite", "SyntheticsSuiteProvider", suite_in, suite, suite_out),
     ("flaky_test_policies", "FlakyTestPoliciesProvider", policies_in, policies, policies_out),
     ("prior_values", "PriorValuesProvider", ledger, ledger, ledger_out),

@@ -29,7 +29,14 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from ..identity import FlakyState
-from ._flaky_values import NOTE_KEYS, FlakyTestEntryArgs, entry_state, plain_states
+from ._flaky_values import (
+    NOTE_KEYS,
+    FlakyTestEntryArgs,
+    entry_notes,
+    entry_state,
+    notes_map,
+    plain_states,
+)
 
 __all__ = [
     "NOTE_KEYS",
@@ -103,19 +110,3 @@ def _entry(value: Any) -> FlakyState | FlakyTestEntry:
 
 StateEntry = Annotated[FlakyState | FlakyTestEntry, BeforeValidator(_entry)]
 """A map-form value: a state, or an object with the state and that test's notes."""
-
-
-def entry_notes(value: Any) -> dict[str, Any]:
-    """The notes an object value carries (``{}`` for a plain state)."""
-    if isinstance(value, FlakyTestEntry):
-        value = value.model_dump(exclude_none=True)
-    if not isinstance(value, Mapping):
-        return {}
-    return {k: value[k] for k in NOTE_KEYS if value.get(k) is not None}
-
-
-def notes_map(raw: Any) -> dict[str, dict[str, Any]]:
-    """``{test_id: notes}`` for the tests of a map that carry notes of their own."""
-    if not isinstance(raw, Mapping):
-        return {}
-    return {str(k): notes for k, v in raw.items() if (notes := entry_notes(v))}

@@ -15,7 +15,9 @@ __all__ = [
     "FlakyTestEntryArgs",
     "States",
     "captured_state",
+    "entry_notes",
     "entry_state",
+    "notes_map",
     "plain_states",
     "states_map",
 ]
@@ -71,3 +73,20 @@ def plain_states(raw: Any) -> dict[str, Any]:
     if not isinstance(raw, Mapping):
         return {}
     return {str(k): entry_state(v) for k, v in raw.items()}
+
+
+def entry_notes(value: Any) -> dict[str, Any]:
+    """The notes a map-form value carries (``{}`` for a plain state): those of an object, or
+    of a validated entry (``_flaky_notes.FlakyTestEntry``, read through its ``model_dump``)."""
+    if not isinstance(value, Mapping | str) and hasattr(value, "model_dump"):
+        value = value.model_dump(exclude_none=True)
+    if not isinstance(value, Mapping):
+        return {}
+    return {k: value[k] for k in NOTE_KEYS if value.get(k) is not None}
+
+
+def notes_map(raw: Any) -> dict[str, dict[str, Any]]:
+    """``{test_id: notes}`` for the tests of a map that carry notes of their own."""
+    if not isinstance(raw, Mapping):
+        return {}
+    return {str(k): notes for k, v in raw.items() if (notes := entry_notes(v))}

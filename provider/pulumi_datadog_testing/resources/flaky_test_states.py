@@ -37,33 +37,25 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from pulumi.dynamic import (
     CheckFailure,
+    CheckResult,
     CreateResult,
     DiffResult,
     ReadResult,
     UpdateResult,
 )
-from pydantic import BaseModel, ConfigDict, field_validator
 
 from ..errors import InvalidResourceIdError
 from ..heap import limit_malloc_arenas, release_free_memory
 from ..identity import FlakyState
-from ..models import FlakyTest, NonEmptyStr
 from ..type_tokens import ResourceKind
 from . import _flaky
-from ._base import has_unknowns
-from ._flaky_notes import (
-    NOTE_KEYS,
-    FlakyTestEntryArgs,
-    IsoDate,
-    StateEntry,
-    entry_state,
-    notes_map,
-    plain_states,
-)
+from ._base import has_unknowns, unchanged
+from ._flaky_values import NOTE_KEYS, FlakyTestEntryArgs, notes_map, plain_states
+from ._lazy import lazy_exports
 from .flaky_test_states_resource import (  # the program side, re-exported here
     OUTPUTS,
     FlakyTestStates,
@@ -84,6 +76,12 @@ from .prior_values import (
     unpack_values,
 )
 
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from ..models import FlakyTest
+    from ._flaky_test_states_inputs import FlakyTestStatesInputs
+
 __all__ = [
     "FlakyTestEntryArgs",
     "FlakyTestStates",
@@ -93,29 +91,12 @@ __all__ = [
 ]
 
 
-class FlakyTestStatesInputs(BaseModel):
-    """The validated inputs of ``FlakyTestStates``."""
+_MODELS: Final = f"{__package__}._flaky_test_states_inputs"
+"""Where the input model lives (loaded on first use: see ``__getattr__``)."""
 
-    model_config = ConfigDict(defer_build=True, extra="forbid", strict=True)
 
-    repository_id: NonEmptyStr
-    states: dict[str, StateEntry] | None = None
-    query: NonEmptyStr | None = None
-    state: FlakyState | None = None
-    reason: str | None = None
-    expires: IsoDate | None = None
-    owner: str | None = None
-
-    @field_validator("states")
-    @classmethod
-    def _ids(cls, value: dict[str, StateEntry] | None) -> dict[str, StateEntry] | None:
-        if value is not None:
-            _flaky.check_test_ids(value)
-        return value
-
-    def desired_states(self) -> dict[str, FlakyState]:
-        """The map form's ``{test_id: state}`` (notes left out)."""
-        return {test_id: entry_state(value) for test_id, value in (self.states or {}).items()}
+__getattr__ = lazy_exports(__name__, _MODELS, ("FlakyTestStatesInputs",))
+"""The input model, importable from here as before, loaded only when used (``_lazy``)."""
 
 
 def form_failures(props: Mapping[str, Any]) -> list[CheckFailure]:
@@ -151,11 +132,20 @@ def form_failures(props: Mapping[str, Any]) -> list[CheckFailure]:
 class FlakyTestStatesProvider(_flaky.FlakyProvider):
     """Dynamic provider of ``FlakyTestStates`` (see the module docstring)."""
 
-    INPUTS = FlakyTestStatesInputs
     OUTPUTS = OUTPUTS
     KIND = ResourceKind.FLAKY_TEST_STATES
 
     form_failures = staticmethod(form_failures)
+
+    def inputs_model(self) -> type[BaseModel]:
+        from ._flaky_test_states_inputs import FlakyTestStatesInputs
+
+        return FlakyTestStatesInputs
+
+    def unchanged(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> CheckResult | None:
+        # check's output is its input without None values (top level; a None inside a
+        # test's object is dropped too, so such inputs differ from olds and are validated)
+        return unchanged(olds, {k: v for k, v in news.items() if v is not None})
 
     def diff_tests(self, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         # Notes (expires/owner/reason) change state only: an update that sends nothing.
@@ -246,6 +236,8 @@ class FlakyTestStatesProvider(_flaky.FlakyProvider):
                 f"{repository_id!r}; check the ids (the `id` of the flaky tests search)"
             )
         current = {t: _flaky.state_of(found[t]) for t in test_ids}
+        from ._flaky_test_states_inputs import FlakyTestStatesInputs
+
         inputs = FlakyTestStatesInputs.model_validate(
             {"repository_id": repository_id, "states": current}
         )
@@ -376,6 +368,8 @@ def _parse(props: Mapping[str, Any]) -> FlakyTestStatesInputs:
     raw = _flaky.declared(props, OUTPUTS)
     if raw.get("query") is not None:
         raw.pop("states", None)  # the query form's states are an output
+    from ._flaky_test_states_inputs import FlakyTestStatesInputs
+
     return FlakyTestStatesInputs.model_validate(raw)
 
 
@@ -468,7 +462,7 @@ def _outputs(
         value = getattr(inputs, key)
         if value is not None:
             outs[key] = value
-    if inputs.states is not None and (notes := notes_map(inputs.model_dump(mode="json")["states"])):
+    if inputs.states is not None and (notes := notes_map(inputs.states)):
         outs["test_notes"] = notes
     if inputs.query is not None:
         outs["pending_test_ids"] = pending or []
