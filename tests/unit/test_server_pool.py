@@ -34,6 +34,20 @@ def test_a_widened_pool_runs_every_call_at_once_after_being_saturated() -> None:
         pool.shutdown(wait=False, cancel_futures=True)
 
 
+def test_calls_queued_before_the_pool_was_widened_run_at_once() -> None:
+    """As at a refresh's start: the engine sends 8 reads, the SDK's 4 workers run the first
+    4 (one of them configures and widens the pool) and 4 queue; all 8 must then run."""
+    pool = ThreadPoolExecutor(max_workers=4)
+    together = threading.Barrier(8, timeout=20)  # 8 calls must be running together
+    try:
+        results = [pool.submit(together.wait) for _ in range(8)]
+        _server_pool.widen_pool(pool, 16)
+        assert sorted(f.result(timeout=30) for f in results) == list(range(8))
+    finally:
+        together.abort()
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
 def test_the_widened_pool_counts_the_calls_it_is_running() -> None:
     pool = ThreadPoolExecutor(max_workers=2)
     release = threading.Event()

@@ -121,3 +121,16 @@ def widen_pool(pool: ThreadPoolExecutor, size: int, *, count: bool = True) -> No
     if count:
         _count_calls(pool)
     pool._max_workers = max(pool._max_workers, size)
+    if count:
+        _start_queued_workers(pool)
+
+
+def _start_queued_workers(pool: ThreadPoolExecutor) -> None:
+    """Start a worker for each call that queued before the pool was widened: ``configure``
+    runs inside the first call, while the engine's next calls already wait for one of the
+    SDK's 4 workers (uncounted, so ``_start_missing_workers`` cannot see them)."""
+    with pool._shutdown_lock:
+        for _ in range(min(pool._work_queue.qsize(), pool._max_workers - len(pool._threads))):
+            while pool._idle_semaphore.acquire(timeout=0):
+                pass  # see _start_missing_workers
+            pool._adjust_thread_count()
