@@ -36,9 +36,9 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any, Self, TypeVar, overload
 from urllib.parse import urlsplit
 
-import httpx
 from pydantic import BaseModel, ValidationError
 
+from ._httpx import httpx
 from .config import Settings
 from .errors import (
     AmbiguousWriteError,

@@ -16,8 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-import httpx
 import tenacity
+
+from ._httpx import httpx
 
 __all__ = [
     "RETRYABLE_STATUSES",

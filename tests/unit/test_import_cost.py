@@ -55,6 +55,23 @@ def test_the_http_stack_loads_with_the_first_client() -> None:
     assert done.stdout.strip() == str(sorted(HTTP_STACK)), done.stdout + done.stderr
 
 
+def test_the_first_client_leaves_httpx_command_line_client_unloaded() -> None:
+    """``_httpx``: httpx loads without its ``httpx`` command (click, pygments), and leaves
+    nothing behind: the command's module is importable again afterwards."""
+    code = (
+        "import sys\n"
+        "from pulumi_datadog_testing.resources import _base\n"
+        "_base.configure_process({'datadog:apiKey': 'k' * 32, 'datadog:appKey': 'a' * 40,\n"
+        "                         'datadog:apiUrl': 'http://127.0.0.1:9'}, {})\n"
+        "client = _base.shared_client()\n"
+        "print(repr(sys.modules.get('httpx._main', 'absent')), 'click' in sys.modules)\n"
+        "import httpx, importlib.util\n"
+        "print(callable(httpx.main), importlib.util.find_spec('httpx._main') is not None)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["'absent'", "False", "True", "True"], done.stdout + done.stderr
+
+
 def test_the_program_side_leaves_provider_only_modules_unloaded() -> None:
     """What a program imports to declare resources: nothing only a provider hook uses."""
     code = (
