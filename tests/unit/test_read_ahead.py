@@ -89,6 +89,35 @@ def test_the_first_read_starts_every_named_get_and_each_object_is_read_once(
     assert ahead.pending(KIND) == 0
 
 
+def test_a_read_whose_get_is_still_queued_makes_it_at_once() -> None:
+    """The engine reads in its own order: a read does not wait for the gets queued before
+    its own; its queued get is dropped, so the object is still read once."""
+    server = Server()
+    first_get_started, release = threading.Event(), threading.Event()
+
+    def fetch(identity: Hashable) -> tuple[Hashable, int]:
+        if identity == "a":  # the one worker is busy with "a" until released
+            first_get_started.set()
+            assert release.wait(20)
+        return server.fetch(identity)
+
+    reading = ReadAhead(workers=1)
+    try:
+        reading.learn(KIND, ["a", "b", "c", "d"])
+        reading.take(KIND, "x", fetch)  # a read of the kind: "a".."d" queue on one worker
+        assert first_get_started.wait(20)
+        assert reading.take(KIND, "d", fetch) == ("d", 1)  # not behind "a", "b", "c"
+        assert server.calls == {"x": 1, "d": 1}
+        release.set()
+        settle(reading)
+        assert server.calls == {"x": 1, "a": 1, "b": 1, "c": 1, "d": 1}
+        assert [reading.take(KIND, n, fetch) for n in "abc"] == [("a", 1), ("b", 1), ("c", 1)]
+        assert server.calls == {"x": 1, "a": 1, "b": 1, "c": 1, "d": 1}
+    finally:
+        release.set()
+        reading.close()
+
+
 def test_the_ledger_read_after_the_first_read_starts_the_others(ahead: ReadAhead) -> None:
     server = Server()
     ahead.take(KIND, "a", server.fetch)

@@ -14,6 +14,9 @@ instead of making the call itself. The calls are the same — one per object —
 
 Rules that keep it exact:
 
+- A read whose object's get is still queued makes it itself at once (and the queued one is
+  dropped): the engine reads in its own order, not the ledger's, and would otherwise wait
+  for the gets queued before it while its ``--parallel`` slots stay busy.
 - Only a ``read`` hook takes an answer (``take``), and only once; a create, update or delete
   always calls the API itself, and drops the object's answer (``forget``), so an answer is
   never used after a write by this process to that object. An answer older than
@@ -92,8 +95,8 @@ class ReadAhead:
 
     def take(self, kind: str, identity: Hashable, fetch: Fetch) -> Any:
         """The answer of ``fetch(identity)`` for a resource's read: taken from the gets run
-        ahead when there is one (fresh, not failed), else fetched now. A read of ``kind``
-        starts the gets of every object of the kind the ledger named."""
+        ahead when there is one (started, fresh, not failed), else fetched now. A read of
+        ``kind`` starts the gets of every object of the kind the ledger named."""
         with self._lock:
             entry = self._kinds.setdefault(kind, _Kind())
             entry.fetch = fetch
@@ -101,6 +104,8 @@ class ReadAhead:
             entry.claim(identity)  # a later read of it calls itself
             self._start_locked(entry)
         if answer is not None and self._clock() - answer.started <= MAX_AGE_S:
+            if answer.future.cancel():  # its get has not started: make it now, not in turn
+                return fetch(identity)
             error = answer.future.exception()
             if error is None:
                 return answer.future.result()
