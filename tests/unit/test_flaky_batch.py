@@ -34,6 +34,8 @@ class FakeApi:
     fail: dict[str, str] = field(default_factory=dict)
     raise_on_patch: Exception | None = None
     delay_s: float = 0.0
+    together: threading.Barrier | None = None
+    """The first ``together.parties`` searches wait for each other: that many must run at once."""
     in_flight: int = 0
     most_in_flight: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -43,7 +45,10 @@ class FakeApi:
             self.searches.append(query)
             self.in_flight += 1
             self.most_in_flight = max(self.most_in_flight, self.in_flight)
+            first = len(self.searches) <= (self.together.parties if self.together else 0)
         try:
+            if first and self.together is not None:
+                self.together.wait()
             time.sleep(self.delay_s)
             group = query.rpartition("fingerprint_fqn:(")[2].rstrip(")")
             wanted = group.split(" OR ") if group != query else sorted(self.states)
@@ -201,11 +206,12 @@ def test_cached_reads_expire(api: FakeApi) -> None:
 
 def test_a_large_read_runs_its_searches_four_at_a_time(batcher: FlakyBatcher) -> None:
     ids = _ids(2000)
-    api = FakeApi(states=dict.fromkeys(ids, "active"), delay_s=0.05)
+    together = threading.Barrier(_flaky_batch.PARALLEL_SEARCHES, timeout=20)
+    api = FakeApi(states=dict.fromkeys(ids, "active"), delay_s=0.05, together=together)
     found = read(batcher, api, [*ids, "ffffffffffffffff"])
     assert found.keys() == set(ids)
     assert len(api.searches) == len(id_queries(REPO, ids)) > 4
-    assert api.most_in_flight == _flaky_batch.PARALLEL_SEARCHES
+    assert api.most_in_flight == _flaky_batch.PARALLEL_SEARCHES  # not fewer: the barrier
 
 
 def test_concurrent_lookups_share_one_search(batcher: FlakyBatcher) -> None:
