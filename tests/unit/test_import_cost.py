@@ -221,3 +221,54 @@ def test_a_no_change_preview_loads_no_pydantic_in_the_provider_process() -> None
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.strip() == "[]", done.stdout + done.stderr
+
+
+LEDGER_CHECK = """
+import sys, threading
+from pulumi.dynamic import Config, ConfigureRequest
+from pulumi_datadog_testing.resources.prior_values import PriorValuesProvider, encoded
+
+config = ConfigureRequest(Config({"datadog:apiKey": "k" * 32, "datadog:appKey": "a" * 40,
+                                  "datadog:apiUrl": "http://127.0.0.1:9"}, "project"))
+provider = PriorValuesProvider()
+provider.configure(config)
+declared = {"repository_id": "github.com/acme/shop", "states": {"4eb1887a8adb1847": "disabled"}}
+old = {"FlakyTestStates::a": encoded({"kind": "FlakyTestStates", "declared": declared})}
+new = {**old, "FlakyTestStates::b": old["FlakyTestStates::a"]}
+olds = {"kind": "ledger", "entries": old, "__provider": "p"}
+WHAT = ("httpx", "pydantic", "pulumi_datadog_testing.models",
+        "pulumi_datadog_testing.resources.flaky_test_states")
+result = provider.check(olds, {**olds})  # the same entries: nothing to capture
+assert result.inputs == {"kind": "ledger", "entries": old}, result.inputs
+assert not [t for t in threading.enumerate() if t.name == "prior-values-warm"]
+print(sorted(m for m in WHAT if m in sys.modules))
+result = provider.check(olds, {**olds, "entries": new})  # a new entry: its create captures
+assert result.inputs == {"kind": "ledger", "entries": new}, result.inputs
+for thread in threading.enumerate():
+    if thread.name == "prior-values-warm":
+        thread.join(30)
+print(sorted(m for m in WHAT if m in sys.modules))
+"""
+
+
+def test_the_ledger_check_of_a_new_entry_loads_what_its_capture_needs() -> None:
+    """Between the ledger's check and its create the provider process waits for the engine:
+    a check that finds a new entry loads the entry's provider module and the API client
+    (HTTP stack, pydantic, wire models) meanwhile, in the background; unchanged entries (a
+    no-change preview) load nothing."""
+    done = subprocess.run(
+        [sys.executable, "-c", LEDGER_CHECK], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    unchanged, new = done.stdout.strip().splitlines()[-2:]
+    assert unchanged == "[]", done.stdout + done.stderr
+    assert new == str(
+        sorted(
+            (
+                "httpx",
+                "pydantic",
+                "pulumi_datadog_testing.models",
+                "pulumi_datadog_testing.resources.flaky_test_states",
+            )
+        )
+    ), done.stdout + done.stderr

@@ -46,6 +46,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -63,7 +64,7 @@ from pulumi.dynamic import (
 
 from ..errors import DatadogError
 from . import _read_ahead
-from ._base import DatadogResourceProvider, has_unknowns, strip_provider
+from ._base import DatadogResourceProvider, has_unknowns, shared_api, strip_provider
 from .prior_values_resource import (
     KIND_MODULES,
     LEDGER_KIND,
@@ -189,8 +190,13 @@ def keep_captured(kind: str, olds: Mapping[str, Any], checked: dict[str, Any]) -
 class PriorValuesProvider(DatadogResourceProvider):
     """Reads at create and update only; refresh and delete make no call and change nothing."""
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         # The resource's own check validates the declared inputs.
+        kind = news.get("kind")
+        if kind == LEDGER_KIND:
+            _warm_for(_new_kinds(olds.get("entries"), news.get("entries")))
+        elif not olds and kind in _SPEC_MODULES:  # a new sibling: its create captures
+            _warm_for({str(kind)})
         return CheckResult(strip_provider(news), [])
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -256,6 +262,43 @@ class PriorValuesProvider(DatadogResourceProvider):
 
 
 # ------------------------------------------------------------------------------ the ledger
+
+
+_WARMED = threading.Event()
+
+
+def _new_kinds(old_entries: Any, new_entries: Any) -> set[str]:
+    """The kinds of the ledger entries new since ``old_entries`` (read from the keys:
+    ``entry_key``), the ones the ledger's create or update will capture."""
+    if not isinstance(new_entries, Mapping):
+        return set()
+    old = old_entries if isinstance(old_entries, Mapping) else {}
+    return {
+        kind
+        for key in new_entries
+        if key not in old and (kind := split_entry_key(str(key))[0]) in _SPEC_MODULES
+    }
+
+
+def _warm_for(kinds: set[str]) -> None:
+    """Load, on a thread of its own, what capturing entries of ``kinds`` first needs — the
+    kinds' provider modules and the process's API client (the HTTP stack, pydantic, the wire
+    models: ~0.15-0.3 s) — while the engine, between the ledger's check and its create, has
+    nothing for this process to do. Once per process; only for new entries, so a no-change
+    preview loads nothing. A failure is left for the capture to meet and report."""
+    if not kinds or _WARMED.is_set():
+        return
+    _WARMED.set()
+
+    def warm() -> None:
+        try:
+            for kind in sorted(kinds):
+                spec_of(kind)
+            shared_api()
+        except Exception:  # noqa: BLE001, S110 - the capture itself reports any problem
+            pass
+
+    threading.Thread(target=warm, name="prior-values-warm", daemon=True).start()
 
 
 def _found_nothing(captured: Mapping[str, Any]) -> bool:
