@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -31,6 +32,18 @@ DATADOG_ENV_VARS = (
 )
 
 Handler = Callable[[httpx.Request], httpx.Response]
+
+
+@pytest.fixture
+def event_loop_of_its_own() -> Iterator[asyncio.AbstractEventLoop]:
+    """A new event loop set as the thread's current one: ``pulumi.runtime.test`` and the
+    SDK's mocks use the current loop, and an ``asyncio.run`` in an earlier test (in any
+    module) leaves the main thread with none — the test would then fail for its order."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    yield loop
+    asyncio.set_event_loop(None)
+    loop.close()
 
 
 @pytest.fixture(autouse=True)

@@ -28,6 +28,8 @@ from pulumi_datadog_testing.generate import (
 from pulumi_datadog_testing.generate.naming import repository_labels
 from pulumi_datadog_testing.generate.program import adopted_reason, literal
 
+pytestmark = pytest.mark.usefixtures("event_loop_of_its_own")
+
 REPO = "github.com/acme/shop"
 POLICIES = {
     "attempt_to_fix": {"retries": 3},

@@ -43,6 +43,8 @@ from pulumi_datadog_testing.resources.prior_values import (
 from pulumi_datadog_testing.resources.service_settings import ServiceSettingsProvider
 from pulumi_datadog_testing.type_tokens import MODULE, ResourceKind
 
+pytestmark = pytest.mark.usefixtures("event_loop_of_its_own")
+
 REPO = "github.com/acme/shop"
 TEST_ID = "4eb1887a8adb1847"
 

@@ -12,6 +12,8 @@ import pytest
 from pulumi_datadog_testing import ServiceSettings, ServiceSettingsArgs
 from pulumi_datadog_testing.type_tokens import SERVICE_SETTINGS
 
+pytestmark = pytest.mark.usefixtures("event_loop_of_its_own")
+
 
 class RecordingMocks(pulumi.runtime.Mocks):
     def __init__(self) -> None:
