@@ -42,15 +42,18 @@ def test_importing_every_resource_leaves_the_http_stack_unloaded() -> None:
     assert done.stdout.strip() == "[]", done.stdout + done.stderr
 
 
+FIRST_CLIENT = (
+    "import sys\n"
+    "from pulumi_datadog_testing.resources import _base\n"
+    "_base.configure_process({'datadog:apiKey': 'k' * 32, 'datadog:appKey': 'a' * 40,\n"
+    "                         'datadog:apiUrl': 'http://127.0.0.1:9'}, {})\n"
+    "client = _base.shared_client()\n"
+)
+"""A process's first API client, as a provider hook's first call makes it."""
+
+
 def test_the_http_stack_loads_with_the_first_client() -> None:
-    code = (
-        "import sys\n"
-        "from pulumi_datadog_testing.resources import _base\n"
-        "_base.configure_process({'datadog:apiKey': 'k' * 32, 'datadog:appKey': 'a' * 40,\n"
-        "                         'datadog:apiUrl': 'http://127.0.0.1:9'}, {})\n"
-        "client = _base.shared_client()\n"
-        f"print(sorted(m for m in {HTTP_STACK!r} if m in sys.modules))\n"
-    )
+    code = FIRST_CLIENT + f"print(sorted(m for m in {HTTP_STACK!r} if m in sys.modules))\n"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == str(sorted(HTTP_STACK)), done.stdout + done.stderr
 
@@ -59,12 +62,8 @@ def test_the_first_client_leaves_httpx_command_line_client_unloaded() -> None:
     """``_httpx``: httpx loads without its ``httpx`` command (click, pygments), and leaves
     nothing behind: the command's module is importable again afterwards."""
     code = (
-        "import sys\n"
-        "from pulumi_datadog_testing.resources import _base\n"
-        "_base.configure_process({'datadog:apiKey': 'k' * 32, 'datadog:appKey': 'a' * 40,\n"
-        "                         'datadog:apiUrl': 'http://127.0.0.1:9'}, {})\n"
-        "client = _base.shared_client()\n"
-        "print(repr(sys.modules.get('httpx._main', 'absent')), 'click' in sys.modules)\n"
+        FIRST_CLIENT
+        + "print(repr(sys.modules.get('httpx._main', 'absent')), 'click' in sys.modules)\n"
         "import httpx, importlib.util\n"
         "print(callable(httpx.main), importlib.util.find_spec('httpx._main') is not None)\n"
     )
