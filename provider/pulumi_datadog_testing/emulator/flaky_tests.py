@@ -34,7 +34,15 @@ from .api_errors import ApiError
 from .query import FINGERPRINT, FREE_TEXT, CompiledQuery, QuerySyntaxError, compile_query
 from .store import Store, compact_json
 
-__all__ = ["DEFAULT_PAGE_LIMIT", "INDEXED_KEYS", "FlakyRecord", "FlakyTests", "search_values"]
+__all__ = [
+    "DEFAULT_PAGE_LIMIT",
+    "INDEXED_KEYS",
+    "FlakyRecord",
+    "FlakyTests",
+    "HistoryEntry",
+    "history_entry",
+    "search_values",
+]
 
 DEFAULT_PAGE_LIMIT: Final = 10
 MAX_PAGE_LIMIT: Final = 1000
@@ -92,6 +100,9 @@ class FlakyRecord:
 
     doc: dict[str, Any]
     search_values: dict[str, tuple[str, ...]]
+    history_json: str | None = None
+    """``compact_json`` of the document's history, when known (a bulk ``PATCH`` builds each
+    changed test's from its previous one and the request's one new entry)."""
     encoded: dict[bool, bytes] = field(default_factory=dict)
     """Whole answers, for a record whose template could not be derived."""
     template: tuple[bytes, bytes] | None = None
@@ -112,25 +123,37 @@ class FlakyRecord:
         if "repository_id" in doc:
             head.append(f'"repository_id":{compact_json(doc["repository_id"])}')
         items = [*head, attributes[1:-1]] if len(attributes) > 2 else head
+        history = compact_json(doc[_HISTORY]) if _HISTORY in doc else "[]"
         if _HISTORY in doc:
-            items.append(f'"{_HISTORY}":{compact_json(doc[_HISTORY])}')
+            items.append(f'"{_HISTORY}":{history}')
         record = cls.of(doc)
+        record.history_json = history
         record.template = _template(doc, attributes)
         return record, "{" + ",".join(items) + "}"
 
-    def with_state(self, state: FlakyState, now_ms: int) -> FlakyRecord:
+    def with_state(
+        self, state: FlakyState, now_ms: int, entry: HistoryEntry | None = None
+    ) -> FlakyRecord:
         """The record after a state change (``self`` when the state is already ``state``):
         a copy of the document with the new state and history entry, and the same search
         values but the state's (the only ones a state change moves) and the same answer
         template — what ``FlakyRecord.of`` would compute, without re-deriving every key
-        (bulk updates of 1,000 tests)."""
+        (bulk updates of 1,000 tests). ``entry``: the history entry, shared by the tests of
+        one request (``history_entry``; made here when not given)."""
         if self.doc.get("flaky_state") == state:
             return self
+        entry = entry or history_entry(state, now_ms)
         doc = dict(self.doc)
-        _set_state(doc, state, now_ms)
+        doc["flaky_state"] = state
+        before = doc.get(_HISTORY, [])
+        doc[_HISTORY] = [entry.value, *before]
+        old_json = self.history_json if self.history_json is not None else compact_json(before)
+        history = f"[{entry.text}]" if old_json == "[]" else f"[{entry.text},{old_json[1:]}"
         values = dict(self.search_values)
         values[_STATE_KEY] = (state,)
-        return FlakyRecord(doc=doc, search_values=values, template=self.template)
+        return FlakyRecord(
+            doc=doc, search_values=values, history_json=history, template=self.template
+        )
 
     def wire(self, include_history: bool) -> dict[str, Any]:
         """The test as the search endpoint returns it."""
@@ -291,6 +314,7 @@ class FlakyTests:
         now_ms = int(time.time() * 1000)
         results: list[dict[str, Any]] = []
         changed: dict[str, FlakyRecord] = {}
+        entries: dict[FlakyState, HistoryEntry] = {}
         with self._lock:
             by_id = self._by_id
             for test in tests:
@@ -308,13 +332,17 @@ class FlakyTests:
                         }
                     )
                     continue
-                updated = record.with_state(test.new_state, now_ms)
+                entry = entries.get(test.new_state)
+                if entry is None:
+                    entry = entries[test.new_state] = history_entry(test.new_state, now_ms)
+                updated = record.with_state(test.new_state, now_ms, entry)
                 if updated is not record:
                     changed[test_id] = updated
                 results.append({"id": test_id, "success": True})
             if changed:
                 self._store.put_flaky_states(
-                    (i, r.doc["flaky_state"], r.doc[_HISTORY]) for i, r in changed.items()
+                    (i, r.doc["flaky_state"], r.history_json or compact_json(r.doc[_HISTORY]))
+                    for i, r in changed.items()
                 )
                 for record in changed.values():
                     self._put(record)
@@ -434,17 +462,24 @@ class FlakyTests:
         return cached
 
 
-def _set_state(doc: dict[str, Any], state: FlakyState, now_ms: int) -> None:
-    if doc.get("flaky_state") == state:
-        return
-    doc["flaky_state"] = state
-    entry = {
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """The history entry a manual state change adds (``value``) and its ``compact_json``
+    (``text``): one per state and request, shared by every test it changes (documents are
+    never changed in place)."""
+
+    value: dict[str, Any]
+    text: str
+
+
+def history_entry(state: FlakyState, now_ms: int) -> HistoryEntry:
+    value = {
         "status": state,
         "commit_sha": "",
         "timestamp": now_ms,
         "policy_id": "ftm_policy.manual",
     }
-    doc[_HISTORY] = [entry, *doc.get(_HISTORY, [])]
+    return HistoryEntry(value, compact_json(value))
 
 
 def _cursor_position(keys: Sequence[SortKey], after: SortKey | None, *, descending: bool) -> int:

@@ -181,9 +181,10 @@ class Store:
             )
             db.executemany("DELETE FROM flaky_test_states WHERE id = ?", [r[:1] for r in rows])
 
-    def put_flaky_states(self, states: Iterable[tuple[str, str, list[Any]]]) -> None:
-        """Record the new ``(id, flaky_state, history)`` of tests whose documents are stored."""
-        rows = [(test_id, state, compact_json(history)) for test_id, state, history in states]
+    def put_flaky_states(self, states: Iterable[tuple[str, str, str]]) -> None:
+        """Record the new ``(id, flaky_state, history JSON text)`` of tests whose documents
+        are stored."""
+        rows = list(states)
         with self.transaction() as db:
             db.executemany(
                 "INSERT INTO flaky_test_states (id, flaky_state, history) VALUES (?, ?, ?) "
