@@ -20,6 +20,7 @@ from pulumi_datadog_testing.resources.prior_values import (
     decoded,
     entry_key,
 )
+from pulumi_datadog_testing.resources.service_settings_resource import recorded_outputs
 from pulumi_datadog_testing.type_tokens import SERVICE_SETTINGS
 from tests.e2e.service_settings_support import identity, out_of_band_patch, server_settings
 from tests.support.emulator import emulator_stack
@@ -82,7 +83,9 @@ def test_renamed_and_moved_resources_keep_their_prior_values(
             recorded = captured_of(state[name][part])
             assert recorded is not None, (name, part)
             assert recorded.values["code_coverage_enabled"] == ORIGINAL, (name, part)
-        assert state[name]["outputs"]["prior"]["code_coverage_enabled"] == ORIGINAL
+        assert (
+            recorded_outputs(state[name]["outputs"])["prior"]["code_coverage_enabled"] == ORIGINAL
+        )
     # "t" added and created alone with --target: the ledger is not updated, so "t" reads its
     # prior values itself and has no __priors; the next up captures it late, after Pulumi's
     # write — the warning comes from the values "t" recorded, so none
@@ -92,7 +95,10 @@ def test_renamed_and_moved_resources_keep_their_prior_values(
     for run in (stack.preview, stack.up, stack.preview, stack.up):
         text = printed(run)
         assert WARNING not in text, text
-    assert by_name(pulumi_sandbox)["t"]["outputs"]["prior"]["code_coverage_enabled"] == ORIGINAL
+    assert (
+        recorded_outputs(by_name(pulumi_sandbox)["t"]["outputs"])["prior"]["code_coverage_enabled"]
+        == ORIGINAL
+    )
     no_change = stack.preview(expect_no_changes=True, on_output=lambda _: None)
     assert set(no_change.change_summary) == {"same"}, no_change.change_summary
     assert WARNING not in no_change.stdout
@@ -105,7 +111,10 @@ def test_renamed_and_moved_resources_keep_their_prior_values(
     assert WARNING not in printed(stack.up)
     recreated = server_settings(emulator, identity(REPO, "cart"))
     assert recreated["code_coverage_enabled"] is True, recreated
-    assert by_name(pulumi_sandbox)["m"]["outputs"]["prior"]["code_coverage_enabled"] == ORIGINAL
+    assert (
+        recorded_outputs(by_name(pulumi_sandbox)["m"]["outputs"])["prior"]["code_coverage_enabled"]
+        == ORIGINAL
+    )
 
     stack.destroy(on_output=lambda _: None)
     for service in services.values():

@@ -19,6 +19,7 @@ from pulumi_datadog_testing.errors import FlakyUpdateError
 from pulumi_datadog_testing.identity import flaky_test_state_id
 from pulumi_datadog_testing.resources._base import configure_process, reset_process
 from pulumi_datadog_testing.resources.flaky_test_state import FlakyTestStateProvider
+from pulumi_datadog_testing.resources.flaky_test_state_resource import recorded_outputs
 from tests.e2e._flaky_support import server_states
 
 pytestmark = pytest.mark.emulator
@@ -102,9 +103,8 @@ def test_creates_refreshes_and_deletes_of_many_single_states(
     assert sorted(i for body in patches for i in body) == sorted(ids)  # each test once
     assert len(patches) <= N // 2  # concurrent writes shared PATCHes
     outs = [c.outs or {} for c in created if not isinstance(c, Exception)]
-    assert {o["test_id"]: (o["previous_state"], o["state"]) for o in outs} == dict.fromkeys(
-        ids, ("active", "quarantined")
-    )
+    previous = {o["test_id"]: (recorded_outputs(o)["previous_state"], o["state"]) for o in outs}
+    assert previous == dict.fromkeys(ids, ("active", "quarantined"))
 
     new_process(emulator)  # refresh: a new process, nothing noted or cached
     refreshed = four_at_a_time(

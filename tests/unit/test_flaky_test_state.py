@@ -13,12 +13,18 @@ from pulumi_datadog_testing.resources import _flaky_batch
 from pulumi_datadog_testing.resources._base import WIRE_UNKNOWN
 from pulumi_datadog_testing.resources.flaky_test_state import (
     FlakyTestStateProvider,
+    documented_outputs,
 )
 from pulumi_datadog_testing.resources.prior_values import PRIORS_KEY, PriorValuesProvider
 from tests.support.results import outs
 from tests.unit._flaky_fake import REPO, FakeFlakyAPI, FakeTest, serving
 
 MakeClient = Callable[..., DatadogClient]
+
+
+def shown(result: Any) -> dict[str, Any]:
+    """A hook's outputs as documented (``previous_state`` & co. read from ``__priors``)."""
+    return documented_outputs(outs(result))
 
 
 @pytest.fixture
@@ -97,7 +103,7 @@ def test_selector_resolves_one_test(provider: FlakyTestStateProvider, api: FakeF
         {"repository_id": REPO, "name": "test_checkout", "state": "quarantined"}
     )
     assert result.id == f"{REPO}::{CHECKOUT}"
-    assert outs(result) == {
+    assert shown(result) == {
         "repository_id": REPO,
         "name": "test_checkout",
         "test_id": CHECKOUT,
@@ -144,8 +150,8 @@ def test_selector_narrowed_to_one(provider: FlakyTestStateProvider) -> None:
     result = provider.create(
         {"repository_id": REPO, "suite": "OrderTest", "name": "test_refund", "state": "fixed"}
     )
-    assert outs(result)["test_id"] == "0000000000000003"
-    assert outs(result)["previous_state"] == "active"
+    assert shown(result)["test_id"] == "0000000000000003"
+    assert shown(result)["previous_state"] == "active"
 
 
 def test_unknown_test_id_is_an_error(provider: FlakyTestStateProvider, api: FakeFlakyAPI) -> None:
@@ -228,8 +234,8 @@ def test_update_with_a_narrowed_selector_re_resolves(
     )
     assert len(api.calls("POST")) == 1
     assert api.patched() == [{CHECKOUT: "fixed"}]
-    assert outs(result)["previous_state"] == "active"
-    assert outs(result)["suite"] == "CartTest"
+    assert shown(result)["previous_state"] == "active"
+    assert shown(result)["suite"] == "CartTest"
 
 
 def test_update_with_a_widened_ambiguous_selector_fails(
@@ -253,7 +259,7 @@ def test_update_state_only_makes_one_call(
         {"repository_id": REPO, "test_id": CHECKOUT, "state": "disabled", "reason": "T-1"},
     )
     assert [(r.method) for r in api.requests] == ["PATCH"]
-    assert outs(result)["state"] == "disabled" and outs(result)["previous_state"] == "active"
+    assert shown(result)["state"] == "disabled" and shown(result)["previous_state"] == "active"
 
 
 # ------------------------------------------------------------------------ read/delete
@@ -263,12 +269,13 @@ def test_read_finds_drift_and_gone(provider: FlakyTestStateProvider, api: FakeFl
     olds = created(provider, name="test_checkout", reason="r")
     api.tests[CHECKOUT].state = "fixed"
     result = provider.read(f"{REPO}::{CHECKOUT}", olds)
-    assert outs(result)["state"] == "fixed" and outs(result)["previous_state"] == "active"
+    assert shown(result)["state"] == "fixed" and shown(result)["previous_state"] == "active"
     assert result.inputs == {
         "repository_id": REPO,
         "name": "test_checkout",
         "state": "fixed",
         "reason": "r",
+        PRIORS_KEY: olds[PRIORS_KEY],  # handed back: what the resource recorded
     }
     del api.tests[CHECKOUT]
     _flaky_batch.reset()  # the next refresh: a new provider process, nothing cached
@@ -280,7 +287,7 @@ def test_read_adopts_by_id_without_changing_anything(
 ) -> None:
     api.tests[CHECKOUT].state = "disabled"
     result = provider.read(f"{REPO}::{CHECKOUT}", {})
-    assert outs(result)["state"] == outs(result)["previous_state"] == "disabled"
+    assert shown(result)["state"] == shown(result)["previous_state"] == "disabled"
     assert result.inputs == {"repository_id": REPO, "test_id": CHECKOUT, "state": "disabled"}
     assert api.patched() == []
     with pytest.raises(Exception, match="is not '<repository_id>::<test_id>'"):

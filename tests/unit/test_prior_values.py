@@ -36,7 +36,10 @@ from pulumi_datadog_testing.resources.prior_values import (
     unpack_values,
 )
 from pulumi_datadog_testing.resources.prior_values_resource import overlap_of
-from pulumi_datadog_testing.resources.service_settings import ServiceSettingsProvider
+from pulumi_datadog_testing.resources.service_settings import (
+    ServiceSettingsProvider,
+    recorded_outputs,
+)
 from tests.unit.test_service_settings_api import IDENTITY, PROVIDER, SETTINGS_ID, FakeSettingsAPI
 
 KIND = "ServiceSettings"
@@ -80,8 +83,8 @@ def test_a_rerun_records_the_captured_values_not_its_own_earlier_writes(
     settings.create({**props, "__provider": PROVIDER})  # the killed run's write
     assert [method for method, _ in api.sent()] == ["PATCH"]  # no second read
     again = settings.create({**props, "__provider": PROVIDER})  # the re-run
-    assert again.outs is not None and again.outs["prior"] == ORIGINAL
-    assert again.outs[PRIORS_KEY] == props[PRIORS_KEY]  # kept for refresh to hand back
+    assert again.outs is not None and recorded_outputs(again.outs)["prior"] == ORIGINAL
+    assert captured_of(again.outs) == Captured(ORIGINAL, True)  # for refresh to hand back
     settings.delete(SETTINGS_ID, again.outs)
     assert api.overrides[SETTINGS_ID] == {"auto_test_retries_enabled": True}
 
@@ -100,7 +103,9 @@ def test_a_create_checks_values_captured_as_already_declared(
     props = {**DECLARED, PRIORS_KEY: {"values": late, "existed": True}, "__provider": PROVIDER}
     created = settings.create(props)
     assert created.outs is not None
-    assert created.outs["prior"] == ORIGINAL  # the server's auto_test_retries_enabled: True
+    assert (
+        recorded_outputs(created.outs)["prior"] == ORIGINAL
+    )  # the server's auto_test_retries_enabled: True
     assert captured_of(created.outs) == Captured(ORIGINAL, True)
     sent = api.sent()
     assert [method for method, _ in sent] == ["POST", "PATCH"]
@@ -220,7 +225,7 @@ def test_repair_adopts_interrupted_creates_and_adds_back_failed_ones() -> None:
     adopted, restored = by_urn[urn(KIND, "a")], by_urn[urn(KIND, "b")]
     for resource in (adopted, restored):
         assert resource["id"] == SETTINGS_ID
-        assert resource["outputs"]["prior"] == ORIGINAL
+        assert recorded_outputs(resource["outputs"])["prior"] == ORIGINAL
         assert resource["outputs"]["__provider"]
     assert restored["dependencies"] == [urn("PriorValues", "b")]
     assert restored["parent"] == STACK
@@ -401,7 +406,9 @@ def test_repair_adds_back_a_failed_create_from_the_ledger() -> None:
     state: dict[str, Any] = {"resources": [{"urn": STACK, "type": "pulumi:pulumi:Stack"}, ledger]}
     plan = plan_repair(state, {})
     restored = {r["urn"]: r for r in state["resources"]}[urn(KIND, "a")]
-    assert restored["id"] == SETTINGS_ID and restored["outputs"]["prior"] == ORIGINAL
+    assert (
+        restored["id"] == SETTINGS_ID and recorded_outputs(restored["outputs"])["prior"] == ORIGINAL
+    )
     assert restored["dependencies"] == [urn("PriorValues", LEDGER_NAME)]
     assert len(plan.restored) == 1
     assert not plan_repair(state, {}).changed

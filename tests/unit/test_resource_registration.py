@@ -32,12 +32,14 @@ from pulumi_datadog_testing.resources._resource import (
     untrack,
     unwrap_pickler,
 )
+from pulumi_datadog_testing.resources.flaky_test_state_resource import recorded_priors
 from pulumi_datadog_testing.resources.flaky_test_states_resource import stored_set
 from pulumi_datadog_testing.resources.prior_values import (
     LEDGER_NAME,
     PACK_MIN,
     PRIOR_VALUES,
     PRIORS_KEY,
+    priors_input,
     register_priors,
 )
 from pulumi_datadog_testing.resources.service_settings import ServiceSettingsProvider
@@ -462,3 +464,61 @@ def test_flaky_test_states_attributes_show_a_packed_set_whole(preview: bool) -> 
         assert test_ids == sorted(ids)
 
     return pulumi.Output.all(states.previous_states, states.test_ids).apply(verify)
+
+
+class RecordedMocks(ProviderMocks):
+    """Reports ``ServiceSettings`` and ``FlakyTestState`` as their providers store them since
+    2026-12-02: the prior values once, as ``__priors``, not as outputs of their own."""
+
+    def new_resource(
+        self, args: pulumi.runtime.MockResourceArgs
+    ) -> tuple[str | None, dict[str, Any]]:
+        resource_id, outputs = super().new_resource(args)
+        kind = args.typ.rpartition(":")[2]
+        if kind == ResourceKind.SERVICE_SETTINGS:
+            reported = REPORTED[ResourceKind.SERVICE_SETTINGS]
+            recorded = priors_input(reported["prior"], reported["prior_existed"])
+        elif kind == ResourceKind.FLAKY_TEST_STATE:
+            parts = {"module": "shop", "suite": "CartTest", "name": "test_checkout"}
+            recorded = recorded_priors(TEST_ID, "active", parts)
+        else:
+            return resource_id, outputs
+        stored = {k: v for k, v in outputs.items() if k not in REPORTED[ResourceKind(kind)]}
+        return resource_id, {**stored, PRIORS_KEY: recorded}
+
+
+@pytest.mark.parametrize("stored", [False, True], ids=["recorded", "stored"])
+@pytest.mark.parametrize("preview", [False, True], ids=["up", "preview"])
+@pulumi.runtime.test
+def test_prior_value_attributes_read_the_recorded_priors(preview: bool, stored: bool) -> Any:
+    """``ServiceSettings.prior``/``prior_existed`` and ``FlakyTestState.previous_state``/``fqn``/
+    ``test_*`` are read from the resource's ``__priors`` output (``recorded``), or from outputs
+    of their own in a state written before 2026-12-02 (``stored``): the same known values
+    either way, in a preview too. They are not registered again (one Output each, made when
+    first read), and like the registered attributes they are not waited for."""
+    from pulumi.runtime.settings import SETTINGS
+
+    pulumi.runtime.set_mocks(ProviderMocks() if stored else RecordedMocks(), preview=preview)
+    resources = declare_all()
+    settings, state = (
+        resources[ResourceKind.SERVICE_SETTINGS],
+        resources[ResourceKind.FLAKY_TEST_STATE],
+    )
+    assert isinstance(settings, ServiceSettings) and isinstance(state, FlakyTestState)
+    expected: dict[tuple[DatadogResource, str], Any] = {
+        **{(settings, k): v for k, v in REPORTED[ResourceKind.SERVICE_SETTINGS].items()},
+        **{(state, k): v for k, v in REPORTED[ResourceKind.FLAKY_TEST_STATE].items()},
+    }
+    outputs = {key: getattr(key[0], key[1]) for key in expected}
+    assert all(output._data not in SETTINGS.outputs for output in outputs.values())
+    assert settings.prior is outputs[(settings, "prior")]  # made once
+
+    async def value(v: Any) -> Any:
+        return v
+
+    async def verify() -> None:
+        for (resource, name), output in outputs.items():
+            assert await output.is_known(), name
+            assert await output.future() == expected[(resource, name)], name
+
+    return pulumi.Output(set(), verify(), value(True))

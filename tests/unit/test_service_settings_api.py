@@ -29,6 +29,8 @@ from pulumi_datadog_testing.models import (
 )
 from pulumi_datadog_testing.resources.service_settings import (
     ServiceSettingsProvider,
+    documented_outputs,
+    recorded_outputs,
 )
 
 PROVIDER = "<pickled provider>"
@@ -156,8 +158,8 @@ def test_create_of_new_settings_is_one_get_and_one_patch_of_the_declared_fields(
         ("POST", IDENTITY),
         ("PATCH", {**IDENTITY, "auto_test_retries_enabled": False, "early_flake_detection_enabled": True}),
     ]  # fmt: skip
-    assert outs["prior_existed"] is False
-    assert outs["prior"] == {
+    assert recorded_outputs(outs)["prior_existed"] is False
+    assert recorded_outputs(outs)["prior"] == {
         "auto_test_retries_enabled": {"is_overridden": False},
         "early_flake_detection_enabled": {"is_overridden": False},
     }
@@ -174,8 +176,8 @@ def test_create_over_existing_settings_records_values_and_overrides(
     api.set(code_coverage_enabled=True)
     api.defaults["early_flake_detection_enabled"] = True
     outs = create(provider, code_coverage_enabled=False, early_flake_detection_enabled=False)
-    assert outs["prior_existed"] is True
-    assert outs["prior"] == {
+    assert recorded_outputs(outs)["prior_existed"] is True
+    assert recorded_outputs(outs)["prior"] == {
         "code_coverage_enabled": {"value": True, "is_overridden": True},
         "early_flake_detection_enabled": {"value": True, "is_overridden": False},
     }
@@ -189,7 +191,7 @@ def test_create_over_settings_already_overridden_as_declared_writes_nothing(
     api.calls.clear()
     outs = create(provider, code_coverage_enabled=True, early_flake_detection_enabled=False)
     assert api.sent() == [("POST", IDENTITY)]
-    assert outs["prior"] == {
+    assert recorded_outputs(outs)["prior"] == {
         "code_coverage_enabled": {"value": True, "is_overridden": True},
         "early_flake_detection_enabled": {"value": False, "is_overridden": True},
     }
@@ -220,7 +222,9 @@ def test_create_with_nothing_declared_still_records_existence_but_sends_no_patch
 ) -> None:
     outs = create(provider)
     assert api.sent() == [("POST", IDENTITY)]
-    assert outs["prior"] == {} and outs["prior_existed"] is False
+    assert (
+        recorded_outputs(outs)["prior"] == {} and recorded_outputs(outs)["prior_existed"] is False
+    )
 
 
 def test_create_error_names_the_settings_and_leaves_nothing_changed(
@@ -372,7 +376,7 @@ def test_update_patches_only_the_changed_setting(
     api.sent()
     new = update(provider, outs, early_flake_detection_enabled=False, code_coverage_enabled=True)
     assert api.sent() == [("PATCH", {**IDENTITY, "early_flake_detection_enabled": False})]
-    assert new["prior"] == outs["prior"]
+    assert recorded_outputs(new)["prior"] == recorded_outputs(outs)["prior"]
     assert new["early_flake_detection_enabled"] is False
 
 
@@ -387,10 +391,13 @@ def test_update_of_a_newly_managed_setting_records_its_prior_value_first(
         ("POST", IDENTITY),
         ("PATCH", {**IDENTITY, "code_coverage_enabled": False}),
     ]
-    assert new["prior"]["code_coverage_enabled"] == {"value": True, "is_overridden": True}
+    assert recorded_outputs(new)["prior"]["code_coverage_enabled"] == {
+        "value": True,
+        "is_overridden": True,
+    }
     assert (
-        new["prior"]["early_flake_detection_enabled"]
-        == outs["prior"]["early_flake_detection_enabled"]
+        recorded_outputs(new)["prior"]["early_flake_detection_enabled"]
+        == recorded_outputs(outs)["prior"]["early_flake_detection_enabled"]
     )
 
 
@@ -403,7 +410,7 @@ def test_update_that_releases_a_setting_restores_it(
     new = update(provider, outs, failed_test_replay_enabled=False)
     assert api.sent() == [("PATCH", {**IDENTITY, "early_flake_detection_enabled_inherit": True})]
     assert "early_flake_detection_enabled" not in new
-    assert list(new["prior"]) == ["failed_test_replay_enabled"]
+    assert list(recorded_outputs(new)["prior"]) == ["failed_test_replay_enabled"]
     assert api.overrides[SETTINGS_ID] == {"failed_test_replay_enabled": False}
 
 
@@ -447,8 +454,12 @@ def test_refresh_reports_server_values_of_managed_settings_only(
     assert result.outs is not None and result.inputs is not None
     assert result.outs["early_flake_detection_enabled"] is False
     assert "code_coverage_enabled" not in result.outs
-    assert result.outs["prior"] == outs["prior"]
-    assert result.inputs == {**IDENTITY, "early_flake_detection_enabled": False}
+    assert recorded_outputs(result.outs)["prior"] == recorded_outputs(outs)["prior"]
+    assert result.inputs == {
+        **IDENTITY,
+        "early_flake_detection_enabled": False,
+        "__priors": outs["__priors"],  # handed back: what the resource recorded
+    }
 
 
 def test_refresh_never_reports_pr_comments_as_drift(
@@ -468,7 +479,8 @@ def test_refresh_of_a_resource_managing_nothing_reads_only_the_identity(
     api.set(code_coverage_enabled=True)
     outs = create(provider)
     result = provider.read(SETTINGS_ID, outs)
-    assert result.outs == {**IDENTITY, "prior": {}, "prior_existed": True}
+    assert result.outs is not None
+    assert documented_outputs(result.outs) == {**IDENTITY, "prior": {}, "prior_existed": True}
     assert result.inputs is None  # nothing changed: the engine keeps the inputs it has
 
 
@@ -489,7 +501,9 @@ def test_read_by_id_reports_the_declared_settings(
     assert result.id == SETTINGS_ID and result.outs is not None
     assert result.outs["code_coverage_enabled"] is True
     assert "early_flake_detection_enabled" not in result.outs
-    assert result.outs["prior"] == {"code_coverage_enabled": {"value": True, "is_overridden": True}}
+    assert recorded_outputs(result.outs)["prior"] == {
+        "code_coverage_enabled": {"value": True, "is_overridden": True}
+    }
 
 
 def test_read_by_id_alone_reports_all_six_settings(
@@ -542,4 +556,8 @@ def test_refresh_returns_inputs_only_when_datadog_differs_from_the_state(
     api.set(code_coverage_enabled=False)
     drifted = provider.read(SETTINGS_ID, outs)
     assert drifted.outs is not None and drifted.outs["code_coverage_enabled"] is False
-    assert drifted.inputs == {**IDENTITY, "code_coverage_enabled": False}
+    assert drifted.inputs == {
+        **IDENTITY,
+        "code_coverage_enabled": False,
+        "__priors": outs["__priors"],
+    }

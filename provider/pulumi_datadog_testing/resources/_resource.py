@@ -22,6 +22,13 @@ What a resource costs in the program (pulumi 3.259, ``pulumi/runtime/rpc.py``):
   leaves the SDK only those it converts (``SyntheticsSuite.monitor_id``, an int): at N = 500
   the evaluations were ~0.3 s of the program's CPU (cProfile of a no-change preview,
   2026-12-01).
+- Outputs a resource used to store beside ``__priors`` (the prior values it recorded) are
+  read from it instead (``RECORDED``: ``ServiceSettings.prior``, ``FlakyTestState
+  .previous_state``, ...): the stored copy was up to 9 more property values per resource that
+  the engine marshals and the program resolves on every operation. Their names are still
+  registered (as ``None``), so a state written before 2026-12-02 shows its stored values; the
+  attribute combines both when first accessed, so a program that never reads it pays nothing.
+- ``__priors`` and ``__provider`` are registered properties too: untracked like the attributes.
 - In a preview, ``__priors`` (the captured prior values) is unknown — a preview does not wait
   for the capture — and ignored for a resource in state (``ignore_changes``: the engine
   keeps its recorded value), so no change lists it.
@@ -35,6 +42,7 @@ What a resource costs in the program (pulumi 3.259, ``pulumi/runtime/rpc.py``):
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import inspect
 import pickle
@@ -47,7 +55,7 @@ import pulumi.dynamic
 from pulumi._types import is_output_type
 from pulumi.output import UNKNOWN
 
-from ._props import PRIORS_KEY
+from ._props import PRIORS_KEY, PROVIDER_KEY
 
 __all__ = ["DatadogResource", "label", "pickler_wrappers", "untrack", "unwrap_pickler"]
 
@@ -98,6 +106,14 @@ class DatadogResource(pulumi.dynamic.Resource):
     ECHOED: ClassVar[frozenset[str]] = frozenset()
     """Input attributes whose output is the declared input or nothing (see the module
     docstring): registered only when given, or when the resource is read by id."""
+    RECORDED: ClassVar[staticmethod[[Mapping[str, Any]], Mapping[str, Any]] | None] = None
+    """The kind's ``recorded_outputs``: from a resource's outputs (``RECORDED_NAMES``,
+    ``RECORDED_ALSO`` and ``__priors``), the attributes ``RECORDED_NAMES``, read from the
+    prior values it recorded (see the module docstring)."""
+    RECORDED_NAMES: ClassVar[tuple[str, ...]] = ()
+    """The attributes ``RECORDED`` gives (stored as outputs before 2026-12-02)."""
+    RECORDED_ALSO: ClassVar[tuple[str, ...]] = ()
+    """Other output attributes ``RECORDED`` reads (e.g. ``test_id``)."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -125,12 +141,34 @@ class DatadogResource(pulumi.dynamic.Resource):
             keep = pulumi.ResourceOptions(ignore_changes=[PRIORS_KEY])
             opts = pulumi.ResourceOptions.merge(opts, keep)
         super().__init__(provider, resource_name, props, opts)
-        untrack(vars(self).get(name) for name in self._ATTRIBUTES)
+        own = vars(self)
+        untrack(own.get(name) for name in (*self._ATTRIBUTES, PRIORS_KEY, PROVIDER_KEY))
+        if self.RECORDED is not None and PRIORS_KEY in own:
+            # The attributes RECORDED gives are made on first access (__getattr__).
+            self._recorded_sources = {
+                **{name: own.pop(name) for name in self.RECORDED_NAMES if name in own},
+                **{name: own[name] for name in self.RECORDED_ALSO if name in own},
+                PRIORS_KEY: own[PRIORS_KEY],
+            }
+
+    def recorded_sources(self) -> dict[str, pulumi.Output[Any]]:
+        """The outputs ``RECORDED`` reads (by name): the registered ones (module docstring)."""
+        sources: dict[str, pulumi.Output[Any]] | None = vars(self).get("_recorded_sources")
+        if sources is not None:
+            return dict(sources)
+        return {name: getattr(self, name) for name in (*self.RECORDED_NAMES, *self.RECORDED_ALSO)}
 
     if not TYPE_CHECKING:  # typed attributes only: a misspelt name stays a type error
 
         def __getattr__(self, name: str) -> Any:
-            if name in type(self).ECHOED:
+            cls = type(self)
+            sources = vars(self).get("_recorded_sources")
+            if cls.RECORDED is not None and sources is not None and name in cls.RECORDED_NAMES:
+                recorded = _recorded_output(self, sources, name, cls.RECORDED)
+                untrack([recorded])  # as the registered attributes
+                setattr(self, name, recorded)
+                return recorded
+            if name in cls.ECHOED:
                 # An echoed input that was not given: its output is None (module docstring).
                 none = _resolved_none(self)
                 untrack([none])  # as the registered attributes
@@ -147,6 +185,38 @@ def _resolved_none(resource: pulumi.Resource) -> pulumi.Output[None]:
 
     async def known() -> bool:
         return True
+
+    async def secret() -> bool:
+        return False
+
+    return pulumi.Output({resource}, value(), known(), secret())
+
+
+def _recorded_output(
+    resource: pulumi.Resource,
+    sources: Mapping[str, pulumi.Output[Any]],
+    name: str,
+    recorded: Callable[[Mapping[str, Any]], Mapping[str, Any]],
+) -> pulumi.Output[Any]:
+    """The attribute ``name`` as ``recorded`` reads it from the values of ``sources`` (their
+    known, non-``None`` values): known when it has a value or ``__priors`` is known (a
+    preview of a resource to create has neither)."""
+
+    async def read() -> Any:
+        found = {}
+        for key, output in sources.items():
+            value = await output.future()
+            if value is not None:
+                found[key] = value
+        return recorded(found).get(name)
+
+    data = asyncio.ensure_future(read())
+
+    async def value() -> Any:
+        return await data
+
+    async def known() -> bool:
+        return (await data) is not None or await sources[PRIORS_KEY].is_known()
 
     async def secret() -> bool:
         return False

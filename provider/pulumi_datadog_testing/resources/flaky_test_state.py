@@ -46,16 +46,26 @@ from .flaky_test_state_resource import (  # the program side, re-exported here
     OUTPUTS,
     FlakyTestState,
     FlakyTestStateArgs,
+    documented_outputs,
     overlap,
+    recorded_outputs,
+    recorded_priors,
 )
 from .prior_values import (
+    PRIORS_KEY,
     Captured,
     PriorSpec,
     captured_of,
     carry_priors,
 )
 
-__all__ = ["FlakyTestState", "FlakyTestStateArgs", "FlakyTestStateInputs"]
+__all__ = [
+    "FlakyTestState",
+    "FlakyTestStateArgs",
+    "FlakyTestStateInputs",
+    "documented_outputs",
+    "recorded_outputs",
+]
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -127,7 +137,8 @@ class FlakyTestStateProvider(_flaky.FlakyProvider):
             selector = {k: news.get(k) for k in SELECTOR}
             if has_unknowns(selector):
                 return DiffResult(changes=True, replaces=_changed(olds, news, SELECTOR))
-            resolved = {k: olds.get(f"test_{k}") for k in SELECTOR}
+            recorded = recorded_outputs(olds)
+            resolved = {k: recorded.get(f"test_{k}") for k in SELECTOR}
             if any(v is not None and v != resolved[k] for k, v in selector.items()):
                 # The managed test does not match the new selector: it names another test.
                 return DiffResult(changes=True, replaces=_changed(olds, news, SELECTOR))
@@ -153,8 +164,7 @@ class FlakyTestStateProvider(_flaky.FlakyProvider):
             captured=captured.values if captured else None,
         )
         return CreateResult(
-            flaky_test_state_id(inputs.repository_id, test.id),
-            carry_priors(props, _outputs(inputs, test, managed)),
+            flaky_test_state_id(inputs.repository_id, test.id), _outputs(inputs, test, managed)
         )
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
@@ -182,7 +192,7 @@ class FlakyTestStateProvider(_flaky.FlakyProvider):
             {old_id: inputs.state},
             target=_target(inputs),
         )
-        return UpdateResult(carry_priors(news, _outputs(inputs, test, managed)))
+        return UpdateResult(_outputs(inputs, test, managed))
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         target = (
@@ -217,12 +227,15 @@ class FlakyTestStateProvider(_flaky.FlakyProvider):
                 "state": current,
             }
         )
-        previous = current if adopting else str(props.get("previous_state") or current)
+        recorded = recorded_outputs(props).get("previous_state")
+        previous = current if adopting else str(recorded or current)
         managed = _flaky.Managed({test_id: previous}, {test_id: current})  # type: ignore[dict-item]
+        legacy = _legacy(props)
+        outputs = _outputs(inputs, test, managed, legacy=legacy)
         return refreshed(
             id_,
             props,
-            carry_priors(props, _outputs(inputs, test, managed)),
+            carry_priors(props, outputs) if legacy else outputs,
             carry_priors(props, inputs.model_dump(exclude_none=True)),
         )
 
@@ -329,8 +342,9 @@ def _parse(props: Mapping[str, Any]) -> FlakyTestStateInputs:
 
 def _managed(outs: Mapping[str, Any]) -> _flaky.Managed:
     test_id = str(outs.get("test_id"))
+    previous = recorded_outputs(outs).get("previous_state")
     return _flaky.Managed(
-        {test_id: outs["previous_state"]} if outs.get("previous_state") else {},
+        {test_id: previous} if previous else {},
         {test_id: outs["state"]} if outs.get("state") else {},
     )
 
@@ -339,12 +353,19 @@ def _recorded_test(outs: Mapping[str, Any]) -> FlakyTest:
     """The managed test as recorded in the outputs (no API call)."""
     from ..models import FlakyTest
 
+    recorded = recorded_outputs(outs)
     return FlakyTest.model_validate(
         {
             "id": outs["test_id"],
-            "attributes": {k: outs.get(f"test_{k}") for k in SELECTOR},
+            "attributes": {k: recorded.get(f"test_{k}") for k in SELECTOR},
         }
     )
+
+
+def _legacy(outs: Mapping[str, Any]) -> bool:
+    """Whether a resource's outputs store ``previous_state`` & co. themselves (written before
+    2026-12-02, by ``get`` or by an import): a refresh keeps them so."""
+    return "previous_state" in outs or PRIORS_KEY not in outs
 
 
 def _target(inputs: FlakyTestStateInputs) -> str:
@@ -357,17 +378,25 @@ def _target(inputs: FlakyTestStateInputs) -> str:
 
 
 def _outputs(
-    inputs: FlakyTestStateInputs, test: FlakyTest, managed: _flaky.Managed
+    inputs: FlakyTestStateInputs,
+    test: FlakyTest,
+    managed: _flaky.Managed,
+    *,
+    legacy: bool = False,
 ) -> dict[str, Any]:
+    """The inputs, the test and its state, and what it was before recorded once as
+    ``__priors`` (``recorded_priors``; ``legacy``: as ``previous_state`` & co., see
+    ``_legacy``)."""
     outs: dict[str, Any] = {
         **inputs.model_dump(exclude_none=True),
         "test_id": test.id,
         "state": managed.current[test.id],
-        "previous_state": managed.previous[test.id],
-        "fqn": _flaky.fqn(test),
     }
-    for key in SELECTOR:
-        value = getattr(test.attributes, key)
-        if value is not None:
-            outs[f"test_{key}"] = value
+    parts = {key: getattr(test.attributes, key) for key in SELECTOR}
+    if not legacy:
+        outs[PRIORS_KEY] = recorded_priors(test.id, managed.previous[test.id], parts)
+        return outs
+    outs["previous_state"] = managed.previous[test.id]
+    outs["fqn"] = _flaky.fqn(test)
+    outs.update({f"test_{key}": value for key, value in parts.items() if value is not None})
     return outs

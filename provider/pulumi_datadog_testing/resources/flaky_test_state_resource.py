@@ -13,16 +13,73 @@ from typing import Any, Final, TypedDict, Unpack
 import pulumi
 
 from ..type_tokens import MODULE, ResourceKind
-from ._flaky_values import NOTE_KEYS, SELECTOR
-from ._props import given_inputs
+from ._flaky_values import NOTE_KEYS, SELECTOR, captured_state
+from ._props import PRIORS_KEY, given_inputs
 from ._provider_ref import ProviderRef
 from ._resource import DatadogResource, label
-from .prior_values_resource import Captured, register_priors, warn_overlap
+from .prior_values_resource import (
+    Captured,
+    captured_of,
+    priors_input,
+    register_priors,
+    warn_overlap,
+)
 
-__all__ = ["OUTPUTS", "FlakyTestState", "FlakyTestStateArgs", "overlap"]
+__all__ = [
+    "OUTPUTS",
+    "FlakyTestState",
+    "FlakyTestStateArgs",
+    "documented_outputs",
+    "overlap",
+    "recorded_outputs",
+    "recorded_priors",
+]
 
 OUTPUTS: Final = ("previous_state", "fqn", "test_module", "test_suite", "test_name")
-"""Properties the provider computes (``test_id`` is also an output: the resolved id)."""
+"""Properties the provider computes (``test_id`` is also an output: the resolved id). Since
+2026-12-02 they are not stored: the resource records the test once, as its ``__priors`` output
+(``recorded_priors``), and they are read from there (``recorded_outputs``)."""
+
+
+def recorded_priors(test_id: str, previous_state: str, parts: Mapping[str, Any]) -> str:
+    """The ``__priors`` output of a resource managing ``test_id``: the state it had before
+    Pulumi managed it and its module/suite/name (``parts``; empty ones left out), as
+    ``PriorValues`` captures a single test."""
+    value = {"state": previous_state, **{k: parts[k] for k in SELECTOR if parts.get(k)}}
+    return priors_input({test_id: value}, True)
+
+
+def recorded_outputs(outs: Mapping[str, Any]) -> dict[str, Any]:
+    """``previous_state``, ``fqn``, ``test_module``, ``test_suite`` and ``test_name`` of a
+    resource's outputs (plain values; ``{}`` when it recorded nothing): as stored by states
+    written before 2026-12-02 (and by ``get``), else from its ``__priors`` output
+    (``recorded_priors``). Every output in state crosses the engine's gRPC calls several times
+    per operation, and the program resolves each: the five were a second copy of ``__priors``."""
+    if outs.get("previous_state") is not None:
+        return {key: outs.get(key) for key in OUTPUTS}
+    captured = captured_of(outs)
+    if captured is None or not captured.values:
+        return {}
+    test_id = outs.get("test_id")
+    values = captured.values
+    value = values.get(test_id) if test_id in values else next(iter(values.values()))
+    details = value if isinstance(value, Mapping) else {}
+    parts = [details.get(k) or None for k in SELECTOR]
+    return {
+        "previous_state": captured_state(value),
+        "fqn": ".".join(part for part in parts if part),
+        **{f"test_{k}": part for k, part in zip(SELECTOR, parts, strict=True)},
+    }
+
+
+def documented_outputs(outs: Mapping[str, Any]) -> dict[str, Any]:
+    """``outs`` with the five outputs as documented, instead of ``__priors``: the native
+    provider's outputs (its resources have no ``__priors`` input)."""
+    shown = {k: v for k, v in outs.items() if k != PRIORS_KEY}
+    recorded = {k: v for k, v in recorded_outputs(outs).items() if v is not None}
+    return {**shown, **recorded}
+
+
 _PROVIDER: Final = ProviderRef(f"{__package__}.flaky_test_state", "FlakyTestStateProvider")
 
 
@@ -90,6 +147,9 @@ class FlakyTestState(DatadogResource, module=MODULE, name=ResourceKind.FLAKY_TES
     test_name: pulumi.Output[str]
 
     ECHOED = frozenset((*SELECTOR, *NOTE_KEYS))  # outputs only as declared (never computed)
+    RECORDED = staticmethod(recorded_outputs)  # previous_state, fqn, ...: read from __priors
+    RECORDED_NAMES = OUTPUTS
+    RECORDED_ALSO = ("test_id",)
 
     def __init__(
         self,
@@ -102,12 +162,9 @@ class FlakyTestState(DatadogResource, module=MODULE, name=ResourceKind.FLAKY_TES
         priors = register_priors(resource_name, ResourceKind.FLAKY_TEST_STATE, inputs, opts)
         super().__init__(_PROVIDER, resource_name, inputs, opts)
         what = label("flaky test state of repository {0}", inputs.get("repository_id"))
+        sources = self.recorded_sources()
         warn_overlap(
-            priors,
-            self,
-            what,
-            (self.test_id, self.previous_state),
-            lambda both: {both[0]: {"state": both[1]}} if all(both) else {},
+            priors, self, what, list(sources.values()), lambda v: _recorded_state(sources, v)
         )
 
     @staticmethod
@@ -118,3 +175,12 @@ class FlakyTestState(DatadogResource, module=MODULE, name=ResourceKind.FLAKY_TES
         return FlakyTestState(
             resource_name, opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))
         )
+
+
+def _recorded_state(sources: Mapping[str, Any], values: list[Any]) -> dict[str, Any]:
+    """The managed test's recorded prior state, ``{test_id: {"state": ...}}`` (``{}`` when
+    not known), from the values of a resource's ``recorded_sources``."""
+    found = dict(zip(sources, values, strict=True))
+    previous = recorded_outputs(found).get("previous_state")
+    test_id = found.get("test_id")
+    return {test_id: {"state": previous}} if test_id and previous else {}

@@ -495,6 +495,17 @@ def warn_overlap(
         program.watch(
             outputs, lambda values: watch.recorded(as_values(values if several else values[0]))
         )
+    elif program is not None:  # a sibling's: its declared inputs may hold Outputs
+        given = pulumi.Output.from_input(watch.declared)
+
+        def react(values: list[Any]) -> None:
+            if values[-1] is not None:
+                found = values[:-1]
+                watch.recorded(as_values(found if several else found[0]), values[-1])
+
+        # Not Output.all: an output unknown in a preview (one a state no longer stores, see
+        # ``_resource``'s ``RECORDED``) would hold back the others.
+        program.watch([*outputs, given], react)
     else:
         declared = watch.declared if watch.sibling is not None else None
         pulumi.Output.all(*outputs, declared).apply(

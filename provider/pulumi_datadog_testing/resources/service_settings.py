@@ -6,7 +6,10 @@ is ``repository_id::service_name::env`` and changing any of the three replaces t
 
 Each of the six booleans is optional, and an unset one is *not managed*: never sent, never
 diffed, never reported as drift. For every managed setting the resource remembers what it was
-before Pulumi managed it (output ``prior``), so that releasing it puts it back:
+before Pulumi managed it (output ``prior``), so that releasing it puts it back. It is stored
+once, as the hidden ``__priors`` output (``{"values": prior, "existed": prior_existed}``);
+``prior`` and ``prior_existed`` are read from there (``recorded_outputs``; states written
+before 2026-12-02, and ``get``, store them as outputs of their own, which then win):
 
 - ``create``: one get (``POST``, made by the resource's ``PriorValues`` and saved in state
   before any write, see ``prior_values``; a 404 means the service has no settings yet, so
@@ -79,7 +82,9 @@ from .service_settings_resource import (  # the program side, re-exported here
     PR_COMMENTS_WARNING,
     ServiceSettings,
     ServiceSettingsArgs,
+    documented_outputs,
     overlap,
+    recorded_outputs,
 )
 
 __all__ = [
@@ -92,7 +97,9 @@ __all__ = [
     "ServiceSettingsArgs",
     "ServiceSettingsInputs",
     "ServiceSettingsProvider",
+    "documented_outputs",
     "record_prior",
+    "recorded_outputs",
     "restore_attributes",
 ]
 
@@ -162,6 +169,20 @@ def _prior_of(props: Mapping[str, Any]) -> Prior:
     if not isinstance(raw, Mapping):
         return {}
     return {name: PriorValue.model_validate(value) for name, value in raw.items()}
+
+
+def _recorded(outs: Mapping[str, Any]) -> tuple[Prior, bool]:
+    """The prior values a resource in state recorded, and whether the service had settings
+    (``recorded_outputs``: its ``__priors`` output, or ``prior``/``prior_existed`` in states
+    written before 2026-12-02)."""
+    recorded = recorded_outputs(outs)
+    return _prior_of(recorded), bool(recorded.get(_PRIOR_EXISTED))
+
+
+def _legacy(outs: Mapping[str, Any]) -> bool:
+    """Whether a resource's outputs store ``prior`` themselves (written before 2026-12-02, or
+    by ``get``): a refresh keeps them so (module docstring)."""
+    return _PRIOR in outs
 
 
 def _dump_prior(prior: Prior) -> dict[str, Any]:
@@ -239,8 +260,6 @@ class ServiceSettingsProvider(DatadogResourceProvider):
         prior = _prior_of({_PRIOR: captured.values})
         if given is not None:
             prior = self._recheck_in_place(inputs, managed, prior)
-            if _dump_prior(prior) != captured.values:
-                props = {**props, PRIORS_KEY: priors_input(_dump_prior(prior), given.existed)}
         send = {name: value for name, value in managed.items() if not _in_place(prior[name], value)}
         write_or_undo(
             lambda: self._patch(inputs, send),
@@ -248,7 +267,7 @@ class ServiceSettingsProvider(DatadogResourceProvider):
             what="the settings",
         )
         outputs = self._outputs(inputs, managed, prior, bool(captured.existed))
-        return CreateResult(inputs.id, carry_priors(props, outputs))
+        return CreateResult(inputs.id, outputs)
 
     def _recheck_in_place(
         self, inputs: ServiceSettingsInputs, managed: Mapping[str, bool], prior: Prior
@@ -267,7 +286,7 @@ class ServiceSettingsProvider(DatadogResourceProvider):
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         inputs = _inputs_of(news)
-        prior = _prior_of(olds)
+        prior, existed = _recorded(olds)
         managed = inputs.managed()
         added = [name for name in managed if name not in prior]
         released = {name: before for name, before in prior.items() if name not in managed}
@@ -283,21 +302,20 @@ class ServiceSettingsProvider(DatadogResourceProvider):
         for name in released:
             del prior[name]
         self._patch(inputs, attributes)
-        existed = bool(olds.get(_PRIOR_EXISTED))
-        return UpdateResult(carry_priors(news, self._outputs(inputs, managed, prior, existed)))
+        return UpdateResult(self._outputs(inputs, managed, prior, existed))
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         inputs = _inputs_of(props)
         managed = inputs.managed()
         changed = {
             name: before
-            for name, before in _prior_of(props).items()
+            for name, before in _recorded(props)[0].items()
             if not _in_place(before, managed.get(name))
         }
         self._patch(inputs, restore_attributes(changed))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        if _PRIOR_EXISTED in props:  # outputs of a resource in state (never a declared input)
+        if _PRIOR_EXISTED in props or PRIORS_KEY in props:  # outputs of a resource in state
             return self._refresh(id_, props)
         return self._observe(id_, props)
 
@@ -307,13 +325,14 @@ class ServiceSettingsProvider(DatadogResourceProvider):
         current = self._get(inputs, ahead=True)
         if current is None:  # deleted outside Pulumi: gone from state
             return ReadResult("", {})
-        prior = _prior_of(props)
+        prior, existed = _recorded(props)
         managed = _server_values(current, prior, declared=inputs.managed())
-        outputs = self._outputs(inputs, managed, prior, bool(props.get(_PRIOR_EXISTED)))
+        legacy = _legacy(props)
+        outputs = self._outputs(inputs, managed, prior, existed, legacy=legacy)
         return refreshed(
             id_,
             props,
-            carry_priors(props, outputs),
+            carry_priors(props, outputs) if legacy else outputs,
             carry_priors(props, _as_inputs(inputs, managed)),
         )
 
@@ -337,7 +356,7 @@ class ServiceSettingsProvider(DatadogResourceProvider):
         values = {name: getattr(current, name) for name in names}
         managed = {name: value for name, value in values.items() if value is not None}
         prior = record_prior(current, managed)
-        return ReadResult(id_, self._outputs(inputs, managed, prior, True))
+        return ReadResult(id_, self._outputs(inputs, managed, prior, True, legacy=True))
 
     def _get(self, inputs: ServiceSettingsInputs, *, ahead: bool = False) -> WireSettings | None:
         """The service's settings, or ``None`` if it has none (404); ``ahead``: a refresh's
@@ -379,12 +398,24 @@ class ServiceSettingsProvider(DatadogResourceProvider):
 
     @staticmethod
     def _outputs(
-        inputs: ServiceSettingsInputs, managed: Mapping[str, bool], prior: Prior, existed: bool
+        inputs: ServiceSettingsInputs,
+        managed: Mapping[str, bool],
+        prior: Prior,
+        existed: bool,
+        *,
+        legacy: bool = False,
     ) -> dict[str, Any]:
+        """The settings, and the prior values recorded once as ``__priors`` (``legacy``: as
+        ``prior`` and ``prior_existed``, see ``_legacy``)."""
+        if legacy:
+            return {
+                **_as_inputs(inputs, managed),
+                _PRIOR: _dump_prior(prior),
+                _PRIOR_EXISTED: existed,
+            }
         return {
             **_as_inputs(inputs, managed),
-            _PRIOR: _dump_prior(prior),
-            _PRIOR_EXISTED: existed,
+            PRIORS_KEY: priors_input(_dump_prior(prior), existed),
         }
 
 

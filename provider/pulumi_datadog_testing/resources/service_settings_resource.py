@@ -14,10 +14,10 @@ import pulumi
 
 from ..identity import DEFAULT_ENV, SERVICE_SETTING_NAMES
 from ..type_tokens import MODULE, ResourceKind
-from ._props import given_inputs
+from ._props import PRIORS_KEY, given_inputs
 from ._provider_ref import ProviderRef
 from ._resource import DatadogResource, label
-from .prior_values_resource import Captured, register_priors, warn_overlap
+from .prior_values_resource import Captured, captured_of, register_priors, warn_overlap
 
 __all__ = [
     "OUTPUTS",
@@ -25,11 +25,15 @@ __all__ = [
     "PR_COMMENTS_WARNING",
     "ServiceSettings",
     "ServiceSettingsArgs",
+    "documented_outputs",
     "overlap",
+    "recorded_outputs",
 ]
 
 OUTPUTS: Final = ("prior", "prior_existed")
-"""The computed outputs (every other output attribute is an input)."""
+"""The computed outputs (every other output attribute is an input). Since 2026-12-02 they are
+not stored: a resource records its prior values once, as its ``__priors`` output, and both
+are read from there (``recorded_outputs``)."""
 PR_COMMENTS: Final = "pr_comments_enabled"
 PR_COMMENTS_WARNING: Final = (
     "pr_comments_enabled is sent to Datadog, but the current API ignores PR Comments at the "
@@ -51,6 +55,28 @@ def overlap(declared: Mapping[str, Any], captured: Captured) -> list[str]:
         ):
             found.append(name)
     return found
+
+
+def recorded_outputs(outs: Mapping[str, Any]) -> dict[str, Any]:
+    """``prior`` and ``prior_existed`` of a resource's outputs (plain values; ``{}`` when it
+    recorded nothing): as stored by states written before 2026-12-02 (and by ``get``), else
+    from its ``__priors`` output — ``{"values": {setting: {"value", "is_overridden"}},
+    "existed"}``, the prior values it recorded. Every output in state crosses the engine's gRPC
+    calls several times per operation, and the program resolves each: the two were a second
+    copy of ``__priors`` (9 property values per resource)."""
+    if isinstance(outs.get("prior"), Mapping):
+        return {"prior": dict(outs["prior"]), "prior_existed": bool(outs.get("prior_existed"))}
+    captured = captured_of(outs)
+    if captured is None:
+        return {}
+    return {"prior": captured.values, "prior_existed": bool(captured.existed)}
+
+
+def documented_outputs(outs: Mapping[str, Any]) -> dict[str, Any]:
+    """``outs`` with ``prior`` and ``prior_existed`` as documented, instead of ``__priors``:
+    the native provider's outputs (its resources have no ``__priors`` input)."""
+    shown = {k: v for k, v in outs.items() if k != PRIORS_KEY}
+    return {**shown, **recorded_outputs(outs)}
 
 
 class ServiceSettingsArgs(TypedDict, total=False):
@@ -106,6 +132,8 @@ class ServiceSettings(DatadogResource, module=MODULE, name=ResourceKind.SERVICE_
     """Whether the service had settings in Datadog before this resource was created."""
 
     ECHOED = frozenset(SERVICE_SETTING_NAMES)  # an unset setting is not managed: no output
+    RECORDED = staticmethod(recorded_outputs)  # prior, prior_existed: read from __priors
+    RECORDED_NAMES = OUTPUTS
 
     def __init__(
         self,
@@ -125,7 +153,14 @@ class ServiceSettings(DatadogResource, module=MODULE, name=ResourceKind.SERVICE_
             inputs.get("service_name"),
             inputs.get("env") or DEFAULT_ENV,
         )
-        warn_overlap(priors, self, what, self.prior)
+        sources = self.recorded_sources()
+        warn_overlap(
+            priors,
+            self,
+            what,
+            list(sources.values()),
+            lambda values: recorded_outputs(dict(zip(sources, values, strict=True))).get("prior"),
+        )
 
     @staticmethod
     def get(
