@@ -245,6 +245,36 @@ def test_changes_are_sent_in_chunks_of_the_configured_size(flaky_api: MakeAPI) -
     assert set(api.states().values()) == {"quarantined"}
 
 
+def test_work_meanwhile_runs_while_the_first_chunks_are_in_flight(flaky_api: MakeAPI) -> None:
+    """``meanwhile`` (a large set's outputs) runs on the sending thread once the first chunks
+    are out: the first PATCH is held until it ran. A failure in it stops nothing (its caller
+    finds its work not done)."""
+    api = FakeFlakyAPI()
+    ids = api.add(1200)
+    client = flaky_api(api, flaky_bulk_chunk_size=500)
+    ran = threading.Event()
+    original = api._patch
+    held: list[bool] = []
+
+    def patch(body: dict) -> httpx.Response:  # type: ignore[type-arg]
+        if not held:
+            held.append(ran.wait(timeout=10))
+        return original(body)
+
+    api._patch = patch  # type: ignore[method-assign]
+    apply_all_or_nothing(
+        client, dict.fromkeys(ids, "quarantined"), api.states(), target=T, meanwhile=ran.set
+    )
+    assert held == [True] and set(api.states().values()) == {"quarantined"}
+
+    def fails() -> None:
+        raise RuntimeError("a bug in the outputs")
+
+    states = api.states()
+    apply_all_or_nothing(client, dict.fromkeys(ids, "disabled"), states, target=T, meanwhile=fails)
+    assert set(api.states().values()) == {"disabled"}
+
+
 def test_no_change_sends_nothing(flaky_api: MakeAPI) -> None:
     api = FakeFlakyAPI()
     apply_all_or_nothing(flaky_api(api), {}, {}, target=T)

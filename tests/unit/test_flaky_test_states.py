@@ -310,6 +310,54 @@ def test_create_of_500_tests_is_one_patch(
     assert len(api.calls("POST")) == 2  # 500 ids need two queries of at most 8,000 characters
 
 
+def test_outputs_built_while_the_chunks_are_in_flight_are_the_outputs(
+    serve: MakeClient, api: FakeFlakyAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A create or update sent in several chunks builds its outputs while the first ones are
+    in flight (``_Outputs.build``); they are exactly what building them after the last answer
+    gives (the same create and update again, with ``meanwhile`` off), notes and priors too."""
+    from pulumi_datadog_testing.resources import _flaky, flaky_test_states
+
+    built: list[int] = []
+    real_build = flaky_test_states._Outputs.build
+
+    def build(self: Any, managed: _flaky.Managed) -> None:
+        built.append(len(managed.current))
+        real_build(self, managed)
+
+    monkeypatch.setattr(flaky_test_states._Outputs, "build", build)
+    ids = api.add(PACK_MIN + 20)
+    declared: dict[str, Any] = {
+        "repository_id": REPO,
+        "states": dict.fromkeys(ids, "quarantined"),
+        "reason": "BUG-1",
+        PRIORS_KEY: priors_input(dict.fromkeys(ids, "active"), True),
+    }
+    changed: dict[str, Any] = {**dict.fromkeys(ids[2:], "disabled"), ids[0]: {"state": "fixed"}}
+    changed[ids[0]]["owner"] = "@a"
+    news = {**declared, "states": changed}  # ids[1] released: 119 tests change, in 3 chunks
+
+    def lifecycle() -> tuple[dict[str, Any], dict[str, Any]]:
+        provider = FlakyTestStatesProvider()
+        created = provider.create(declared)
+        updated = provider.update(created.id, outs(created), news)
+        provider.delete(created.id, outs(updated))
+        assert api.states() == dict.fromkeys(ids, "active")
+        return outs(created), outs(updated)
+
+    with serving(serve, api, flaky_bulk_chunk_size=50):
+        during = lifecycle()
+        assert built == [len(ids), len(ids) - 1]  # both sent in three chunks
+        real = _flaky.reconcile
+        monkeypatch.setattr(
+            _flaky, "reconcile", lambda *a, **k: real(*a, **{**k, "meanwhile": None})
+        )
+        after = lifecycle()
+    assert built == [len(ids), len(ids) - 1]
+    assert during == after
+    assert during[1]["test_notes"] == {ids[0]: {"owner": "@a"}}
+
+
 def test_hooks_of_a_large_set_give_free_memory_back(
     provider: FlakyTestStatesProvider, api: FakeFlakyAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:

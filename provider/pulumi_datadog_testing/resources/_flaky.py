@@ -23,6 +23,7 @@ they differ only in how the set is declared. Everything that talks to the API is
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from collections import defaultdict
@@ -326,12 +327,15 @@ def _send(
     target: str,
     releasing: Collection[str] = (),
     exists: Exists | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> _Sent:
     """Send ``changes`` in chunks, ``PARALLEL_WRITES`` in flight at all times (the next chunk
     starts as soon as one is answered; chunks under ``COALESCE_MAX`` tests one at a time),
     none started once a chunk failed (the chunks in flight are answered first, so a roll-back
     sees every outcome). A failed test in ``releasing`` that ``exists`` says is gone is not a
-    failure: there is nothing left to restore."""
+    failure: there is nothing left to restore. ``meanwhile`` runs once on this thread while
+    the first chunks are in flight (only when several chunks go out at once; an exception
+    from it is dropped: its caller finds its work not done)."""
     sent = _Sent()
     checked: set[str] = set()
 
@@ -377,6 +381,10 @@ def _send(
                 in_flight[pool.submit(one, following)] = following
             if not in_flight:
                 return sent
+            if meanwhile is not None:
+                with contextlib.suppress(Exception):
+                    meanwhile()
+                meanwhile = None
             done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
             for future in done:
                 sent.add(in_flight.pop(future), future.result())
@@ -397,6 +405,7 @@ def apply_all_or_nothing(
     chunk_size: int | None = None,
     releasing: Collection[str] = (),
     exists: Exists | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> set[str]:
     """Set every test in ``changes`` to its state, or none of them.
 
@@ -404,12 +413,21 @@ def apply_all_or_nothing(
     ``FlakyUpdateError`` (per-test failures) or the ``DatadogAPIError`` of a failed call,
     after rolling back; the message then says what was rolled back. Tests in ``releasing``
     (set back to their state from before Pulumi) that ``exists`` finds deleted are skipped;
-    their ids are returned.
+    their ids are returned. ``meanwhile``: work for this thread while the first chunks are
+    in flight (``_send``).
     """
     if not changes:
         return set()
     size = chunk_size or api.settings.flaky_bulk_chunk_size
-    sent = _send(api, changes, size, target=target, releasing=releasing, exists=exists)
+    sent = _send(
+        api,
+        changes,
+        size,
+        target=target,
+        releasing=releasing,
+        exists=exists,
+        meanwhile=meanwhile,
+    )
     if not sent.failed and sent.error is None:
         if sent.gone:
             logger.info("%s: %d released tests no longer exist", target, len(sent.gone))
@@ -498,6 +516,7 @@ def reconcile(
     target: str,
     known: Mapping[str, FlakyTest] | None = None,
     captured: Mapping[str, Any] | None = None,
+    meanwhile: Callable[[Managed], None] | None = None,
 ) -> Managed:
     """Move from ``old`` to managing exactly ``desired`` (all or nothing).
 
@@ -508,7 +527,9 @@ def reconcile(
     holds tests the caller already read; ``captured`` the prior values saved in state before
     any write (``PriorValues``): those tests are not read again (unless captured as already in
     their desired state, see below), and their captured state is both their ``previous`` and
-    the state a failure sets them back to.
+    the state a failure sets them back to. ``meanwhile(result)`` gets the result this
+    returns if every change is applied, to work on while the first ``PATCH`` calls are in
+    flight (a large set's outputs; it may not be called: see ``_send``).
     """
     new_ids = [i for i in desired if i not in old.previous]
     # Each new test's state before this write (states only: no model per test).
@@ -551,11 +572,17 @@ def reconcile(
     def exists(ids: list[str]) -> set[str]:
         return set(read_states(api, repository_id, ids, target=target))
 
-    apply_all_or_nothing(api, changes, current, target=target, releasing=released, exists=exists)
-    return Managed(
-        previous={i: previous[i] for i in desired},
-        current=dict(desired),
+    result = Managed(previous={i: previous[i] for i in desired}, current=dict(desired))
+    apply_all_or_nothing(
+        api,
+        changes,
+        current,
+        target=target,
+        releasing=released,
+        exists=exists,
+        meanwhile=None if meanwhile is None else lambda: meanwhile(result),
     )
+    return result
 
 
 # ------------------------------------------------------------------- provider pieces
