@@ -78,7 +78,8 @@ REPORTED: dict[ResourceKind, dict[str, Any]] = {
 
 
 class ProviderMocks(pulumi.runtime.Mocks):
-    """Records what is registered; answers like the providers: inputs plus ``REPORTED``."""
+    """Records what is registered; answers like the providers of states written before
+    2026-12-02: inputs plus ``REPORTED``, and the recorded prior values (``__priors``)."""
 
     def __init__(self) -> None:
         self.registered: list[pulumi.runtime.MockResourceArgs] = []
@@ -91,7 +92,15 @@ class ProviderMocks(pulumi.runtime.Mocks):
         if kind == PRIOR_VALUES:
             return f"{args.name}-priors", {**args.inputs, "values": {}}
         outputs = {k: v for k, v in args.inputs.items() if not k.startswith("__")}
-        return args.resource_id or f"{args.name}-id", {**outputs, **REPORTED[ResourceKind(kind)]}
+        reported = REPORTED[ResourceKind(kind)]
+        recorded = {}
+        if kind == ResourceKind.SERVICE_SETTINGS:
+            recorded = {PRIORS_KEY: priors_input(reported["prior"], reported["prior_existed"])}
+        elif kind == ResourceKind.FLAKY_TEST_STATE:
+            parts = {"module": "shop", "suite": "CartTest", "name": "test_checkout"}
+            recorded = {PRIORS_KEY: recorded_priors(TEST_ID, "active", parts)}
+        resource_id = args.resource_id or f"{args.name}-id"
+        return resource_id, {**outputs, **reported, **recorded}
 
     def call(
         self, args: pulumi.runtime.MockCallArgs
@@ -475,16 +484,9 @@ class RecordedMocks(ProviderMocks):
     ) -> tuple[str | None, dict[str, Any]]:
         resource_id, outputs = super().new_resource(args)
         kind = args.typ.rpartition(":")[2]
-        if kind == ResourceKind.SERVICE_SETTINGS:
-            reported = REPORTED[ResourceKind.SERVICE_SETTINGS]
-            recorded = priors_input(reported["prior"], reported["prior_existed"])
-        elif kind == ResourceKind.FLAKY_TEST_STATE:
-            parts = {"module": "shop", "suite": "CartTest", "name": "test_checkout"}
-            recorded = recorded_priors(TEST_ID, "active", parts)
-        else:
-            return resource_id, outputs
-        stored = {k: v for k, v in outputs.items() if k not in REPORTED[ResourceKind(kind)]}
-        return resource_id, {**stored, PRIORS_KEY: recorded}
+        if kind in (ResourceKind.SERVICE_SETTINGS, ResourceKind.FLAKY_TEST_STATE):
+            outputs = {k: v for k, v in outputs.items() if k not in REPORTED[ResourceKind(kind)]}
+        return resource_id, outputs
 
 
 @pytest.mark.parametrize("stored", [False, True], ids=["recorded", "stored"])
@@ -494,8 +496,8 @@ def test_prior_value_attributes_read_the_recorded_priors(preview: bool, stored: 
     """``ServiceSettings.prior``/``prior_existed`` and ``FlakyTestState.previous_state``/``fqn``/
     ``test_*`` are read from the resource's ``__priors`` output (``recorded``), or from outputs
     of their own in a state written before 2026-12-02 (``stored``): the same known values
-    either way, in a preview too. They are not registered again (one Output each, made when
-    first read), and like the registered attributes they are not waited for."""
+    either way, in a preview too. Made once, when first read, and like the registered
+    attributes not waited for; the name parts are not registered at all."""
     from pulumi.runtime.settings import SETTINGS
 
     pulumi.runtime.set_mocks(ProviderMocks() if stored else RecordedMocks(), preview=preview)
@@ -512,6 +514,8 @@ def test_prior_value_attributes_read_the_recorded_priors(preview: bool, stored: 
     outputs = {key: getattr(key[0], key[1]) for key in expected}
     assert all(output._data not in SETTINGS.outputs for output in outputs.values())
     assert settings.prior is outputs[(settings, "prior")]  # made once
+    registered = set(vars(state)["_recorded_sources"])  # the name parts are not registered
+    assert registered == {"previous_state", "test_id", PRIORS_KEY}
 
     async def value(v: Any) -> Any:
         return v

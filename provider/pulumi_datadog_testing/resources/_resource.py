@@ -25,9 +25,15 @@ What a resource costs in the program (pulumi 3.259, ``pulumi/runtime/rpc.py``):
 - Outputs a resource used to store beside ``__priors`` (the prior values it recorded) are
   read from it instead (``RECORDED``: ``ServiceSettings.prior``, ``FlakyTestState
   .previous_state``, ...): the stored copy was up to 9 more property values per resource that
-  the engine marshals and the program resolves on every operation. Their names are still
-  registered (as ``None``), so a state written before 2026-12-02 shows its stored values; the
-  attribute combines both when first accessed, so a program that never reads it pays nothing.
+  the engine marshals and the program resolves on every operation. Those a state written
+  before 2026-12-02 may store with another value than its ``__priors`` (``prior``,
+  ``prior_existed``, ``previous_state``: a resource created with ``--target``, or before
+  ``PriorValues`` existed, has no ``__priors`` output) are still registered (as ``None``), so
+  such a state shows its stored values; the others (``RECORDED_ONLY``: a test's name parts,
+  which a capture cannot get wrong) are not — each registered name costs the program an
+  Output and a resolution (cProfile of a no-change preview at N = 500: ``transfer_properties``
+  grows with the registered names). An attribute combines both when first accessed, so a
+  program that never reads it pays nothing.
 - ``__priors`` and ``__provider`` are registered properties too: untracked like the attributes.
 - In a preview, ``__priors`` (the captured prior values) is unknown — a preview does not wait
   for the capture — and ignored for a resource in state (``ignore_changes``: the engine
@@ -114,6 +120,9 @@ class DatadogResource(pulumi.dynamic.Resource):
     """The attributes ``RECORDED`` gives (stored as outputs before 2026-12-02)."""
     RECORDED_ALSO: ClassVar[tuple[str, ...]] = ()
     """Other output attributes ``RECORDED`` reads (e.g. ``test_id``)."""
+    RECORDED_ONLY: ClassVar[frozenset[str]] = frozenset()
+    """``RECORDED_NAMES`` read only from ``__priors``: not registered unless the resource is
+    read by id (see the module docstring)."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -133,7 +142,7 @@ class DatadogResource(pulumi.dynamic.Resource):
     ) -> None:
         unwrap_pickler()
         read_by_id = opts is not None and (opts.id is not None or opts.import_ is not None)
-        skipped = () if read_by_id else self.ECHOED
+        skipped = frozenset() if read_by_id else self.ECHOED | self.RECORDED_ONLY
         props = {**dict.fromkeys(a for a in self._ATTRIBUTES if a not in skipped), **inputs}
         if inputs.get(PRIORS_KEY) is UNKNOWN:
             # A preview's __priors (``register_priors``: it does not wait for the capture);

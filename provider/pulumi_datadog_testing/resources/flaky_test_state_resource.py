@@ -55,21 +55,23 @@ def recorded_outputs(outs: Mapping[str, Any]) -> dict[str, Any]:
     written before 2026-12-02 (and by ``get``), else from its ``__priors`` output
     (``recorded_priors``). Every output in state crosses the engine's gRPC calls several times
     per operation, and the program resolves each: the five were a second copy of ``__priors``."""
-    if outs.get("previous_state") is not None:
-        return {key: outs.get(key) for key in OUTPUTS}
+    stored = {key: outs[key] for key in OUTPUTS if outs.get(key) is not None}
+    if "previous_state" in stored and len(stored) > 1:
+        return {key: stored.get(key) for key in OUTPUTS}  # all stored (test_* None: absent)
     captured = captured_of(outs)
     if captured is None or not captured.values:
-        return {}
+        return {key: stored.get(key) for key in OUTPUTS} if stored else {}
     test_id = outs.get("test_id")
     values = captured.values
     value = values.get(test_id) if test_id in values else next(iter(values.values()))
     details = value if isinstance(value, Mapping) else {}
     parts = [details.get(k) or None for k in SELECTOR]
-    return {
+    recorded = {
         "previous_state": captured_state(value),
         "fqn": ".".join(part for part in parts if part),
         **{f"test_{k}": part for k, part in zip(SELECTOR, parts, strict=True)},
     }
+    return {**recorded, **stored}  # a program sees only a stored previous_state (RECORDED_ONLY)
 
 
 def documented_outputs(outs: Mapping[str, Any]) -> dict[str, Any]:
@@ -150,6 +152,7 @@ class FlakyTestState(DatadogResource, module=MODULE, name=ResourceKind.FLAKY_TES
     RECORDED = staticmethod(recorded_outputs)  # previous_state, fqn, ...: read from __priors
     RECORDED_NAMES = OUTPUTS
     RECORDED_ALSO = ("test_id",)
+    RECORDED_ONLY = frozenset(OUTPUTS) - {"previous_state"}
 
     def __init__(
         self,
