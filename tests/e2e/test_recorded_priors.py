@@ -19,6 +19,7 @@ from tests.e2e._flaky_support import server_states
 from tests.e2e.service_settings_support import identity, out_of_band_patch, server_settings
 from tests.support.emulator import emulator_stack
 from tests.support.engine import PulumiSandbox
+from tests.support.provider_imports import provider_imports
 
 if TYPE_CHECKING:
     from pulumi_datadog_testing.emulator import EmulatorServer
@@ -29,6 +30,7 @@ REPO, SERVICE = "github.com/acme/recorded", "checkout"
 NONE = identity(REPO, SERVICE)
 SETTINGS_OUTPUTS = ("prior", "prior_existed")
 TEST_OUTPUTS = ("previous_state", "fqn", "test_module", "test_suite", "test_name")
+HEAVY = ("pydantic", "pydantic_core")
 
 
 def quiet(_: str) -> None:
@@ -50,8 +52,24 @@ def exported(outputs: dict[str, auto.OutputValue]) -> dict[str, Any]:
     return {name: outputs[name].value for name in (*SETTINGS_OUTPUTS, *TEST_OUTPUTS)}
 
 
+def no_change_preview(
+    stack: auto.Stack, emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch, where: Path
+) -> None:
+    """A no-change preview: no change, no API call, no pydantic in the provider process."""
+    emulator.clear_calls()
+    where.mkdir()
+    with provider_imports(monkeypatch, where) as loaded:
+        assert stack.preview(expect_no_changes=True, on_output=quiet).change_summary == {"same": 4}
+    assert emulator.calls() == []
+    [provider] = [m for m in loaded.values() if any(".service_settings" in n for n in m)]
+    assert sorted(m for m in provider if m.partition(".")[0] in HEAVY) == []
+
+
 def test_recorded_priors_and_a_state_written_before(
-    pulumi_sandbox: PulumiSandbox, emulator: EmulatorServer
+    pulumi_sandbox: PulumiSandbox,
+    emulator: EmulatorServer,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
     out_of_band_patch(emulator, NONE, auto_test_retries_enabled=True)
     (flaky,) = emulator.add_flaky_tests(
@@ -84,8 +102,7 @@ def test_recorded_priors_and_a_state_written_before(
         outputs = resource(state, kind)["outputs"]
         assert not set(names) & set(outputs), kind
         assert decoded(outputs[PRIORS_KEY]) is not None, kind
-    emulator.clear_calls()
-    assert stack.preview(expect_no_changes=True, on_output=quiet).change_summary == {"same": 4}
+    no_change_preview(stack, emulator, monkeypatch, tmp_path / "new")
     assert stack.up(on_output=quiet).outputs["prior"].value == expected["prior"]
 
     # --- the state as the version before 2026-12-02 wrote it: the outputs stored as well
@@ -97,7 +114,7 @@ def test_recorded_priors_and_a_state_written_before(
     test_state = resource(written_before, "FlakyTestState")
     test_state["outputs"].update({name: expected[name] for name in TEST_OUTPUTS})
     stack.import_stack(written_before)
-    assert stack.preview(expect_no_changes=True, on_output=quiet).change_summary == {"same": 4}
+    no_change_preview(stack, emulator, monkeypatch, tmp_path / "before")
     assert stack.preview(expect_no_changes=True, refresh=True, on_output=quiet).change_summary == {
         "same": 4
     }
