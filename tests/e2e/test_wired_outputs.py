@@ -73,6 +73,13 @@ def test_every_resource_wired_from_outputs_previews_and_ups(
     exported = run(pulumi_sandbox, "stack", "export")
     assert "checkout is down" not in exported
     assert "flaky since the checkout rewrite" not in exported
+    # Each resource's source position is the program line that declared it (inside an apply
+    # too), as for a generated SDK's resources: not a line of this package.
+    resources = json.loads(exported)["deployment"]["resources"]
+    ours = [r for r in resources if ":dynamic/datadog-testing:" in r["type"]]
+    assert len(ours) == 10, [r["urn"] for r in ours]  # the 11 created less the provider
+    for resource in ours:
+        assert resource["sourcePosition"].startswith("project:///__main__.py#"), resource
 
     # Nothing changed: a preview with no change and no API call (the checks of the inputs,
     # now known, take the inputs in state as they are: _check.unchanged), and an `up` that

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import inspect
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import dill
@@ -17,6 +19,7 @@ import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.output import UNKNOWN
 
+import pulumi_datadog_testing
 from pulumi_datadog_testing import (
     FlakyTestPolicies,
     FlakyTestState,
@@ -291,6 +294,34 @@ def test_outputs_wire_into_other_resources(mocks: ProviderMocks) -> Any:
         assert mocks.sent(ResourceKind.SERVICE_SETTINGS)["service_name"] == "svc-abc-def-ghi"
 
     return pulumi.Output.all(joined, settings.urn).apply(verify)
+
+
+@pulumi.runtime.test
+def test_each_resource_s_source_position_is_the_program_line_that_declared_it(
+    mocks: ProviderMocks, monkeypatch: pytest.MonkeyPatch
+) -> Any:
+    """The SDK stores the stack outside a resource's third ``__init__`` frame as its
+    ``sourcePosition`` and ``stackTrace``: none of this package's frames, for every kind and
+    for the ledger of prior values they register."""
+    traces: list[Any] = []
+    record = pulumi.runtime.resource._get_stack_trace
+
+    def recording() -> Any:
+        trace = record()
+        traces.append(trace)
+        return trace
+
+    monkeypatch.setattr(pulumi.runtime.resource, "_get_stack_trace", recording)
+    resources = declare_all()
+    package = Path(pulumi_datadog_testing.__file__).parent.as_uri()
+    assert len(traces) == len(resources) + 1  # and the ledger of prior values
+    first_line = inspect.getsourcelines(declare_all)[1]
+    for trace in traces:
+        uri, line = trace.frames[0].pc.uri, trace.frames[0].pc.line
+        assert uri == Path(__file__).as_uri(), uri
+        assert first_line < line < first_line + 20, line
+        assert not [f.pc.uri for f in trace.frames if f.pc.uri.startswith(package)]
+    return pulumi.Output.all(*(r.urn for r in resources.values()))
 
 
 @pulumi.runtime.test

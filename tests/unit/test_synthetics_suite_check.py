@@ -6,11 +6,11 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-import pulumi.dynamic
 import pytest
 
 from pulumi_datadog_testing.client import DatadogClient
 from pulumi_datadog_testing.errors import DatadogError
+from pulumi_datadog_testing.resources import _resource
 from pulumi_datadog_testing.resources._base import WIRE_UNKNOWN
 from pulumi_datadog_testing.resources._provider_ref import load_provider
 from pulumi_datadog_testing.resources.synthetics_suite import (
@@ -284,14 +284,14 @@ def test_duplicate_test_in_datadog_copy_is_a_clear_error() -> None:
 
 @pytest.fixture
 def registered(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """The props each SyntheticsSuite hands to the dynamic Resource base class."""
+    """The props each SyntheticsSuite registers (``_resource.register_dynamic``)."""
     seen: list[dict[str, Any]] = []
 
-    def capture(self: Any, provider: Any, name: str, props: dict[str, Any], opts: Any) -> None:
+    def capture(resource: Any, provider: Any, name: str, props: dict[str, Any], opts: Any) -> None:
         assert isinstance(load_provider(provider.module, provider.name), SyntheticsSuiteProvider)
         seen.append(props)
 
-    monkeypatch.setattr(pulumi.dynamic.Resource, "__init__", capture)
+    monkeypatch.setattr(_resource, "register_dynamic", capture)
     return seen
 
 

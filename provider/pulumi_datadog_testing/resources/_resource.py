@@ -38,12 +38,23 @@ What a resource costs in the program (pulumi 3.259, ``pulumi/runtime/rpc.py``):
 - In a preview, ``__priors`` (the captured prior values) is unknown — a preview does not wait
   for the capture — and ignored for a resource in state (``ignore_changes``: the engine
   keeps its recorded value), so no change lists it.
+- A resource registers from its own class's ``__init__`` (``register_dynamic``), not through
+  ``pulumi.dynamic.Resource.__init__`` and ``CustomResource.__init__``: the SDK records the
+  stack outside the third ``__init__`` frame (``runtime/resource.py`` ``_get_stack_trace``,
+  written for generated SDKs: ``Resource`` < ``CustomResource`` < the concrete class) as the
+  resource's ``sourcePosition`` and ``stackTrace`` in state. Through the two constructors the
+  trace started at this package's ``super().__init__`` line and carried two frames of it for
+  every resource (~190 bytes each in every checkpoint the engine writes: it rewrites the
+  whole state twice per step); now it starts at the program line that declared the resource.
+  The pickled provider (``__provider``) is the same string for every resource of a class (a
+  ``ProviderRef`` pickles to fixed bytes), so it is made once per class and process.
 - ``pulumi.dynamic.serialize_provider`` leaves its dict-sorting wrapper of
   ``pickle._Pickler._batch_setitems`` installed and wraps it again at the next resource:
   every dynamic resource of the program adds one stack frame to all later pickling, until
   the program fails with ``RecursionError`` at about a thousand of them (each resource here
-  also registers a ``PriorValues``, so about 500). The base removes the wrappers before each
-  registration (the SDK installs its own again for that call, so its pickles stay sorted).
+  also registered a ``PriorValues``, so about 500). The resources here pickle their provider
+  once per class, and the base removes the wrappers before each registration, so the
+  dynamic resources a program declares beside them keep pickling at a constant depth.
 """
 
 from __future__ import annotations
@@ -59,11 +70,20 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 import pulumi
 import pulumi.dynamic
 from pulumi._types import is_output_type
+from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.output import UNKNOWN
 
 from ._props import PRIORS_KEY, PROVIDER_KEY
+from ._provider_ref import ProviderRef
 
-__all__ = ["DatadogResource", "label", "pickler_wrappers", "untrack", "unwrap_pickler"]
+__all__ = [
+    "DatadogResource",
+    "label",
+    "pickler_wrappers",
+    "register_dynamic",
+    "untrack",
+    "unwrap_pickler",
+]
 
 _SORTING_WRAPPER: Final = "batch_set_items_sorted"
 """Name prefix of the wrapper ``serialize_provider`` installs (both Python-version variants)."""
@@ -88,6 +108,32 @@ def pickler_wrappers() -> int:
     while (method := _inner(method)) is not None:
         depth += 1
     return depth
+
+
+_PICKLED: dict[tuple[str, str], str] = {}
+"""``(module, name)`` of a ``ProviderRef`` → its pickle, as ``serialize_provider`` makes it."""
+
+
+def register_dynamic(
+    resource: pulumi.dynamic.Resource,
+    provider: ProviderRef,
+    resource_name: str,
+    props: dict[str, Any],
+    opts: pulumi.ResourceOptions | None,
+) -> None:
+    """Register ``resource`` as ``pulumi.dynamic.Resource.__init__`` does — same type token,
+    ``__provider`` the SDK's own pickle of ``provider`` (not secret: it holds none) — without
+    that constructor and ``CustomResource.__init__`` on the stack. Call it from the resource
+    class's ``__init__`` (directly or through one base ``__init__``): see the module
+    docstring for the stack trace this keeps right."""
+    key = (provider.module, provider.name)
+    pickled = _PICKLED.get(key)
+    if pickled is None:
+        pickled = _PICKLED[key] = serialize_provider(provider)
+        unwrap_pickler()
+    props[PROVIDER_KEY] = pickled
+    token = f"pulumi-python:{type(resource)._resource_type_name}"
+    pulumi.Resource.__init__(resource, token, resource_name, True, props, opts)
 
 
 def unwrap_pickler() -> None:
@@ -135,7 +181,7 @@ class DatadogResource(pulumi.dynamic.Resource):
 
     def __init__(
         self,
-        provider: pulumi.dynamic.ResourceProvider,
+        provider: ProviderRef,
         resource_name: str,
         inputs: Mapping[str, Any],
         opts: pulumi.ResourceOptions | None = None,
@@ -149,7 +195,7 @@ class DatadogResource(pulumi.dynamic.Resource):
             # a resource in state keeps its own, so no diff lists it.
             keep = pulumi.ResourceOptions(ignore_changes=[PRIORS_KEY])
             opts = pulumi.ResourceOptions.merge(opts, keep)
-        super().__init__(provider, resource_name, props, opts)
+        register_dynamic(self, provider, resource_name, props, opts)
         own = vars(self)
         untrack(own.get(name) for name in (*self._ATTRIBUTES, PRIORS_KEY, PROVIDER_KEY))
         if self.RECORDED is not None and PRIORS_KEY in own:

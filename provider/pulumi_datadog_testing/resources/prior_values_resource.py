@@ -24,6 +24,7 @@ from pulumi.output import UNKNOWN
 from ..type_tokens import MODULE
 from ._props import PRIORS_KEY, has_unknowns, is_unknown
 from ._provider_ref import ProviderRef
+from ._resource import register_dynamic
 
 __all__ = [
     "KIND_MODULES",
@@ -362,7 +363,7 @@ class PriorValues(pulumi.dynamic.Resource, module=MODULE, name=PRIOR_VALUES):
             }
             if owner is not None:  # named apart from its resource (see _sibling_name)
                 props["owner"] = owner
-        super().__init__(_PROVIDER, resource_name, props, opts)
+        register_dynamic(self, _PROVIDER, resource_name, props, opts)
 
 
 OVERLAP_WARNING: Final = (
