@@ -116,22 +116,28 @@ _PICKLED: dict[tuple[str, str], str] = {}
 
 def register_dynamic(
     resource: pulumi.dynamic.Resource,
-    provider: ProviderRef,
+    provider: pulumi.dynamic.ResourceProvider,
     resource_name: str,
     props: dict[str, Any],
     opts: pulumi.ResourceOptions | None,
 ) -> None:
     """Register ``resource`` as ``pulumi.dynamic.Resource.__init__`` does — same type token,
-    ``__provider`` the SDK's own pickle of ``provider`` (not secret: it holds none) — without
-    that constructor and ``CustomResource.__init__`` on the stack. Call it from the resource
+    ``__provider`` the SDK's own pickle of ``provider``, secret unless the provider says it
+    need not be (the providers here hold no ``Output`` to capture) — without that
+    constructor and ``CustomResource.__init__`` on the stack. Call it from the resource
     class's ``__init__`` (directly or through one base ``__init__``): see the module
-    docstring for the stack trace this keeps right."""
-    key = (provider.module, provider.name)
-    pickled = _PICKLED.get(key)
-    if pickled is None:
-        pickled = _PICKLED[key] = serialize_provider(provider)
+    docstring for the stack trace this keeps right. A ``ProviderRef`` is pickled once."""
+    if isinstance(provider, ProviderRef):
+        key = (provider.module, provider.name)
+        pickled = _PICKLED.get(key)
+        if pickled is None:
+            pickled = _PICKLED[key] = serialize_provider(provider)
+            unwrap_pickler()
+    else:  # a provider instance (as versions before ProviderRef handed over): pickled each time
+        pickled = serialize_provider(provider)
         unwrap_pickler()
-    props[PROVIDER_KEY] = pickled
+    secret = getattr(provider, "serialize_as_secret_always", True)
+    props[PROVIDER_KEY] = pulumi.Output.secret(pickled) if secret else pickled
     token = f"pulumi-python:{type(resource)._resource_type_name}"
     pulumi.Resource.__init__(resource, token, resource_name, True, props, opts)
 
@@ -181,7 +187,7 @@ class DatadogResource(pulumi.dynamic.Resource):
 
     def __init__(
         self,
-        provider: ProviderRef,
+        provider: pulumi.dynamic.ResourceProvider,
         resource_name: str,
         inputs: Mapping[str, Any],
         opts: pulumi.ResourceOptions | None = None,
