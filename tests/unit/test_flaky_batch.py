@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
@@ -372,9 +373,47 @@ def test_a_destroys_writes_wait_for_one_more_than_other_writes() -> None:
         return batcher._enough()
 
     assert _flaky_batch.ENOUGH_RELEASES == _flaky_batch.ENOUGH_WRITES + 1
-    assert queued(True, True) == _flaky_batch.ENOUGH_RELEASES
-    assert queued(True, False) == _flaky_batch.ENOUGH_WRITES
-    assert queued(False) == _flaky_batch.ENOUGH_WRITES
+    releases = (_flaky_batch.ENOUGH_RELEASES, _flaky_batch.RELEASE_WINDOW_S)
+    writes = (_flaky_batch.ENOUGH_WRITES, _flaky_batch.WRITE_WINDOW_S)
+    assert queued(True, True) == releases
+    assert queued(True, False) == writes
+    assert queued(False) == writes
+
+
+@pytest.mark.parametrize("hook", ["delete", "create"])
+def test_a_destroys_writes_wait_longer_for_company(
+    api: FakeApi, monkeypatch: pytest.MonkeyPatch, hook: str
+) -> None:
+    """Two writes while other hooks keep the process busy, the second 0.8 s after the first:
+    past ``WRITE_WINDOW_S`` (0.2 s here), within ``RELEASE_WINDOW_S`` (2 s here). Two
+    ``delete`` hooks share a PATCH; two ``create`` hooks do not."""
+    from pulumi_datadog_testing.resources._writing_hooks import counted
+
+    monkeypatch.setattr(_flaky_batch, "WRITE_WINDOW_S", 0.2)
+    monkeypatch.setattr(_flaky_batch, "RELEASE_WINDOW_S", 2.0)
+    batcher = FlakyBatcher(
+        id_queries, repository_query=repository_clause, page_size=1000, busy=lambda: 20
+    )
+
+    def change(test_id: str, delay: float) -> object:
+        time.sleep(delay)
+        return write(batcher, api, {test_id: "active"})
+
+    ids = _ids(2)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(counted(_named(change, hook)), ids, [0.0, 0.8]))
+    expected = [set(ids)] if hook == "delete" else [{ids[0]}, {ids[1]}]
+    assert [set(p) for p in api.patches] == expected
+
+
+def _named(function: Any, name: str) -> Any:
+    """``function`` under another name (``counted`` records the hook's name)."""
+
+    def named(*args: Any) -> Any:
+        return function(*args)
+
+    named.__name__ = name
+    return named
 
 
 def test_concurrent_deletes_share_a_patch_of_enough_releases(api: FakeApi) -> None:
