@@ -359,13 +359,13 @@ def test_writes_do_not_wait_for_ever_for_a_hook_that_does_not_write(api: FakeApi
     assert all(isinstance(r, UpdateFlakyTestsResponse) for r in results)
 
 
-def test_a_destroys_writes_wait_for_one_more_than_other_writes() -> None:
+def test_a_destroys_writes_wait_for_one_more_and_longer_than_other_writes() -> None:
     """A batch fills to ``ENOUGH_WRITES`` — one slot of the engine's default 8 left to the
-    other resources — unless every queued write is a ``delete``'s (a destroy): then to
-    ``ENOUGH_RELEASES``."""
+    other resources — within ``WRITE_WINDOW_S``, unless every queued write is a ``delete``'s
+    (a destroy): then to ``ENOUGH_RELEASES`` within ``RELEASE_WINDOW_S``."""
     batcher = FlakyBatcher(id_queries, repository_query=repository_clause, page_size=1000)
 
-    def queued(*releasing: bool) -> int:
+    def queued(*releasing: bool) -> tuple[int, float]:
         batcher._writes = [
             _flaky_batch._Write({f"t{i}": "active"}, "t", lambda c, t: None, releasing=r)  # type: ignore[arg-type,return-value]
             for i, r in enumerate(releasing)
