@@ -21,9 +21,9 @@ inside the process:
   one of them returns), none joining for a while (``SETTLE_S``: the engine sends its next hook
   a while after one returns, at its own pace), or ``ENOUGH_WRITES`` are queued
   (``ENOUGH_RELEASES`` when they all come from ``delete`` hooks), at most ``WRITE_WINDOW_S``
-  (``RELEASE_WINDOW_S``) — and go out together in one ``PATCH``; each caller gets back exactly its tests' results,
-  so a failed test fails only the resource that manages it (a failed *call* fails every
-  resource in it, as it would have alone).
+  (``RELEASE_WINDOW_S``) — and go out together in one ``PATCH``; each caller gets back
+  exactly its tests' results, so a failed test fails only the resource that manages it (a
+  failed *call* fails every resource in it, as it would have alone).
   Writes of ``COALESCE_MAX`` tests or more (bulk chunks) are sent as they are.
 
 Nothing here decides what to change: ``_flaky`` does, and its all-or-nothing and roll-back
