@@ -15,7 +15,12 @@ import pytest
 from pulumi.output import Unknown
 
 from pulumi_datadog_testing.client import DatadogClient
-from pulumi_datadog_testing.commands.repair import plan_repair, stack_locks
+from pulumi_datadog_testing.commands.repair import (
+    RepairError,
+    broken_sidecars,
+    plan_repair,
+    stack_locks,
+)
 from pulumi_datadog_testing.errors import DatadogAPIError
 from pulumi_datadog_testing.resources.prior_values import (
     KIND_MODULES,
@@ -441,6 +446,26 @@ def test_stack_locks_reads_the_file_backend_lock(tmp_path: Any) -> None:
     assert (lock.pid, lock.user, lock.host) == (999999999, "ci", "elsewhere")
     assert lock.alive() is None  # another host: cannot tell
     assert stack_locks(f"file://{tmp_path}", "other", "test") == []
+
+
+def test_broken_sidecars_finds_empty_or_garbled_checkpoint_metadata(tmp_path: Any) -> None:
+    stacks = tmp_path / ".pulumi" / "stacks" / "proj"
+    stacks.mkdir(parents=True)
+    checkpoint = stacks / "test.json"
+    checkpoint.write_text('{"version": 3, "checkpoint": {}}')
+    sidecar = stacks / "test.json.attrs"
+    url = f"file://{tmp_path}"
+    assert broken_sidecars(url, "proj", "test") == []  # no metadata file: nothing to mend
+    sidecar.write_text('{"user.content_type": "application/json"}')
+    assert broken_sidecars(url, "proj", "test") == []
+    for content in ("", '{"user.content_'):
+        sidecar.write_text(content)
+        assert broken_sidecars(url, "proj", "test") == [sidecar]
+    assert broken_sidecars(url, "other", "test") == []
+    assert broken_sidecars("s3://bucket", "proj", "test") == []
+    checkpoint.write_text('{"version": 3, "chec')  # the checkpoint itself cut: not ours to mend
+    with pytest.raises(RepairError, match=r"test\.json is not whole JSON.*test\.json\.bak"):
+        broken_sidecars(url, "proj", "test")
 
 
 def test_large_plain_captures_are_packed_into_one_string() -> None:

@@ -4,6 +4,12 @@ A killed run (two Ctrl-C, a cancelled CI job, SIGKILL of ``pulumi`` or of the pr
 process) can leave three things behind; this command deals with each, through the ``pulumi``
 CLI on PATH (``stack export``/``stack import``/``cancel``/``refresh``):
 
+0. **A checkpoint's empty metadata file.** The file backend writes each checkpoint to a
+   temporary file and renames it, then writes its metadata beside it
+   (``<stack>.json.attrs``) in place: a kill in between leaves that file empty, and every
+   later command fails with ``failed to load checkpoint: EOF`` (seen on 2026-12-02 when a
+   test killed ``pulumi up``). The checkpoint itself is whole; ``repair`` removes the
+   empty or unreadable metadata file (the backend reads a checkpoint without one).
 1. **A stale lock.** The file backend keeps one lock file per running update
    (``.pulumi/locks/<org>/<project>/<stack>/<id>.json``: pid, user, host, time). A lock whose
    process is gone blocks every later command. ``repair`` shows it and, after confirmation
@@ -171,6 +177,38 @@ def stack_locks(backend_url: str, project: str, stack: str) -> list[Lock]:
     return locks
 
 
+def broken_sidecars(backend_url: str, project: str, stack: str) -> list[Path]:
+    """The metadata files (``<checkpoint>.attrs``) of ``stack``'s checkpoints in a
+    ``file://`` backend that are empty or not JSON (none for other backends). A checkpoint
+    beside one that is not whole JSON itself is an error: its previous version is ``.bak``."""
+    parsed = urlparse(backend_url)
+    if parsed.scheme != "file":
+        return []
+    root = Path(unquote(parsed.path or "")).expanduser() / ".pulumi" / "stacks"
+    name = stack.rsplit("/", 1)[-1]
+    broken = []
+    for folder in (root / project, root):
+        for checkpoint in (folder / f"{name}.json", folder / f"{name}.json.gz"):
+            sidecar = checkpoint.with_name(checkpoint.name + ".attrs")
+            if not (checkpoint.is_file() and sidecar.is_file()) or _is_json(sidecar):
+                continue
+            if checkpoint.suffix == ".json" and not _is_json(checkpoint):
+                raise RepairError(
+                    f"the checkpoint {checkpoint} is not whole JSON; the one before it is "
+                    f"{checkpoint.name}.bak beside it: restore it with `pulumi stack import`"
+                )
+            broken.append(sidecar)
+    return broken
+
+
+def _is_json(path: Path) -> bool:
+    try:
+        json.loads(path.read_bytes() or b"?")
+    except (OSError, ValueError):
+        return False
+    return True
+
+
 def _project_name(cwd: Path) -> str:
     """``name:`` of the project's Pulumi.yaml (a top-level scalar: no YAML parser needed)."""
     for candidate in ("Pulumi.yaml", "Pulumi.yml"):
@@ -183,9 +221,16 @@ def _project_name(cwd: Path) -> str:
     raise RepairError(f"no Pulumi.yaml with a name in {cwd}; pass --cwd with the project directory")
 
 
-def _clear_stale_lock(pulumi: _Pulumi, assume_yes: bool) -> bool:
-    whoami = json.loads(pulumi.run("whoami", "--json", stack=False) or "{}")
-    locks = stack_locks(str(whoami.get("url", "")), _project_name(pulumi.cwd), str(pulumi.stack))
+def _remove_broken_sidecars(pulumi: _Pulumi, backend_url: str) -> bool:
+    broken = broken_sidecars(backend_url, _project_name(pulumi.cwd), str(pulumi.stack))
+    for sidecar in broken:
+        sidecar.unlink()
+        print(f"removed the empty or unreadable checkpoint metadata file {sidecar}")
+    return bool(broken)
+
+
+def _clear_stale_lock(pulumi: _Pulumi, backend_url: str, assume_yes: bool) -> bool:
+    locks = stack_locks(backend_url, _project_name(pulumi.cwd), str(pulumi.stack))
     if not locks:
         return False
     live = [lock for lock in locks if lock.alive() is True]
@@ -451,7 +496,10 @@ def _stack_config(pulumi: _Pulumi) -> dict[str, Any]:
 
 
 def _repair(pulumi: _Pulumi, *, assume_yes: bool) -> int:
-    unlocked = _clear_stale_lock(pulumi, assume_yes)
+    whoami = json.loads(pulumi.run("whoami", "--json", stack=False) or "{}")
+    backend_url = str(whoami.get("url", ""))
+    mended = _remove_broken_sidecars(pulumi, backend_url)
+    unlocked = _clear_stale_lock(pulumi, backend_url, assume_yes) or mended
     exported = json.loads(pulumi.run("stack", "export"))
     state = exported.get("deployment") or {}
     needs_api = any(
