@@ -1,7 +1,7 @@
 """``pulumi-datadog-testing repair``: recover a stack after ``pulumi up`` was killed.
 
 A killed run (two Ctrl-C, a cancelled CI job, SIGKILL of ``pulumi`` or of the provider
-process) can leave three things behind; this command deals with each, through the ``pulumi``
+process) can leave four things behind; this command deals with each, through the ``pulumi``
 CLI on PATH (``stack export``/``stack import``/``cancel``/``refresh``):
 
 0. **A checkpoint's empty metadata file.** The file backend writes each checkpoint to a
@@ -222,7 +222,10 @@ def _project_name(cwd: Path) -> str:
 
 
 def _remove_broken_sidecars(pulumi: _Pulumi, backend_url: str) -> bool:
-    broken = broken_sidecars(backend_url, _project_name(pulumi.cwd), str(pulumi.stack))
+    project, stack = _project_name(pulumi.cwd), str(pulumi.stack)
+    if any(lock.alive() is True for lock in stack_locks(backend_url, project, stack)):
+        return False  # a running `pulumi` may be writing it: the lock step refuses next
+    broken = broken_sidecars(backend_url, project, stack)
     for sidecar in broken:
         sidecar.unlink()
         print(f"removed the empty or unreadable checkpoint metadata file {sidecar}")
