@@ -150,12 +150,20 @@ class Lock:
         return True
 
 
-def stack_locks(backend_url: str, project: str, stack: str) -> list[Lock]:
-    """The lock files of ``stack`` in a ``file://`` backend (none for other backends)."""
+def _file_backend(backend_url: str) -> Path | None:
+    """The ``.pulumi`` folder of a ``file://`` backend; ``None`` for other backends."""
     parsed = urlparse(backend_url)
     if parsed.scheme != "file":
+        return None
+    return Path(unquote(parsed.path or "")).expanduser() / ".pulumi"
+
+
+def stack_locks(backend_url: str, project: str, stack: str) -> list[Lock]:
+    """The lock files of ``stack`` in a ``file://`` backend (none for other backends)."""
+    backend = _file_backend(backend_url)
+    if backend is None:
         return []
-    root = Path(unquote(parsed.path or "")).expanduser() / ".pulumi" / "locks"
+    root = backend / "locks"
     name = stack.rsplit("/", 1)[-1]
     found = [*root.glob(f"*/{project}/{name}/*.json"), *root.glob(f"{name}/*.json")]
     locks = []
@@ -181,10 +189,10 @@ def broken_sidecars(backend_url: str, project: str, stack: str) -> list[Path]:
     """The metadata files (``<checkpoint>.attrs``) of ``stack``'s checkpoints in a
     ``file://`` backend that are empty or not JSON (none for other backends). A checkpoint
     beside one that is not whole JSON itself is an error: its previous version is ``.bak``."""
-    parsed = urlparse(backend_url)
-    if parsed.scheme != "file":
+    backend = _file_backend(backend_url)
+    if backend is None:
         return []
-    root = Path(unquote(parsed.path or "")).expanduser() / ".pulumi" / "stacks"
+    root = backend / "stacks"
     name = stack.rsplit("/", 1)[-1]
     broken = []
     for folder in (root / project, root):
