@@ -375,12 +375,13 @@ class DatadogClient:
     def _send(self, request: httpx.Request) -> httpx.Response:
         """Send once, telling the pacer what came back (or that nothing did)."""
         path = request.url.path
+        sent = self._clock.monotonic()
         try:
             response = self._http.send(request)
         except httpx.HTTPError:
             self._pacer.after_answer(path, None, {})
             raise
-        self._pacer.after_answer(path, response.status_code, response.headers)
+        self._pacer.after_answer(path, response.status_code, response.headers, sent=sent)
         # httpx binds the read, closed stream to its response (``BoundSyncStream``), a
         # reference cycle: the response and its body would wait for the garbage collector
         # (a 1,000-test search page is ~400 KB; parsing it promotes the response to the

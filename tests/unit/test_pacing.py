@@ -7,7 +7,9 @@ the emulator's: aligned windows, ``X-RateLimit-Reset`` rounded up to whole secon
 
 from __future__ import annotations
 
+import heapq
 import math
+import random
 from collections.abc import Callable
 
 import httpx
@@ -106,6 +108,67 @@ def test_a_late_answer_from_an_earlier_window_does_not_close_the_current_one() -
     )  # fmt: skip  (sent before)
     assert [pacer.before_send(SUITE) for _ in range(5)] == [0, 0, 0, 0, 0]
     assert pacer.before_send(SUITE) > 0
+
+
+def concurrent_calls(
+    clock: FakeClock,
+    server: WindowServer,
+    *,
+    first: float,
+    calls: int,
+    workers: int,
+    latency: tuple[float, float],
+    seed: int = 7,
+) -> None:
+    """``calls`` calls through one pacer from ``workers`` callers at once, each sending its
+    next call as soon as the last is answered; each way takes ``latency`` seconds (drawn).
+    The first call (the probe) is sent at ``first``, the others once it is answered."""
+    pacer, rng = Pacer(clock), random.Random(seed)
+    events: list[tuple[float, int, str, int]] = []  # (time, order, what, call)
+    sent_at: dict[int, float] = {}
+    answers: dict[int, httpx.Response] = {}
+    order = iter(range(10**6))
+
+    def send(call: int, now: float) -> None:
+        clock.now = now
+        when = now + pacer.before_send(SETTINGS)
+        sent_at[call] = when
+        heapq.heappush(events, (when + rng.uniform(*latency), next(order), "arrive", call))
+
+    send(0, first)
+    started = 1
+    while events:
+        clock.now, _, what, call = heapq.heappop(events)
+        if what == "arrive":
+            answers[call] = server(httpx.Request("POST", "https://x" + SETTINGS))
+            heapq.heappush(events, (clock.now + rng.uniform(*latency), next(order), "back", call))
+            continue
+        answer = answers.pop(call)
+        pacer.after_answer(SETTINGS, answer.status_code, answer.headers, sent=sent_at[call])
+        starting = workers if call == 0 else 1
+        for _ in range(min(starting, calls - started)):
+            send(started, clock.now)
+            started += 1
+
+
+@pytest.mark.parametrize("first", [0.05, 0.6, 1.2, 1.85, 1.97])
+@pytest.mark.parametrize("latency", [(0.001, 0.004), (0.005, 0.05)])
+@pytest.mark.parametrize("spent", [0, 12])
+def test_many_calls_in_flight_never_overrun_a_window_whatever_its_phase(
+    first: float, latency: tuple[float, float], spent: int
+) -> None:
+    # Whole-second resets place a 2 s window's end only within a second: a call sent in
+    # between may count in either window. 64 callers at once (the engine's --parallel 64);
+    # ``spent``: calls another process (the preview before) made in the first window.
+    clock = FakeClock()
+    server = WindowServer(clock, limit=20, period=2)
+    server.windows["settings"] = (clock.now, spent)
+    concurrent_calls(clock, server, first=clock.now + first, calls=200, workers=64,
+                     latency=latency)  # fmt: skip
+    assert len(server.statuses) == 200
+    assert server.statuses.count(429) == 0
+    # ... and the budget is used: 200 calls need 10 windows (9 and the rest of the first).
+    assert clock.now - 1000 < 12 * 2
 
 
 def test_a_429_blocks_the_group_until_its_reset() -> None:
