@@ -89,7 +89,7 @@ def test_bulk_states_lifecycle(
     with provider_imports(monkeypatch, tmp_path) as loaded:
         assert stack.preview(expect_no_changes=True, on_output=quiet).change_summary == {"same": 3}
     assert emulator.calls() == []
-    [provider] = [m for m in loaded.values() if MODULE in m]
+    provider = loaded.importing(MODULE)
     assert sorted(m for m in provider if m.partition(".")[0] in HEAVY or m == MODELS) == []
 
     # --- update: the preview lists each test's change; up sends only those

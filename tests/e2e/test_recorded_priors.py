@@ -61,7 +61,7 @@ def no_change_preview(
     with provider_imports(monkeypatch, where) as loaded:
         assert stack.preview(expect_no_changes=True, on_output=quiet).change_summary == {"same": 4}
     assert emulator.calls() == []
-    [provider] = [m for m in loaded.values() if any(".service_settings" in n for n in m)]
+    provider = loaded.importing("pulumi_datadog_testing.resources.service_settings")
     assert sorted(m for m in provider if m.partition(".")[0] in HEAVY) == []
 
 
