@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.faults._harness import FLAKY_PATH, REPOSITORY, FaultStack, seed_tests, spec
+from tests.faults._harness import FLAKY_PATH, REPOSITORY, FaultStack, calls_to, seed_tests, spec
 from tests.support.engine import PulumiSandbox
 
 pytestmark = [pytest.mark.faults, pytest.mark.e2e, pytest.mark.emulator]
@@ -59,3 +59,46 @@ def test_per_test_failures_are_named_and_nothing_is_half_applied(
     assert stack.deployment()["resources"][-1]["outputs"]["states"] == dict.fromkeys(
         ids, "quarantined"
     )
+
+
+@pytest.mark.parametrize(
+    ("chunk", "per_resource", "resources"),
+    [(100, 40, 3), (3, 1, 8)],
+    ids=["3-sets-of-40-chunk-100", "8-singles-chunk-3"],
+)
+def test_shared_patches_stay_within_the_chunk_size(
+    pulumi_sandbox: PulumiSandbox, emulator: Any, chunk: int, per_resource: int, resources: int
+) -> None:
+    """``flakyBulkChunkSize`` is the most tests one PATCH may carry — what the API accepts
+    (the emulator is told so: ``max_bulk_tests``, 400 beyond). Each resource is within it
+    alone; the PATCHes the provider shares between resources must be too (they were up to
+    200 tests: every resource in them failed, on every ``up``)."""
+    seeded = seed_tests(emulator, per_resource * resources)
+    ids = seeded.ids
+    emulator.update_config(max_bulk_tests=chunk)
+    if per_resource == 1:
+        program = [
+            spec("FlakyTestState", f"s-{n}", repository_id=REPOSITORY, test_id=test_id,
+                 state="quarantined")
+            for n, test_id in enumerate(ids)
+        ]  # fmt: skip
+    else:
+        program = [
+            spec("FlakyTestStates", f"set-{n}", repository_id=REPOSITORY,
+                 states=dict.fromkeys(ids[n * per_resource : (n + 1) * per_resource],
+                                      "quarantined"))
+            for n in range(resources)
+        ]  # fmt: skip
+    stack = FaultStack(
+        pulumi_sandbox, emulator, config={"datadog-testing:flakyBulkChunkSize": str(chunk)}
+    )
+    stack.declare(program)
+    emulator.clear_calls()
+    ok, text = stack.try_up()
+    sizes = [
+        len(c.body["data"]["attributes"]["tests"]) for c in calls_to(emulator, "PATCH", FLAKY_PATH)
+    ]
+    assert ok, text[-3000:]
+    assert sum(sizes) == len(ids) and max(sizes) <= chunk, sizes
+    stack.reconcile(flaky_baseline=seeded.baseline).assert_clean()
+    assert {emulator.admin.flaky_test(i)["flaky_state"] for i in ids} == {"quarantined"}

@@ -1,8 +1,9 @@
 """A small in-memory Flaky Test Management API for unit tests over ``httpx.MockTransport``.
 
 It answers the flaky-tests search (the query shapes the provider sends: repository scope,
-``fingerprint_fqn:(a OR b)``, ``@test.module/suite/name:"..."`` and ``tag:x`` for the query
-form), paginates with a small configurable page size, applies bulk PATCHes with optional
+``fingerprint_fqn:(a OR b)``, ``@test.module/suite/name:"..."``, selectors OR'd —
+``((@test.name:"a") OR (...))``, evaluated by the emulator's query parser — and ``tag:x``
+for the query form), paginates with a small configurable page size, applies bulk PATCHes with optional
 per-test failures, and serves the policies get/PATCH. Every request is recorded.
 """
 
@@ -20,7 +21,9 @@ import httpx
 
 from pulumi_datadog_testing.api import catalog
 from pulumi_datadog_testing.client import DatadogClient
+from pulumi_datadog_testing.emulator.query import compile_query
 from pulumi_datadog_testing.identity import FlakyState, unquote_query_value
+from pulumi_datadog_testing.resources import _flaky_batch
 
 TESTS_PATH = catalog.SEARCH_FLAKY_TESTS.path
 POLICIES_PATH = catalog.GET_FLAKY_TESTS_POLICIES.path
@@ -183,7 +186,28 @@ _TERM = re.compile(
 )
 
 
+@dataclass(frozen=True)
+class Searchable:
+    """A fake test as the emulator's query language evaluates it."""
+
+    test: FakeTest
+
+    @property
+    def search_values(self) -> dict[str, tuple[str, ...]]:
+        test = self.test
+        return {
+            "@git.repository.id_v2": (test.repository_id,),
+            "@test.module": (test.module,) if test.module else (),
+            "@test.suite": (test.suite,) if test.suite else (),
+            "@test.name": (test.name,),
+            "fingerprint_fqn": (test.id,),
+            "flaky_test_state": (test.state,),
+        }
+
+
 def _matches(query: str, test: FakeTest) -> bool:
+    if " OR (" in query:  # selectors OR'd: the emulator's parser (the whole grammar)
+        return compile_query(query).matches(Searchable(test))
     for key, raw in _TERM.findall(query):
         values = [unquote_query_value(v) for v in raw.strip("()").split(" OR ")]
         have = {
@@ -208,3 +232,10 @@ def serving(
 ) -> Iterator[DatadogClient]:
     """Make every provider in this process use a client answered by ``api``."""
     yield serve(api, **settings)
+
+
+def next_operation() -> None:
+    """Between two operations of a unit test: a real ``pulumi`` operation runs in a provider
+    process of its own, which knows no test another resource took over in the previous one
+    (``_flaky_batch.claim``)."""
+    _flaky_batch.forget_claims()

@@ -292,6 +292,29 @@ def test_a_bulk_chunk_is_sent_as_it_is(batcher: FlakyBatcher) -> None:
     assert api.patches == [chunk]
 
 
+@pytest.mark.parametrize("limit", [1, 3, 5])
+def test_a_shared_patch_never_holds_more_tests_than_the_chunk_size(
+    batcher: FlakyBatcher, limit: int
+) -> None:
+    ids = _ids(8)
+    api = FakeApi(states=dict.fromkeys(ids, "active"))
+    start = threading.Barrier(4)
+
+    def one(pair: list[str]) -> object:
+        start.wait()
+        changes: dict[str, FlakyState] = dict.fromkeys(pair[:limit], "quarantined")
+        return batcher.write(changes, target="t", patch=api.patch, limit=limit)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(one, [ids[n : n + 2] for n in range(0, 8, 2)]))
+    assert all(isinstance(r, UpdateFlakyTestsResponse) for r in results)
+    assert all(len(p) <= limit for p in api.patches), api.patches
+    written = sorted(i for p in api.patches for i in p)
+    assert written == sorted(i for n in range(0, 8, 2) for i in ids[n : n + 2][:limit])
+    if limit >= 4:  # two writes fit in one PATCH: they were shared
+        assert len(api.patches) < 4
+
+
 class Calls:
     """Stands in for the count of running hooks that may write: each worker counts from its
     start to its end, as a create or delete hook does."""

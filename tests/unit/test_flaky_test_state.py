@@ -17,7 +17,7 @@ from pulumi_datadog_testing.resources.flaky_test_state import (
 )
 from pulumi_datadog_testing.resources.prior_values import PRIORS_KEY, PriorValuesProvider
 from tests.support.results import outs
-from tests.unit._flaky_fake import REPO, FakeFlakyAPI, FakeTest, serving
+from tests.unit._flaky_fake import REPO, FakeFlakyAPI, FakeTest, next_operation, serving
 
 MakeClient = Callable[..., DatadogClient]
 
@@ -299,6 +299,7 @@ def test_delete_restores_only_when_pulumi_changed_it(
 ) -> None:
     olds = created(provider, test_id=CHECKOUT)
     api.requests.clear()
+    next_operation()
     provider.delete("id", olds)
     assert api.patched() == [{CHECKOUT: "active"}]
     api.tests[CHECKOUT].state = "quarantined"
@@ -306,5 +307,6 @@ def test_delete_restores_only_when_pulumi_changed_it(
         provider.create({"repository_id": REPO, "test_id": CHECKOUT, "state": "quarantined"})
     )
     api.requests.clear()
+    next_operation()
     provider.delete("id", same)
     assert api.requests == []

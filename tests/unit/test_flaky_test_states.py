@@ -25,7 +25,7 @@ from pulumi_datadog_testing.resources.prior_values import (
     priors_input,
 )
 from tests.support.results import inputs, outs
-from tests.unit._flaky_fake import REPO, FakeFlakyAPI, serving
+from tests.unit._flaky_fake import REPO, FakeFlakyAPI, next_operation, serving
 
 MakeClient = Callable[..., DatadogClient]
 
@@ -193,6 +193,7 @@ def test_create_checks_tests_captured_as_already_in_their_state(
     assert api.patched() == [{a: "quarantined", b: "quarantined"}]
     assert len(api.calls("POST")) == 1  # the one test captured as already quarantined
     assert outs(result)["previous_states"] == {a: "active", b: "active"}
+    next_operation()
     provider.delete(result.id, outs(result))
     assert api.states([a, b]) == {a: "active", b: "active"}
 
@@ -215,6 +216,7 @@ def test_capture_keeps_a_bare_state_per_test(
     adopted = PRIOR_SPEC.adopt(declared, captured)
     assert adopted is not None
     assert adopted[1]["previous_states"] == {a: "fixed", b: "active", c: "disabled"}
+    next_operation()
     provider.delete(result.id, outs(result))
     assert api.states([a, b, c]) == {a: "fixed", b: "active", c: "disabled"}
 
@@ -265,6 +267,7 @@ def test_a_large_set_stores_previous_states_packed_and_no_test_ids(
     api.requests.clear()
     news: dict[str, Any] = {**declared, "states": {**declared["states"], ids[0]: "disabled"}}
     del news["states"][ids[1]]
+    next_operation()
     updated = outs(provider.update("id", created, news))
     assert api.patched() == [{ids[0]: "disabled", ids[1]: "active"}] and api.calls("POST") == []
     assert documented_outputs(updated)["previous_states"] == {
@@ -276,6 +279,7 @@ def test_a_large_set_stores_previous_states_packed_and_no_test_ids(
     assert outs(read)["states"][ids[2]] == "active" and PACKED in outs(read)["previous_states"]
     assert "test_ids" not in outs(read)
     # destroy restores every test from the packed previous states
+    next_operation()
     provider.delete("id", outs(read))
     assert api.states() == before
 
@@ -292,10 +296,12 @@ def test_a_large_set_stored_before_packing_is_read_as_before(
     assert provider.diff("id", old, declared).changes is False
     news = {**declared, "states": {**declared["states"], ids[0]: "fixed"}}
     assert provider.diff("id", old, news).changes is True
+    next_operation()
     updated = outs(provider.update("id", old, news))
     assert updated["previous_states"] == pack_values(dict.fromkeys(ids, "active"))
     assert outs(provider.read("id", old))["states"] == news["states"]  # as the update left it
     api.requests.clear()
+    next_operation()
     provider.delete("id", old)
     assert api.states() == dict.fromkeys(ids, "active")
     assert [len(p) for p in api.patched()] == [len(ids)]
@@ -340,7 +346,9 @@ def test_outputs_built_while_the_chunks_are_in_flight_are_the_outputs(
     def lifecycle() -> tuple[dict[str, Any], dict[str, Any]]:
         provider = FlakyTestStatesProvider()
         created = provider.create(declared)
+        next_operation()
         updated = provider.update(created.id, outs(created), news)
+        next_operation()
         provider.delete(created.id, outs(updated))
         assert api.states() == dict.fromkeys(ids, "active")
         return outs(created), outs(updated)
@@ -412,6 +420,7 @@ def test_update_changes_adds_and_releases(
     a, b, c = api.add(3)
     created = provider.create({"repository_id": REPO, "states": {a: "quarantined", b: "disabled"}})
     api.requests.clear()
+    next_operation()
     result = provider.update(
         "id", outs(created), {"repository_id": REPO, "states": {b: "fixed", c: "quarantined"}}
     )
@@ -456,6 +465,7 @@ def test_delete_restores_what_pulumi_changed(
         {"repository_id": REPO, "states": {a: "quarantined", b: "active", c: "disabled"}}
     )
     api.requests.clear()
+    next_operation()
     provider.delete("id", outs(created))
     assert api.patched() == [{a: "active", c: "fixed"}]
     assert api.calls("POST") == []
@@ -590,6 +600,7 @@ def test_query_form_lifecycle(provider: FlakyTestStatesProvider, api: FakeFlakyA
     assert provider.diff(created.id, outs(refreshed), news).changes is True
 
     api.requests.clear()
+    next_operation()
     updated = provider.update(created.id, outs(refreshed), news)
     assert len(api.calls("POST")) == 1  # no new query: reads only the new test
     assert api.patched() == [{late: "quarantined"}]
@@ -597,6 +608,7 @@ def test_query_form_lifecycle(provider: FlakyTestStatesProvider, api: FakeFlakyA
     assert provider.diff(created.id, outs(updated), news).changes is False
 
     api.requests.clear()
+    next_operation()
     provider.delete(created.id, outs(updated))
     assert api.patched() == [dict.fromkeys([*team, late], "active")]
 
@@ -608,6 +620,7 @@ def test_query_change_re_resolves_and_releases_old_matches(
     b_ids = api.add(2, tags=("team-b",))
     created = provider.create({"repository_id": REPO, "query": "tag:team-a", "state": "disabled"})
     api.requests.clear()
+    next_operation()
     updated = provider.update(
         created.id,
         outs(created),

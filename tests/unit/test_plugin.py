@@ -23,7 +23,7 @@ from pulumi_datadog_testing.plugin.schema import package_schema
 from pulumi_datadog_testing.plugin.values import from_wire, to_wire
 from pulumi_datadog_testing.resources.prior_values import PACK_MIN
 from pulumi_datadog_testing.type_tokens import ResourceKind, kind_of, native_type_token
-from tests.unit._flaky_fake import REPO, FakeFlakyAPI
+from tests.unit._flaky_fake import REPO, FakeFlakyAPI, next_operation
 
 K = api.PropertyDiffKind
 
@@ -209,5 +209,6 @@ def test_flaky_test_states_outputs_are_whole_in_native_state(
     assert outputs["previous_states"] == dict.fromkeys(ids, "active")
     assert outputs["test_ids"] == sorted(ids)
     assert set(fake.states().values()) == {"disabled"}
+    next_operation()
     run(provider.delete(api.DeleteRequest(urn, created.resource_id, created.properties, 60)))
     assert fake.states() == dict.fromkeys(ids, "active")

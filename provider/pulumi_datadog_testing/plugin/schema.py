@@ -28,6 +28,7 @@ import pulumi
 from pydantic import BaseModel
 
 from .. import __version__
+from ..config_values import DEFAULT_CHUNK_SIZE
 from ..type_tokens import MODULE
 from .catalog import RESOURCES, Entry
 
@@ -86,7 +87,8 @@ CONFIG_VARIABLES: Final[dict[str, dict[str, Any]]] = {
     },
     "flakyBulkChunkSize": {
         "type": "integer",
-        "description": "Most tests sent in one flaky-test bulk PATCH (default 500).",
+        "description": "Most tests sent in one flaky-test bulk PATCH, shared ones too "
+        f"(default {DEFAULT_CHUNK_SIZE:,}).",
     },
     "maxConcurrency": {
         "type": "integer",

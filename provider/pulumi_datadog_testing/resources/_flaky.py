@@ -4,9 +4,10 @@
 they differ only in how the set is declared. Everything that talks to the API is here:
 
 - **Reads** go through the search endpoint, batched: one query for many ids
-  (``@git.repository.id_v2:"<repo>" fingerprint_fqn:(<id> OR <id> ...)``), split so no query
-  is longer than ``MAX_QUERY_CHARS``, ``page.limit`` 1000, cursor pagination followed to the
-  end (bounded: a cursor that repeats is an error).
+  (``@git.repository.id_v2:"<repo>" fingerprint_fqn:(<id> OR <id> ...)``) or many selectors
+  (``@git.repository.id_v2:"<repo>" ((@test.module:"<m>" @test.name:"<n>") OR (...))``), split
+  so no query is longer than ``MAX_QUERY_CHARS``, ``page.limit`` 1000, cursor pagination
+  followed to the end (bounded: a cursor that repeats is an error).
 - **Writes** go through the bulk ``PATCH``, in chunks of ``flakyBulkChunkSize`` tests
   (``Settings.flaky_bulk_chunk_size``, default 1,000), ``PARALLEL_WRITES`` chunks at a time,
   and only for tests whose state actually changes. The PATCH sets absolute states, so it is
@@ -32,6 +33,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeVar
 
+import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, DiffResult
 
 from ..errors import (
@@ -41,7 +43,15 @@ from ..errors import (
 )
 from ..identity import FlakyState, quote_query_value
 from ._base import DatadogResourceProvider, check_inputs, strip_provider
-from ._flaky_batch import COALESCE_MAX, PARALLEL_SEARCHES, FlakyBatcher, batcher_for
+from ._flaky_batch import (
+    COALESCE_MAX,
+    PARALLEL_SEARCHES,
+    FlakyBatcher,
+    batcher_for,
+    claim,
+    claimed,
+)
+from ._flaky_select import MAX_SELECTORS_PER_QUERY, Selector, selections_of
 from ._flaky_values import States, captured_state, states_map
 from .prior_values import PRIORS_KEY, keep_captured
 
@@ -73,6 +83,8 @@ __all__ = [
     "repository_replace",
     "search",
     "search_states",
+    "select_tests",
+    "selector_queries",
     "state_of",
     "states_map",
 ]
@@ -120,6 +132,39 @@ def id_queries(
         length += extra
     if batch:
         queries.append(head + " OR ".join(batch) + ")")
+    return queries
+
+
+def selector_queries(
+    repository_id: str, selectors: Sequence[Selector], max_chars: int = MAX_QUERY_CHARS
+) -> list[tuple[str, list[Selector]]]:
+    """Queries selecting the tests that match any of ``selectors`` in the repository, each
+    with the selectors it covers, in order: one selector is ``<repo> @test.name:"<n>" ...``;
+    several are OR'd, ``<repo> ((<selector>) OR (<selector>))``, at most ``max_chars`` long
+    (always at least one selector) and ``MAX_SELECTORS_PER_QUERY`` selectors a query."""
+    head = repository_clause(repository_id)
+
+    def clause(selector: Selector) -> str:
+        return " ".join(f"@test.{part}:{quote_query_value(value)}" for part, value in selector)
+
+    def query(batch: list[Selector]) -> str:
+        if len(batch) == 1:
+            return f"{head} {clause(batch[0])}"
+        return f"{head} (" + " OR ".join(f"({clause(s)})" for s in batch) + ")"
+
+    queries: list[tuple[str, list[Selector]]] = []
+    batch: list[Selector] = []
+    length = len(head) + 3  # " (" and ")"
+    for selector in selectors:
+        extra = len(clause(selector)) + 2 + (4 if batch else 0)  # "(...)" and " OR "
+        full = len(batch) >= MAX_SELECTORS_PER_QUERY
+        if batch and (full or length + extra > max_chars):
+            queries.append((query(batch), batch))
+            batch, length, extra = [], len(head) + 3, extra - 4
+        batch.append(selector)
+        length += extra
+    if batch:
+        queries.append((query(batch), batch))
     return queries
 
 
@@ -172,6 +217,20 @@ def read_tests(
     return batcher(api).read(
         repository_id,
         test_ids,
+        target=target,
+        search=lambda query, what: api.search_flaky_tests(query, target=what, brief=True),
+    )
+
+
+def select_tests(
+    api: TestOptimizationAPI, repository_id: str, selector: Selector, *, target: str
+) -> list[FlakyTest]:
+    """The flaky tests of the repository matching ``selector`` exactly, sorted by id; the
+    selectors of the process's resources asked at once (or noted) share one search: see
+    ``_flaky_select``."""
+    return selections_of(batcher(api), selector_queries).select(
+        repository_id,
+        selector,
         target=target,
         search=lambda query, what: api.search_flaky_tests(query, target=what, brief=True),
     )
@@ -281,16 +340,17 @@ class _Sent:
 
 
 def _patch(
-    api: TestOptimizationAPI, changes: Mapping[str, FlakyState], *, target: str
+    api: TestOptimizationAPI, changes: Mapping[str, FlakyState], *, target: str, limit: int
 ) -> _Sent | DatadogAPIError:
-    """One bulk PATCH (shared with concurrent small ones: ``_flaky_batch``): each test's
-    outcome, or the error of the call."""
+    """One bulk PATCH (shared with concurrent small ones, ``limit`` tests at most — the
+    chunk size: ``_flaky_batch``): each test's outcome, or the error of the call."""
     sent = _Sent()
     try:
         response = batcher(api).write(
             changes,
             target=target,
             patch=lambda merged, what: api.update_flaky_test_states(merged, target=what),
+            limit=limit,
         )
     except DatadogAPIError as exc:
         return exc
@@ -358,7 +418,7 @@ def _send(
         return bool(sent.failed)
 
     def one(chunk: Sequence[str]) -> _Sent | DatadogAPIError:
-        return _patch(api, {i: changes[i] for i in chunk}, target=target)
+        return _patch(api, {i: changes[i] for i in chunk}, target=target, limit=chunk_size)
 
     chunks = list(chunked(sorted(changes), chunk_size))
     # Chunks small enough to be coalesced (``_flaky_batch``) go one at a time: sent together
@@ -564,6 +624,10 @@ def reconcile(
     current: States = {**old.current, **fresh} if old.current else fresh
     previous: States = {**old.previous, **fresh} if old.previous else fresh
     released = old.previous.keys() - desired.keys()
+    handed_over = claimed(repository_id, released) if released else set()
+    if handed_over:  # another resource of the stack manages them now: it restores them
+        released -= handed_over
+        _log_handed_over(target, handed_over)
     target_states: Mapping[str, FlakyState] = (
         {**{i: old.previous[i] for i in released}, **desired} if released else desired
     )
@@ -582,7 +646,20 @@ def reconcile(
         exists=exists,
         meanwhile=None if meanwhile is None else lambda: meanwhile(result),
     )
+    if desired:
+        claim(repository_id, desired)
     return result
+
+
+def _log_handed_over(target: str, test_ids: Collection[str]) -> None:
+    shown = ", ".join(sorted(test_ids)[:5]) + (
+        f" and {len(test_ids) - 5} more" if len(test_ids) > 5 else ""
+    )
+    pulumi.log.info(
+        f"{target}: not setting back {len(test_ids)} test(s) ({shown}): another resource of "
+        "this stack took them over in this update (a rename or move) and sets them back "
+        "when it is deleted"
+    )
 
 
 # ------------------------------------------------------------------- provider pieces

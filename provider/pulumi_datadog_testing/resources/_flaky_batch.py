@@ -23,8 +23,10 @@ inside the process:
   (``ENOUGH_RELEASES`` when they all come from ``delete`` hooks), at most ``WRITE_WINDOW_S``
   (``RELEASE_WINDOW_S``) — and go out together in one ``PATCH``; each caller gets back
   exactly its tests' results, so a failed test fails only the resource that manages it (a
-  failed *call* fails every resource in it, as it would have alone).
-  Writes of ``COALESCE_MAX`` tests or more (bulk chunks) are sent as they are.
+  failed *call* fails every resource in it, as it would have alone). A shared ``PATCH``
+  never holds more tests than the chunk size (``flakyBulkChunkSize``: the caller's
+  ``limit``), nor more than ``COALESCE_MAX`` × ``PARALLEL_SEARCHES``; a write of
+  ``COALESCE_MAX`` tests or more, or of a whole chunk, is sent as it is.
 
 Nothing here decides what to change: ``_flaky`` does, and its all-or-nothing and roll-back
 rules are unchanged; it only calls ``read``/``write`` instead of searching and patching.
@@ -63,6 +65,9 @@ __all__ = [
     "Queries",
     "Search",
     "batcher_for",
+    "claim",
+    "claimed",
+    "forget_claims",
     "note",
     "noted",
     "reset",
@@ -148,6 +153,8 @@ class _Write:
     changes: dict[str, FlakyState]
     target: str
     patch: Patch
+    limit: int = COALESCE_MAX * PARALLEL_SEARCHES
+    """The most tests a PATCH carrying this write may hold (the chunk size)."""
     releasing: bool = False
     """Made by a ``delete`` hook (see ``ENOUGH_RELEASES``)."""
     done: bool = False
@@ -211,6 +218,28 @@ class FlakyBatcher:
                     self._lock.notify_all()
             if fetched is not None:  # a search of every missing id: it has the last word
                 return {**found, **{i: fetched[i] for i in missing if i in fetched}}
+
+    def remember(self, repository_id: str, tests: Iterable[FlakyTest], read_at: float) -> None:
+        """Cache ``tests``, read by a search that started at ``read_at`` (``_flaky_select``)."""
+        read = []
+        with self._lock:
+            repo = self._repo(repository_id)
+            for test in tests:
+                _record(repo, test, read_at)
+                read.append(test.id)
+        unnote(repository_id, read)
+
+    def tests(
+        self, repository_id: str, test_ids: Sequence[str], *, target: str, search: Search
+    ) -> list[FlakyTest]:
+        """The tests of ``test_ids`` that are flaky tests of the repository, in that order:
+        from the cache, else read again (``read``): one this process wrote since it was
+        cached."""
+        with self._lock:
+            found, missing = self._cached(self._repo(repository_id), test_ids)
+        if missing:
+            found.update(self.read(repository_id, missing, target=target, search=search))
+        return [found[test_id] for test_id in test_ids if test_id in found]
 
     def forget(self, repository_id: str | None, test_ids: Iterable[str]) -> None:
         """Drop cached knowledge of ``test_ids`` (in every repository when ``None``)."""
@@ -338,16 +367,23 @@ class FlakyBatcher:
 
     # ----------------------------------------------------------------------- writes
     def write(
-        self, changes: Mapping[str, FlakyState], *, target: str, patch: Patch
+        self,
+        changes: Mapping[str, FlakyState],
+        *,
+        target: str,
+        patch: Patch,
+        limit: int = COALESCE_MAX * PARALLEL_SEARCHES,
     ) -> UpdateFlakyTestsResponse:
         """Set ``changes`` with ``patch`` in one bulk PATCH — shared with concurrent writes
-        when small — and return Datadog's answer for exactly these tests. A failed call
-        raises here (for every write that shared it). Their cached reads are dropped."""
+        when small, never beyond ``limit`` tests (the chunk size the API takes) — and return
+        Datadog's answer for exactly these tests. A failed call raises here (for every write
+        that shared it). Their cached reads are dropped."""
         try:
-            if len(changes) >= COALESCE_MAX:
+            if len(changes) >= min(COALESCE_MAX, limit):
                 return patch(dict(changes), target)
             releasing = running_hook() == "delete"
-            return self._coalesced(_Write(dict(changes), target, patch, releasing=releasing))
+            mine = _Write(dict(changes), target, patch, limit=limit, releasing=releasing)
+            return self._coalesced(mine)
         finally:
             self.forget(None, changes)
 
@@ -376,11 +412,13 @@ class FlakyBatcher:
             with self._lock:
                 self._wait_for_company()
                 ids: set[str] = set()
+                limit = COALESCE_MAX * PARALLEL_SEARCHES
                 for queued in self._writes:
-                    fits = len(ids) + len(queued.changes) <= COALESCE_MAX * PARALLEL_SEARCHES
-                    if fits and ids.isdisjoint(queued.changes):
+                    room = min(limit, queued.limit)
+                    if len(ids) + len(queued.changes) <= room and ids.isdisjoint(queued.changes):
                         batch.append(queued)
                         ids.update(queued.changes)
+                        limit = room
                 self._writes = [w for w in self._writes if w not in batch]
             merged = {k: v for w in batch for k, v in w.changes.items()}
             targets = sorted({w.target for w in batch})
@@ -409,6 +447,13 @@ class FlakyBatcher:
             return ENOUGH_RELEASES, RELEASE_WINDOW_S
         return ENOUGH_WRITES, WRITE_WINDOW_S
 
+    def _full(self) -> bool:
+        """Whether the queued writes fill a PATCH already (holding ``_lock``)."""
+        if not self._writes:
+            return False
+        limit = min(w.limit for w in self._writes)
+        return sum(len(w.changes) for w in self._writes) >= limit
+
     def _wait_for_company(self) -> None:
         """Wait (holding ``_lock``) until no other write can join the queued ones soon."""
         start = time.monotonic()
@@ -418,7 +463,7 @@ class FlakyBatcher:
         while True:
             enough, window = self._enough()
             now = time.monotonic()
-            if len(self._writes) >= enough or now - start >= window:
+            if len(self._writes) >= enough or now - start >= window or self._full():
                 return
             if len(self._writes) < self._busy() or len(self._writes) != seen:
                 settled_at, seen = None, len(self._writes)  # a hook on its way, or one joined
@@ -468,10 +513,36 @@ def unnote(repository_id: str, test_ids: Iterable[str]) -> None:
                 ids.pop(test_id, None)
 
 
+_CLAIMED: dict[str, set[str]] = {}
+"""repository → tests a create or update of this process has set to a declared state."""
+
+
+def claim(repository_id: str, test_ids: Iterable[str]) -> None:
+    """Remember that a resource of this process now manages ``test_ids`` (its create or
+    update applied them): a resource deleted later in the same operation hands them over
+    instead of setting them back — a rename without an alias creates the new resource, then
+    deletes the old one, and the new one restores them when it goes."""
+    with _NOTED_LOCK:
+        _CLAIMED.setdefault(repository_id, set()).update(test_ids)
+
+
+def claimed(repository_id: str, test_ids: Iterable[str]) -> set[str]:
+    """Those of ``test_ids`` a resource of this process has claimed (``claim``)."""
+    with _NOTED_LOCK:
+        return _CLAIMED.get(repository_id, set()).intersection(test_ids)
+
+
+def forget_claims() -> None:
+    """Forget every claim (tests: the next operation, whose provider process has none)."""
+    with _NOTED_LOCK:
+        _CLAIMED.clear()
+
+
 def reset() -> None:
-    """Forget every batcher and noted id (tests: a fresh process)."""
+    """Forget every batcher, noted id and claim (tests: a fresh process)."""
     with _NOTED_LOCK:
         _NOTED.clear()
+        _CLAIMED.clear()
     with _BATCHERS_LOCK:
         _BATCHERS.clear()
 

@@ -196,11 +196,12 @@ def use_client(client: DatadogClient) -> None:
 def reset_process() -> None:
     """Close the client and forget settings, batched flaky-test reads and reads run ahead (tests: a new
     provider process; the next use re-reads configuration)."""
-    from . import _flaky_batch, _read_ahead
+    from . import _flaky_batch, _flaky_select, _read_ahead
 
     with _STATE.lock:
         if _STATE.client is not None:
             _STATE.client.close()
         _STATE.__init__()  # type: ignore[misc]
     _flaky_batch.reset()
+    _flaky_select.reset()
     _read_ahead.reset()

@@ -32,14 +32,11 @@ from pulumi.dynamic import (
 )
 
 from ..errors import FlakyTestSelectorError, FlakyTestsNotFoundError
-from ..identity import (
-    flaky_test_state_id,
-    parse_flaky_test_state_id,
-    quote_query_value,
-)
+from ..identity import flaky_test_state_id, parse_flaky_test_state_id
 from ..type_tokens import ResourceKind
-from . import _flaky, _flaky_batch
+from . import _flaky, _flaky_batch, _flaky_select
 from ._base import has_unknowns, refreshed, unchanged
+from ._flaky_select import selector_of
 from ._flaky_values import NOTE_KEYS, SELECTOR
 from ._lazy import lazy_exports
 from .flaky_test_state_resource import (  # the program side, re-exported here
@@ -119,14 +116,11 @@ class FlakyTestStateProvider(_flaky.FlakyProvider):
         return unchanged(olds, {k: v for k, v in news.items() if v is not None})
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        """Validate; a new test id is noted (no API call) so that the create's search
-        reads it together with the other tests this process is about to create."""
+        """Validate; a new test id or selector is noted (no API call) so that the create's
+        search reads it together with the other tests this process is about to create."""
         result = super().check(olds, news)
-        repository_id, test_id = result.inputs.get("repository_id"), result.inputs.get("test_id")
-        new_test = test_id != olds.get("test_id") or repository_id != olds.get("repository_id")
-        known = isinstance(repository_id, str) and isinstance(test_id, str)
-        if known and new_test and not result.failures and not has_unknowns(result.inputs):
-            _flaky_batch.note(str(repository_id), [str(test_id)])
+        if not result.failures and not has_unknowns(result.inputs):
+            _announce(result.inputs, olds)
         return result
 
     def diff_tests(self, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -255,14 +249,9 @@ class FlakyTestStateProvider(_flaky.FlakyProvider):
                 )
             return found[inputs.test_id]
         selector = inputs.selector()
-        query = " ".join(
-            [_flaky.repository_clause(inputs.repository_id)]
-            + [f"@test.{k}:{quote_query_value(v)}" for k, v in selector.items()]
+        matches = _flaky.select_tests(
+            self.api.test_optimization, inputs.repository_id, selector_of(selector), target=target
         )
-        hits = _flaky.search(self.api.test_optimization, query, target=target)
-        matches = [
-            t for t in hits if all(getattr(t.attributes, k) == v for k, v in selector.items())
-        ]
         if len(matches) == 1:
             return matches[0]
         described = ", ".join(f"{k}={v!r}" for k, v in selector.items())
@@ -305,6 +294,23 @@ def _capture(declared: Mapping[str, Any], known: Captured | None) -> Captured:
     return Captured({test.id: _flaky.captured_value(test, details=True)}, True)
 
 
+def _announce(declared: Mapping[str, Any], olds: Mapping[str, Any] | None = None) -> None:
+    """Note the test ``declared`` names — its id, or its selector — unless ``olds`` named
+    it already: the next search of the repository reads it with the others."""
+    olds = olds or {}
+    repository_id, test_id = declared.get("repository_id"), declared.get("test_id")
+    if not isinstance(repository_id, str):
+        return
+    same_repository = repository_id == olds.get("repository_id")
+    parts = {k: declared.get(k) for k in SELECTOR}
+    if any(isinstance(v, str) for v in parts.values()):
+        if not same_repository or any(parts[k] != olds.get(k) for k in SELECTOR):
+            selector = selector_of({k: v for k, v in parts.items() if isinstance(v, str)})
+            _flaky_select.note(repository_id, [selector])
+    elif isinstance(test_id, str) and (not same_repository or test_id != olds.get("test_id")):
+        _flaky_batch.note(repository_id, [test_id])
+
+
 def _adopt(declared: Mapping[str, Any], captured: Captured) -> tuple[str, dict[str, Any]] | None:
     inputs = _parse(declared)
     if len(captured.values) != 1:
@@ -322,6 +328,7 @@ PRIOR_SPEC: Final = PriorSpec(
     overlap=overlap,
     adopt=_adopt,
     provider=FlakyTestStateProvider,
+    announce=_announce,
     delete_before_replace=True,
 )
 """How ``PriorValues`` captures a ``FlakyTestState``'s prior state (see ``prior_values``)."""

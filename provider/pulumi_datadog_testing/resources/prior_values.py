@@ -142,7 +142,9 @@ class PriorSpec:
     outputs the resource's create would have recorded, without an API call (``None`` when
     ``captured`` does not cover the declared inputs) — ``repair`` uses it for a create that
     was interrupted; ``provider``: the resource's provider class; ``delete_before_replace``
-    mirrors the resource's own replacement order.
+    mirrors the resource's own replacement order; ``announce(declared)`` (optional) notes
+    what capturing ``declared`` will read, before the ledger captures its entries, so that
+    one search reads the objects of many entries together (no API call).
     """
 
     identity: Callable[[Mapping[str, Any]], Any]
@@ -152,6 +154,7 @@ class PriorSpec:
     adopt: Callable[[Mapping[str, Any], Captured], tuple[str, dict[str, Any]] | None]
     provider: Callable[[], ResourceProvider]
     delete_before_replace: bool = False
+    announce: Callable[[Mapping[str, Any]], None] | None = None
 
 
 def spec_of(kind: str) -> PriorSpec:
@@ -197,6 +200,7 @@ class PriorValuesProvider(DatadogResourceProvider):
             _warm_for(_new_kinds(olds.get("entries"), news.get("entries")))
         elif not olds and kind in _SPEC_MODULES:  # a new sibling: its create captures
             _warm_for({str(kind)})
+            _announce([news])
         return CheckResult(strip_provider(news), [])
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -382,9 +386,13 @@ def _ledger_changed(olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
     return any(_entry_stale(old.get(k), v, captures.get(k)) for k, v in new.items())
 
 
-def _capture_entry(entry_value: Any, old: Any, captured_value: Any) -> str | None:
+def _capture_entry(
+    entry_value: Any, old: Any, captured_value: Any, inherited: Mapping[str, Any] | None = None
+) -> str | None:
     """One entry's capture, encoded (``None`` when the read failed: the resource's own create
-    reads then, and reports the error on itself)."""
+    reads then, and reports the error on itself). ``inherited``: values other entries of
+    the same object captured (``_inheritable``), kept for keys this entry did not capture
+    itself."""
     entry = decoded(entry_value) or {}
     kind, declared = str(entry.get("kind")), dict(entry.get("declared") or {})
     spec = spec_of(kind)
@@ -392,6 +400,9 @@ def _capture_entry(entry_value: Any, old: Any, captured_value: Any) -> str | Non
     captured = decoded(captured_value)
     if captured is not None and _identity_of(old) == _identity_of(entry):
         known = Captured(unpack_values(captured.get("values") or {}), captured.get("existed"))
+    if inherited:
+        own = known.values if known is not None else {}
+        known = Captured({**inherited, **own}, known.existed if known is not None else None)
     try:
         found = spec.capture(declared, known)
     except DatadogError as error:
@@ -401,6 +412,16 @@ def _capture_entry(entry_value: Any, old: Any, captured_value: Any) -> str | Non
         )
         return None
     return priors_input(found.values, found.existed)  # what the resource's __priors will be
+
+
+def _announce(entries: Iterable[Mapping[str, Any]]) -> None:
+    """Let each entry's kind (ledger entries, or a sibling's inputs) note what its capture
+    will read (``PriorSpec.announce``)."""
+    for entry in entries:
+        kind, declared = str(entry.get("kind")), entry.get("declared")
+        announce = spec_of(kind).announce if kind in _SPEC_MODULES else None
+        if announce is not None and isinstance(declared, Mapping) and not has_unknowns(declared):
+            announce(declared)
 
 
 def _renamed(
@@ -426,6 +447,31 @@ def _renamed(
     return sources
 
 
+def _inheritable(
+    entries: Mapping[str, Any],
+    old_entries: Mapping[str, Any],
+    old_captures: Mapping[str, Any],
+    stale: list[str],
+) -> dict[str, dict[str, Any]]:
+    """Object (``_identity_of``) → the values captured under entries that are gone or change
+    now: a key one of them captured that another entry of the same object declares now — a
+    flaky test moved from one resource to another, a setting from one ``ServiceSettings`` to
+    another of the same service — keeps the value from before Pulumi's first write (read
+    again, the server would show that write)."""
+    changing = set(stale)
+    found: dict[str, dict[str, Any]] = {}
+    for key, old in old_entries.items():
+        if key in entries and key not in changing:
+            continue  # unchanged: it keeps managing what it captured
+        identity, captured = _identity_of(old), decoded(old_captures.get(key))
+        if identity is None or captured is None:
+            continue
+        values = found.setdefault(identity, {})
+        for name, value in unpack_values(captured.get("values") or {}).items():
+            values.setdefault(name, value)
+    return found
+
+
 def _ledger_outputs(news: Mapping[str, Any], olds: Mapping[str, Any]) -> dict[str, Any]:
     """The ledger's outputs: every entry's capture (``encoded``), reading only what is stale
     (up to ``_LEDGER_WORKERS`` at once); values captured before are kept as they are."""
@@ -442,11 +488,16 @@ def _ledger_outputs(news: Mapping[str, Any], olds: Mapping[str, Any]) -> dict[st
     # A renamed resource (with or without an alias) names the same object under a new key:
     # it keeps what was captured under the old one, which the server no longer shows.
     sources = _renamed(entries, old_entries, old_captures, stale)
+    inherited = _inheritable(entries, old_entries, old_captures, stale) if stale else {}
+    _announce(decoded(entries[key]) or {} for key in stale)
     if stale:
         with ThreadPoolExecutor(max_workers=_LEDGER_WORKERS) as pool:
             found = pool.map(
                 lambda k: _capture_entry(
-                    entries[k], old_entries.get(sources[k]), old_captures.get(sources[k])
+                    entries[k],
+                    old_entries.get(sources[k]),
+                    old_captures.get(sources[k]),
+                    inherited.get(_identity_of(entries[k]) or ""),
                 ),
                 stale,
             )

@@ -7,6 +7,9 @@ every step of the e2e tests:
 - ``flaky-e2e:single``: FlakyTestState args (``test_id`` or ``module``/``suite``/``name``,
   ``state``, ``reason``) → ``FlakyTestState("single")``
 - ``flaky-e2e:singles``: ``{test_id: state}`` → one ``FlakyTestState("single-<n>")`` per test
+- ``flaky-e2e:selected``: a list of FlakyTestState args chosen by ``module``/``suite``/``name``
+  → one ``FlakyTestState("selected-<n>")`` each; with ``"wired": true`` its ``name`` comes
+  through an ``Output`` (``apply``), which gives the resource its own ``PriorValues``
 - ``flaky-e2e:policies``: FlakyTestPolicies args without ``repository_id`` →
   ``FlakyTestPolicies("policies")``
 - ``flaky-e2e:reason``, ``flaky-e2e:expires``, ``flaky-e2e:owner``: notes of the bulk resource
@@ -61,6 +64,12 @@ if single is not None:
 singles = config.get_object("singles")
 for n, (test_id, state) in enumerate(sorted((singles or {}).items())):
     FlakyTestState(f"single-{n}", repository_id=repository, test_id=test_id, state=state)
+
+for n, args in enumerate(config.get_object("selected") or []):
+    selected = dict(args)
+    if selected.pop("wired", False):
+        selected["name"] = pulumi.Output.from_input(selected["name"]).apply(str)
+    FlakyTestState(f"selected-{n}", repository_id=repository, **selected)
 
 policies = config.get_object("policies")
 if policies is not None:
