@@ -42,7 +42,7 @@ import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, Generic, TypeVar
 
 from ..identity import FlakyState
 from ._writing_hooks import arrival_gap, running_hook, writing_hooks
@@ -63,6 +63,7 @@ __all__ = [
     "FlakyBatcher",
     "Patch",
     "Queries",
+    "RepositoryNotes",
     "Search",
     "batcher_for",
     "claim",
@@ -119,6 +120,8 @@ _POLL_S: Final = 0.005
 """How often a waiting write looks at the hook count (nothing notifies its changes)."""
 COALESCE_MAX: Final = 50
 """Writes of fewer tests than this are coalesced; larger ones are sent as they are."""
+
+K = TypeVar("K")
 
 Search = Callable[[str, str], Iterator["FlakyTest"]]
 """``(query, target)`` → the matching tests, page after page, fetched as they are consumed."""
@@ -485,36 +488,58 @@ def _record(repo: _Repository, test: FlakyTest, read_at: float) -> None:
     repo.tests[test.id] = (read_at, test)
 
 
-_NOTED: dict[str, dict[str, None]] = {}
+class RepositoryNotes(Generic[K]):
+    """Per repository, keys resources of this process said they will read (no API call, no
+    client needed — ``check`` and the ledger note them), in order, until read; thread-safe."""
+
+    def __init__(self) -> None:
+        self._by_repository: dict[str, dict[K, None]] = {}
+        self._lock = threading.Lock()
+
+    def add(self, repository_id: str, keys: Iterable[K]) -> None:
+        with self._lock:
+            known = self._by_repository.setdefault(repository_id, {})
+            for key in keys:
+                known[key] = None
+
+    def of(self, repository_id: str) -> list[K]:
+        with self._lock:
+            return list(self._by_repository.get(repository_id, ()))
+
+    def drop(self, repository_id: str, keys: Iterable[K]) -> None:
+        with self._lock:
+            known = self._by_repository.get(repository_id)
+            if known is not None:
+                for key in keys:
+                    known.pop(key, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._by_repository.clear()
+
+
+_NOTED: Final = RepositoryNotes[str]()
 """repository → ids resources of this process said they manage (``check``), not read yet."""
-_NOTED_LOCK = threading.Lock()
 
 
 def note(repository_id: str, test_ids: Iterable[str]) -> None:
-    """Remember that a resource of this process manages ``test_ids`` (no API call, no
-    client needed — ``check`` calls it): the next search of the repository reads them too."""
-    with _NOTED_LOCK:
-        ids = _NOTED.setdefault(repository_id, {})
-        for test_id in test_ids:
-            ids[test_id] = None
+    """Remember that a resource of this process manages ``test_ids``: the next search of the
+    repository reads them too."""
+    _NOTED.add(repository_id, test_ids)
 
 
 def noted(repository_id: str) -> list[str]:
     """The ids noted for the repository and not read yet, in order."""
-    with _NOTED_LOCK:
-        return list(_NOTED.get(repository_id, ()))
+    return _NOTED.of(repository_id)
 
 
 def unnote(repository_id: str, test_ids: Iterable[str]) -> None:
-    with _NOTED_LOCK:
-        ids = _NOTED.get(repository_id)
-        if ids is not None:
-            for test_id in test_ids:
-                ids.pop(test_id, None)
+    _NOTED.drop(repository_id, test_ids)
 
 
 _CLAIMED: dict[str, set[str]] = {}
 """repository → tests a create or update of this process has set to a declared state."""
+_CLAIMED_LOCK = threading.Lock()
 
 
 def claim(repository_id: str, test_ids: Iterable[str]) -> None:
@@ -522,27 +547,26 @@ def claim(repository_id: str, test_ids: Iterable[str]) -> None:
     update applied them): a resource deleted later in the same operation hands them over
     instead of setting them back — a rename without an alias creates the new resource, then
     deletes the old one, and the new one restores them when it goes."""
-    with _NOTED_LOCK:
+    with _CLAIMED_LOCK:
         _CLAIMED.setdefault(repository_id, set()).update(test_ids)
 
 
 def claimed(repository_id: str, test_ids: Iterable[str]) -> set[str]:
     """Those of ``test_ids`` a resource of this process has claimed (``claim``)."""
-    with _NOTED_LOCK:
+    with _CLAIMED_LOCK:
         return _CLAIMED.get(repository_id, set()).intersection(test_ids)
 
 
 def forget_claims() -> None:
     """Forget every claim (tests: the next operation, whose provider process has none)."""
-    with _NOTED_LOCK:
+    with _CLAIMED_LOCK:
         _CLAIMED.clear()
 
 
 def reset() -> None:
     """Forget every batcher, noted id and claim (tests: a fresh process)."""
-    with _NOTED_LOCK:
-        _NOTED.clear()
-        _CLAIMED.clear()
+    _NOTED.clear()
+    forget_claims()
     with _BATCHERS_LOCK:
         _BATCHERS.clear()
 

@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
-from ._flaky_batch import MAX_AGE_S, PARALLEL_SEARCHES, FlakyBatcher, Search
+from ._flaky_batch import MAX_AGE_S, PARALLEL_SEARCHES, FlakyBatcher, RepositoryNotes, Search
 
 if TYPE_CHECKING:
     from ..models import FlakyTest
@@ -122,6 +122,7 @@ class Selections:
                 with self._lock:
                     repo.searching = False
                     self._lock.notify_all()
+        unnote(repository_id, [selector])  # answered (perhaps by an earlier search)
         return self._batcher.tests(repository_id, answer.ids, target=target, search=search)
 
     def _fresh(self, repo: _Repository, selector: Selector) -> _Answer | None:
@@ -159,32 +160,23 @@ class Selections:
         unnote(repository_id, asked)
 
 
-_NOTED: dict[str, dict[Selector, None]] = {}
+_NOTED: Final = RepositoryNotes[Selector]()
 """repository → selectors resources of this process will resolve, not searched yet."""
-_NOTED_LOCK = threading.Lock()
 
 
 def note(repository_id: str, selectors: Iterable[Selector]) -> None:
-    """Remember that a resource of this process will resolve ``selectors`` (no API call, no
-    client needed): the next selector search of the repository carries them too."""
-    with _NOTED_LOCK:
-        known = _NOTED.setdefault(repository_id, {})
-        for selector in selectors:
-            known[selector] = None
+    """Remember that a resource of this process will resolve ``selectors``: the next
+    selector search of the repository carries them too."""
+    _NOTED.add(repository_id, selectors)
 
 
 def noted(repository_id: str) -> list[Selector]:
     """The selectors noted for the repository and not searched yet, in order."""
-    with _NOTED_LOCK:
-        return list(_NOTED.get(repository_id, ()))
+    return _NOTED.of(repository_id)
 
 
 def unnote(repository_id: str, selectors: Iterable[Selector]) -> None:
-    with _NOTED_LOCK:
-        known = _NOTED.get(repository_id)
-        if known is not None:
-            for selector in selectors:
-                known.pop(selector, None)
+    _NOTED.drop(repository_id, selectors)
 
 
 _SELECTIONS: weakref.WeakKeyDictionary[FlakyBatcher, Selections] = weakref.WeakKeyDictionary()
@@ -202,7 +194,6 @@ def selections_of(batcher: FlakyBatcher, queries: SelectorQueries) -> Selections
 
 def reset() -> None:
     """Forget every noted selector and answer (tests: a fresh process)."""
-    with _NOTED_LOCK:
-        _NOTED.clear()
+    _NOTED.clear()
     with _SELECTIONS_LOCK:
         _SELECTIONS.clear()
