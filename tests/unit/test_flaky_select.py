@@ -302,3 +302,24 @@ def test_repositories_are_apart(selections: Selections) -> None:
     assert "acme/other" not in api.queries[0]
     found = selections.select("github.com/acme/other", sel("plain", None), target="t", search=api)
     assert [t.id for t in found] == ["00000000000000fe"]
+
+
+def test_a_search_longer_than_the_answers_life_is_used_not_repeated(
+    selections: Selections, clock: Clock
+) -> None:
+    """Pages and retries can make one search outlast ``MAX_AGE_S``: its answer is used, not
+    found stale on arrival and searched again (without end, before 2026-12-02)."""
+    api = FakeSearch()
+    queries: list[str] = []
+
+    def slow(query: str, target: str) -> Iterator[FlakyTest]:
+        queries.append(query)
+        if len(queries) > 3:
+            raise AssertionError(f"searched {len(queries)} times")
+        clock.now += MAX_AGE_S + 1
+        return iter(list(api(query, target)))
+
+    found = selections.select(REPO, sel("plain"), target="t", search=slow)
+    assert [t.id for t in found] == expected(api, sel("plain"))
+    assert len(queries) == 2  # the selector, then its old tests read again by id
+    assert "fingerprint_fqn" in queries[1]

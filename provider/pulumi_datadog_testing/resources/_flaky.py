@@ -657,8 +657,7 @@ def _log_handed_over(target: str, test_ids: Collection[str]) -> None:
     )
     pulumi.log.info(
         f"{target}: not setting back {len(test_ids)} test(s) ({shown}): another resource of "
-        "this stack took them over in this update (a rename or move) and sets them back "
-        "when it is deleted"
+        "this stack took them over in this update (a rename or move) and manages them now"
     )
 
 

@@ -152,11 +152,15 @@ class Selections:
             with ThreadPoolExecutor(max_workers=PARALLEL_SEARCHES) as pool:
                 found = list(pool.map(one, [query for query, _ in queries]))
         self._batcher.remember(repository_id, itertools.chain.from_iterable(found), started)
+        # An answer counts from when its search ended: one that outlasts MAX_AGE_S (pages,
+        # retries) would otherwise be stale on arrival and searched again, without end. The
+        # tests' states still count from ``started`` (the batcher reads them again if old).
+        ended = self._clock()
         with self._lock:
             for (_, covered), tests in zip(queries, found, strict=True):
                 for selector in covered:
                     ids = sorted(t.id for t in tests if matches(t, selector))
-                    repo.answers[selector] = _Answer(started, tuple(ids))
+                    repo.answers[selector] = _Answer(ended, tuple(ids))
         unnote(repository_id, asked)
 
 
