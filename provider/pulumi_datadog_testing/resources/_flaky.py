@@ -51,7 +51,7 @@ from ._flaky_batch import (
     claim,
     claimed,
 )
-from ._flaky_select import MAX_SELECTORS_PER_QUERY, Selector, selections_of
+from ._flaky_select import MAX_SELECTORS_PER_QUERY, Selector
 from ._flaky_values import States, captured_state, states_map
 from .prior_values import PRIORS_KEY, keep_captured
 
@@ -228,11 +228,15 @@ def select_tests(
     """The flaky tests of the repository matching ``selector`` exactly, sorted by id; the
     selectors of the process's resources asked at once (or noted) share one search: see
     ``_flaky_select``."""
-    return selections_of(batcher(api), selector_queries).select(
-        repository_id,
-        selector,
-        target=target,
-        search=lambda query, what: api.search_flaky_tests(query, target=what, brief=True),
+    return (
+        batcher(api)
+        .selections(selector_queries)
+        .select(
+            repository_id,
+            selector,
+            target=target,
+            search=lambda query, what: api.search_flaky_tests(query, target=what, brief=True),
+        )
     )
 
 

@@ -49,6 +49,7 @@ from ._writing_hooks import arrival_gap, running_hook, writing_hooks
 
 if TYPE_CHECKING:  # only the API's answers are models (no pydantic until the first call)
     from ..models import FlakyTest, UpdateFlakyTestsResponse
+    from ._flaky_select import Selections, SelectorQueries
 
 __all__ = [
     "COALESCE_MAX",
@@ -72,6 +73,7 @@ __all__ = [
     "note",
     "noted",
     "reset",
+    "run_searches",
     "unnote",
 ]
 
@@ -189,6 +191,17 @@ class FlakyBatcher:
         self._repos: dict[str, _Repository] = {}
         self._writes: list[_Write] = []
         self._sending = False
+        self._selections: Selections | None = None
+
+    def selections(self, queries: SelectorQueries) -> Selections:
+        """The lookups of tests by module/suite/name sharing this cache (``_flaky_select``),
+        made on first use."""
+        from ._flaky_select import Selections
+
+        with self._lock:
+            if self._selections is None:
+                self._selections = Selections(self, queries)
+            return self._selections
 
     # ------------------------------------------------------------------------ reads
     def read(
@@ -325,15 +338,7 @@ class FlakyBatcher:
         """Run ``queries`` (built from ``ids`` in order) and return what they found; ``keep``:
         cache it too."""
         started = self._clock()
-
-        def one(query: str) -> list[FlakyTest]:
-            return list(search(query, target))
-
-        if len(queries) == 1:
-            pages = [one(queries[0])]
-        else:
-            with ThreadPoolExecutor(max_workers=PARALLEL_SEARCHES) as pool:
-                pages = list(pool.map(one, queries))
+        pages = run_searches(queries, search, target)
         asked = ids[: sum(_id_count(q) for q in queries)]
         found = {t.id: t for t in itertools.chain.from_iterable(pages)}
         if not keep:
@@ -475,6 +480,19 @@ class FlakyBatcher:
                 if now - settled_at >= settle:
                     return
             self._lock.wait(_POLL_S)
+
+
+def run_searches(queries: Sequence[str], search: Search, target: str) -> list[list[FlakyTest]]:
+    """Each query's tests, in order: one query on this thread, more ``PARALLEL_SEARCHES`` at
+    a time."""
+
+    def one(query: str) -> list[FlakyTest]:
+        return list(search(query, target))
+
+    if len(queries) == 1:
+        return [one(queries[0])]
+    with ThreadPoolExecutor(max_workers=PARALLEL_SEARCHES) as pool:
+        return list(pool.map(one, queries))
 
 
 def _record(repo: _Repository, test: FlakyTest, read_at: float) -> None:

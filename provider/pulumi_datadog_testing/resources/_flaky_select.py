@@ -6,7 +6,7 @@ resolves each, 8 at a time). ``Selections`` resolves the selectors of one reposi
 are asked at the same time — and those announced beforehand (``note``: the ledger names its
 entries before it captures them, ``check`` names a new resource's) — with one search: the
 repository clause and the selectors OR'd, ``((@test.module:"a" @test.name:"b") OR (…))``,
-each query within the query cap, several at once (``PARALLEL_SEARCHES``). A selector's
+each query within the query cap, several at once (``run_searches``). A selector's
 answer is the ids of the tests that match it exactly (case-sensitive, every part given);
 the tests themselves go into the batcher's read-through cache, so the resource gets them
 from there — or, for one this process has written since, from a new read by id
@@ -21,13 +21,11 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
-from ._flaky_batch import MAX_AGE_S, PARALLEL_SEARCHES, FlakyBatcher, RepositoryNotes, Search
+from ._flaky_batch import MAX_AGE_S, FlakyBatcher, RepositoryNotes, Search, run_searches
 
 if TYPE_CHECKING:
     from ..models import FlakyTest
@@ -41,7 +39,6 @@ __all__ = [
     "note",
     "noted",
     "reset",
-    "selections_of",
     "selector_of",
 ]
 
@@ -142,15 +139,7 @@ class Selections:
         """Search ``asked`` (the caller's own first) and record each selector's answer."""
         started = self._clock()
         queries = self._queries(repository_id, asked)
-
-        def one(query: str) -> list[FlakyTest]:
-            return list(search(query, target))
-
-        if len(queries) == 1:
-            found = [one(queries[0][0])]
-        else:
-            with ThreadPoolExecutor(max_workers=PARALLEL_SEARCHES) as pool:
-                found = list(pool.map(one, [query for query, _ in queries]))
+        found = run_searches([query for query, _ in queries], search, target)
         self._batcher.remember(repository_id, itertools.chain.from_iterable(found), started)
         # An answer counts from when its search ended: one that outlasts MAX_AGE_S (pages,
         # retries) would otherwise be stale on arrival and searched again, without end. The
@@ -183,21 +172,6 @@ def unnote(repository_id: str, selectors: Iterable[Selector]) -> None:
     _NOTED.drop(repository_id, selectors)
 
 
-_SELECTIONS: weakref.WeakKeyDictionary[FlakyBatcher, Selections] = weakref.WeakKeyDictionary()
-_SELECTIONS_LOCK = threading.Lock()
-
-
-def selections_of(batcher: FlakyBatcher, queries: SelectorQueries) -> Selections:
-    """The selector lookups sharing ``batcher``'s cache (one per process), made on first use."""
-    with _SELECTIONS_LOCK:
-        selections = _SELECTIONS.get(batcher)
-        if selections is None:
-            selections = _SELECTIONS[batcher] = Selections(batcher, queries)
-        return selections
-
-
 def reset() -> None:
-    """Forget every noted selector and answer (tests: a fresh process)."""
+    """Forget every noted selector (tests: a fresh process; answers go with the batcher)."""
     _NOTED.clear()
-    with _SELECTIONS_LOCK:
-        _SELECTIONS.clear()

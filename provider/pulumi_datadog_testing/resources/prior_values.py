@@ -387,19 +387,23 @@ def _ledger_changed(olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
 
 
 def _capture_entry(
-    entry_value: Any, old: Any, captured_value: Any, inherited: Mapping[str, Any] | None = None
+    entry: Mapping[str, Any],
+    old: Any,
+    captured_value: Any,
+    inheritable: Mapping[str, Mapping[str, Any]],
 ) -> str | None:
-    """One entry's capture, encoded (``None`` when the read failed: the resource's own create
-    reads then, and reports the error on itself). ``inherited``: values other entries of
-    the same object captured (``_inheritable``), kept for keys this entry did not capture
-    itself."""
-    entry = decoded(entry_value) or {}
+    """One entry's capture (``entry`` decoded), encoded (``None`` when the read failed: the
+    resource's own create reads then, and reports the error on itself). ``inheritable``: per
+    object, the values other entries captured (``_inheritable``), kept for keys this entry
+    did not capture itself."""
     kind, declared = str(entry.get("kind")), dict(entry.get("declared") or {})
     spec = spec_of(kind)
+    identity = _identity_of(entry)
     known: Captured | None = None
     captured = decoded(captured_value)
-    if captured is not None and _identity_of(old) == _identity_of(entry):
+    if captured is not None and _identity_of(old) == identity:
         known = Captured(unpack_values(captured.get("values") or {}), captured.get("existed"))
+    inherited = inheritable.get(identity) if identity is not None else None
     if inherited:
         own = known.values if known is not None else {}
         known = Captured({**inherited, **own}, known.existed if known is not None else None)
@@ -488,16 +492,17 @@ def _ledger_outputs(news: Mapping[str, Any], olds: Mapping[str, Any]) -> dict[st
     # A renamed resource (with or without an alias) names the same object under a new key:
     # it keeps what was captured under the old one, which the server no longer shows.
     sources = _renamed(entries, old_entries, old_captures, stale)
-    inherited = _inheritable(entries, old_entries, old_captures, stale) if stale else {}
-    _announce(decoded(entries[key]) or {} for key in stale)
+    inheritable = _inheritable(entries, old_entries, old_captures, stale) if stale else {}
+    changing = {key: decoded(entries[key]) or {} for key in stale}  # each decoded once
+    _announce(changing.values())
     if stale:
         with ThreadPoolExecutor(max_workers=_LEDGER_WORKERS) as pool:
             found = pool.map(
                 lambda k: _capture_entry(
-                    entries[k],
+                    changing[k],
                     old_entries.get(sources[k]),
                     old_captures.get(sources[k]),
-                    inherited.get(_identity_of(entries[k]) or ""),
+                    inheritable,
                 ),
                 stale,
             )
